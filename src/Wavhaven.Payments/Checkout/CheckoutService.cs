@@ -1,0 +1,372 @@
+using System.Net.Mail;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Wavhaven.Payments.Catalog;
+using Wavhaven.Payments.Customers;
+using Wavhaven.Payments.Stripe;
+
+namespace Wavhaven.Payments.Checkout;
+
+/// <summary>Checks a <see cref="CheckoutRequest"/>, resolves the buyer, and creates the Checkout session.</summary>
+internal sealed partial class CheckoutService(
+    IStripeClient stripe,
+    IPlanCatalog catalog,
+    ICustomerResolver customers,
+    IOptions<StripePaymentsOptions> options,
+    ILogger<CheckoutService> logger) : ICheckoutService
+{
+    /// <summary>Stripe's limit on line items of one Checkout session.</summary>
+    internal const int MaxLines = 100;
+
+    /// <summary>Stripe's limit on <c>client_reference_id</c>.</summary>
+    internal const int MaxClientReferenceIdLength = 200;
+
+    /// <summary>Stripe's limit on idempotency keys.</summary>
+    internal const int MaxIdempotencyKeyLength = 255;
+
+    private const string SessionIdPlaceholder = "{CHECKOUT_SESSION_ID}";
+
+    public async Task<CheckoutResult> CreateCheckoutAsync(CheckoutRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var plan = Validate(request);
+
+        string? customerId = null;
+        if (request.Buyer is RegisteredBuyer registered)
+        {
+            customerId = await customers
+                .GetOrCreateCustomerIdAsync(new CustomerKey(registered.UserId, request.TenantId), registered.Email, registered.Name, cancellationToken)
+                .ConfigureAwait(false);
+        }
+
+        var form = BuildForm(request, plan, customerId);
+        var idempotencyKey = request.IdempotencyKey ?? "wavhaven-checkout-" + Guid.NewGuid().ToString("N");
+        var session = await stripe.CreateCheckoutSessionAsync(form, idempotencyKey, cancellationToken).ConfigureAwait(false);
+
+        if (session.Url is null || !Uri.TryCreate(session.Url, UriKind.Absolute, out var url))
+        {
+            throw new InvalidOperationException($"Stripe created Checkout session {session.Id} without a URL to send the buyer to. Only hosted Checkout sessions are supported.");
+        }
+
+        Log.SessionCreated(logger, session.Id, plan.Mode, request.Lines.Count, request.Buyer.IsGuest ? "guest" : "registered", request.FulfillmentType);
+        return new CheckoutResult(session.Id, url, session.ExpiresAt ?? DateTimeOffset.MinValue);
+    }
+
+    /// <summary>Every rule of a request, checked before any call to Stripe.</summary>
+    internal CheckoutPlan Validate(CheckoutRequest request)
+    {
+        ValidateBuyer(request.Buyer);
+
+        if (string.IsNullOrWhiteSpace(request.FulfillmentType))
+        {
+            throw Refuse(nameof(request.FulfillmentType), "FulfillmentType is empty: name the fulfillment handler that runs once the checkout is paid (its IFulfillmentHandler.Type).");
+        }
+
+        if (request.FulfillmentType.Length > MetadataRules.MaxValueLength)
+        {
+            throw Refuse(nameof(request.FulfillmentType), $"FulfillmentType is {request.FulfillmentType.Length} characters long; Stripe metadata values hold at most {MetadataRules.MaxValueLength}.");
+        }
+
+        if (request.TenantId is { Length: > MetadataRules.MaxValueLength })
+        {
+            throw Refuse(nameof(request.TenantId), $"TenantId is {request.TenantId.Length} characters long; Stripe metadata values hold at most {MetadataRules.MaxValueLength}.");
+        }
+
+        if (request.IdempotencyKey is { } key && (key.Length == 0 || key.Length > MaxIdempotencyKeyLength))
+        {
+            throw Refuse(nameof(request.IdempotencyKey), $"IdempotencyKey must be 1 to {MaxIdempotencyKeyLength} characters long; leave it null to have one generated.");
+        }
+
+        var lines = ResolveLines(request.Lines);
+        var mode = lines.Any(line => line.Price?.IsRecurring == true) ? "subscription" : "payment";
+
+        if (request.TrialDays is { } trialDays)
+        {
+            if (mode != "subscription")
+            {
+                throw Refuse(nameof(request.TrialDays), "TrialDays applies only to subscription checkouts, and this cart has no recurring price.");
+            }
+
+            if (trialDays is < 1 or > 730)
+            {
+                throw Refuse(nameof(request.TrialDays), $"TrialDays is {trialDays}; Stripe accepts 1 to 730 days.");
+            }
+        }
+
+        var reservedKeys = request.TenantId is null ? 3 : 4;
+        MetadataRules.Validate(request.Metadata, nameof(request.Metadata), reservedKeys);
+
+        var successUrl = ResolveUrl(request.SuccessUrl, options.Value.SuccessUrl, nameof(request.SuccessUrl), "Stripe:SuccessUrl");
+        if (!successUrl.Contains(SessionIdPlaceholder, StringComparison.Ordinal))
+        {
+            successUrl += (successUrl.Contains('?', StringComparison.Ordinal) ? "&" : "?") + "session_id=" + SessionIdPlaceholder;
+        }
+
+        var cancelUrl = ResolveUrl(request.CancelUrl, options.Value.CancelUrl, nameof(request.CancelUrl), "Stripe:CancelUrl");
+        return new CheckoutPlan(mode, lines, successUrl, cancelUrl);
+    }
+
+    private static void ValidateBuyer(CheckoutBuyer? buyer)
+    {
+        if (buyer is null)
+        {
+            throw Refuse("Buyer", "Buyer is missing: use CheckoutBuyer.Guest(email, userId) or CheckoutBuyer.Registered(userId, email, name).");
+        }
+
+        if (string.IsNullOrWhiteSpace(buyer.UserId))
+        {
+            throw Refuse("Buyer.UserId", "Buyer.UserId is empty: pass the app's id for the buyer (for a guest, the order's or cart's id). It comes back on every event as the session's client_reference_id.");
+        }
+
+        if (buyer.UserId.Length > MaxClientReferenceIdLength)
+        {
+            throw Refuse("Buyer.UserId", $"Buyer.UserId is {buyer.UserId.Length} characters long; Stripe's client_reference_id holds at most {MaxClientReferenceIdLength}.");
+        }
+
+        switch (buyer)
+        {
+            case GuestBuyer guest when !IsEmail(guest.Email):
+                throw Refuse("Buyer.Email", "Buyer.Email is not a valid email address; a guest buyer needs one to receive the receipt and the purchase.");
+            case RegisteredBuyer { Email: { } email } when !IsEmail(email):
+                throw Refuse("Buyer.Email", "Buyer.Email is not a valid email address. Pass a valid one, or null to let the buyer enter it on Checkout.");
+        }
+    }
+
+    private List<ResolvedLine> ResolveLines(IReadOnlyList<CheckoutLine>? lines)
+    {
+        if (lines is null || lines.Count == 0)
+        {
+            throw Refuse("Lines", "The cart is empty: add at least one line (CheckoutLine.ForPlan or CheckoutLine.Item).");
+        }
+
+        if (lines.Count > MaxLines)
+        {
+            throw Refuse("Lines", $"The cart has {lines.Count} lines; a Checkout session holds at most {MaxLines}.");
+        }
+
+        var resolved = new List<ResolvedLine>(lines.Count);
+        string? currency = null;
+        for (var i = 0; i < lines.Count; i++)
+        {
+            var at = $"Lines[{i}]";
+            var line = lines[i] ?? throw Refuse(at, $"{at} is null.");
+            if (line.Quantity < 1)
+            {
+                throw Refuse($"{at}.Quantity", $"{at}.Quantity is {line.Quantity}; it must be at least 1.");
+            }
+
+            ResolvedLine next;
+            switch (line)
+            {
+                case PlanLine planLine:
+                    next = new ResolvedLine(line, ResolvePrice(planLine, at), null);
+                    break;
+                case ItemLine item:
+                    ValidateItem(item, at);
+                    next = new ResolvedLine(line, null, item.Currency.ToLowerInvariant());
+                    break;
+                default:
+                    throw Refuse(at, $"{at} is a {line.GetType().Name}; use CheckoutLine.ForPlan or CheckoutLine.Item.");
+            }
+
+            if (currency is null)
+            {
+                currency = next.Currency;
+            }
+            else if (!string.Equals(currency, next.Currency, StringComparison.Ordinal))
+            {
+                throw Refuse($"{at}.Currency", $"{at} is priced in {next.Currency}, but the cart's earlier lines are in {currency}. A Checkout session takes one currency: split the cart.");
+            }
+
+            resolved.Add(next);
+        }
+
+        return resolved;
+    }
+
+    private PlanPrice ResolvePrice(PlanLine line, string at)
+    {
+        if (string.IsNullOrEmpty(line.PlanId) || !catalog.TryGetPlan(line.PlanId, out var plan))
+        {
+            throw Refuse($"{at}.PlanId", $"{at}.PlanId '{line.PlanId}' is not a plan of the catalog. Known plans: {string.Join(", ", catalog.Plans.Select(p => p.Id))}.");
+        }
+
+        if (plan.BillingType == BillingType.Free)
+        {
+            throw Refuse($"{at}.PlanId", $"{at}: plan '{plan.Id}' is free, so there is nothing to pay. Grant it in the app without Checkout.");
+        }
+
+        if (line.Interval is { } interval)
+        {
+            return plan.GetPrice(interval)
+                ?? throw Refuse($"{at}.Interval", $"{at}: plan '{plan.Id}' has no {interval} price. It has: {string.Join(", ", plan.Prices.Select(p => p.Interval))}.");
+        }
+
+        return plan.Prices.Count == 1
+            ? plan.Prices[0]
+            : throw Refuse($"{at}.Interval", $"{at}: plan '{plan.Id}' has several prices ({string.Join(", ", plan.Prices.Select(p => p.Interval))}); say which with the line's Interval.");
+    }
+
+    private static void ValidateItem(ItemLine item, string at)
+    {
+        if (string.IsNullOrWhiteSpace(item.Name))
+        {
+            throw Refuse($"{at}.Name", $"{at}.Name is empty: Checkout shows it to the buyer.");
+        }
+
+        if (item.UnitAmount < 0)
+        {
+            throw Refuse($"{at}.UnitAmount", $"{at}.UnitAmount is {item.UnitAmount}; amounts are zero or more, in minor units (1999 = 19.99).");
+        }
+
+        if (item.Currency is null || item.Currency.Length != 3 || !item.Currency.All(char.IsAsciiLetter))
+        {
+            throw Refuse($"{at}.Currency", $"{at}.Currency '{item.Currency}' is not a three-letter ISO currency code such as usd or eur.");
+        }
+
+        MetadataRules.Validate(item.ProductMetadata, $"{at}.ProductMetadata", reservedKeys: 0);
+    }
+
+    private static string ResolveUrl(string? fromRequest, string? fromOptions, string field, string optionKey)
+    {
+        var url = fromRequest ?? fromOptions;
+        if (string.IsNullOrEmpty(url))
+        {
+            throw Refuse(field, $"{field} is not set: pass it on the request or set {optionKey}.");
+        }
+
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
+        {
+            throw Refuse(field, $"{field} must be an absolute http(s) URL.");
+        }
+
+        return url;
+    }
+
+    private static StripeForm BuildForm(CheckoutRequest request, CheckoutPlan plan, string? customerId)
+    {
+        var lineItems = new List<StripeForm>(plan.Lines.Count);
+        foreach (var line in plan.Lines)
+        {
+            var lineItem = new StripeForm();
+            if (line.Price is { } price)
+            {
+                lineItem["price"] = price.PriceId;
+            }
+            else
+            {
+                var item = (ItemLine)line.Line;
+                var productData = new StripeForm { ["name"] = item.Name };
+                if (item.ProductMetadata is { Count: > 0 } productMetadata)
+                {
+                    productData["metadata"] = productMetadata;
+                }
+
+                lineItem["price_data"] = new StripeForm
+                {
+                    ["currency"] = line.Currency,
+                    ["unit_amount"] = item.UnitAmount,
+                    ["product_data"] = productData,
+                };
+            }
+
+            lineItem["quantity"] = line.Line.Quantity;
+            lineItems.Add(lineItem);
+        }
+
+        var metadata = RoutingMetadata(request);
+        var form = new StripeForm
+        {
+            ["mode"] = plan.Mode,
+            ["line_items"] = lineItems,
+            ["client_reference_id"] = request.Buyer.UserId,
+        };
+
+        if (customerId is not null)
+        {
+            form["customer"] = customerId;
+        }
+        else
+        {
+            form["customer_email"] = ((GuestBuyer)request.Buyer).Email;
+        }
+
+        form["metadata"] = metadata;
+        if (plan.Mode == "subscription")
+        {
+            var subscriptionData = new StripeForm { ["metadata"] = metadata };
+            if (request.TrialDays is { } trialDays)
+            {
+                subscriptionData["trial_period_days"] = trialDays;
+            }
+
+            form["subscription_data"] = subscriptionData;
+        }
+        else
+        {
+            form["payment_intent_data"] = new StripeForm { ["metadata"] = metadata };
+        }
+
+        form["success_url"] = plan.SuccessUrl;
+        form["cancel_url"] = plan.CancelUrl;
+        if (request.AllowPromotionCodes)
+        {
+            form["allow_promotion_codes"] = true;
+        }
+
+        if (request.AutomaticTax)
+        {
+            form["automatic_tax"] = new StripeForm { ["enabled"] = true };
+        }
+
+        return form;
+    }
+
+    /// <summary>The caller's metadata plus the keys that route later events back to the app.</summary>
+    private static Dictionary<string, string> RoutingMetadata(CheckoutRequest request)
+    {
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (request.Metadata is not null)
+        {
+            foreach (var (key, value) in request.Metadata)
+            {
+                metadata[key] = value;
+            }
+        }
+
+        metadata[MetadataKeys.FulfillmentType] = request.FulfillmentType;
+        metadata[MetadataKeys.UserId] = request.Buyer.UserId;
+        metadata[MetadataKeys.Buyer] = request.Buyer.IsGuest ? "guest" : "registered";
+        if (request.TenantId is not null)
+        {
+            metadata[MetadataKeys.TenantId] = request.TenantId;
+        }
+
+        return metadata;
+    }
+
+    private static bool IsEmail(string? email) =>
+        !string.IsNullOrWhiteSpace(email)
+        && email.Length <= 512
+        && MailAddress.TryCreate(email, out var address)
+        && string.Equals(address.Address, email, StringComparison.Ordinal)
+        && address.Host.Contains('.', StringComparison.Ordinal);
+
+    private static InvalidPaymentRequestException Refuse(string field, string message) => new(field, message);
+
+    /// <summary>A request that passed every rule, ready to be encoded.</summary>
+    internal sealed record CheckoutPlan(string Mode, IReadOnlyList<ResolvedLine> Lines, string SuccessUrl, string CancelUrl);
+
+    /// <summary>A cart line with its catalog price (or none, for an ad-hoc item) and its currency.</summary>
+    internal sealed record ResolvedLine(CheckoutLine Line, PlanPrice? Price, string? ItemCurrency)
+    {
+        public string Currency => Price?.Currency ?? ItemCurrency!;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 100, EventName = "CheckoutSessionCreated", Level = LogLevel.Information,
+            Message = "Checkout session {SessionId} created: {Mode}, {LineCount} line(s), {BuyerKind} buyer, fulfillment type '{FulfillmentType}'")]
+        public static partial void SessionCreated(ILogger logger, string sessionId, string mode, int lineCount, string buyerKind, string fulfillmentType);
+    }
+}

@@ -1,0 +1,63 @@
+namespace Wavhaven.Payments.Checkout;
+
+/// <summary>Stripe's limits on metadata, checked before a request is sent.</summary>
+internal static class MetadataRules
+{
+    /// <summary>Most keys one object's metadata may hold.</summary>
+    public const int MaxKeys = 50;
+
+    /// <summary>Longest metadata key.</summary>
+    public const int MaxKeyLength = 40;
+
+    /// <summary>Longest metadata value.</summary>
+    public const int MaxValueLength = 500;
+
+    /// <summary>Checks the caller's metadata; <paramref name="reservedKeys"/> are the keys the library adds.</summary>
+    public static void Validate(IReadOnlyDictionary<string, string>? metadata, string field, int reservedKeys)
+    {
+        if (metadata is null)
+        {
+            return;
+        }
+
+        if (metadata.Count + reservedKeys > MaxKeys)
+        {
+            throw new InvalidPaymentRequestException(field, reservedKeys == 0
+                ? $"{field} has {metadata.Count} keys; Stripe allows at most {MaxKeys}."
+                : $"{field} has {metadata.Count} keys, and the library adds {reservedKeys} of its own; Stripe allows at most {MaxKeys} in all, so pass at most {MaxKeys - reservedKeys}.");
+        }
+
+        foreach (var (key, value) in metadata)
+        {
+            if (string.IsNullOrEmpty(key))
+            {
+                throw new InvalidPaymentRequestException(field, $"{field} has an empty key.");
+            }
+
+            if (key.Length > MaxKeyLength)
+            {
+                throw new InvalidPaymentRequestException($"{field}[{key}]", $"{field} key '{key}' is {key.Length} characters long; Stripe allows at most {MaxKeyLength}.");
+            }
+
+            if (key.Contains('[', StringComparison.Ordinal) || key.Contains(']', StringComparison.Ordinal))
+            {
+                throw new InvalidPaymentRequestException($"{field}[{key}]", $"{field} key '{key}' contains a square bracket, which Stripe does not allow in metadata keys.");
+            }
+
+            if (key.StartsWith(MetadataKeys.ReservedPrefix, StringComparison.Ordinal))
+            {
+                throw new InvalidPaymentRequestException($"{field}[{key}]", $"{field} key '{key}' starts with '{MetadataKeys.ReservedPrefix}', which the library reserves for routing events. Rename the key.");
+            }
+
+            if (value is null)
+            {
+                throw new InvalidPaymentRequestException($"{field}[{key}]", $"{field} value of '{key}' is null; pass a string (an empty string unsets a key on updates only).");
+            }
+
+            if (value.Length > MaxValueLength)
+            {
+                throw new InvalidPaymentRequestException($"{field}[{key}]", $"{field} value of '{key}' is {value.Length} characters long; Stripe allows at most {MaxValueLength}.");
+            }
+        }
+    }
+}

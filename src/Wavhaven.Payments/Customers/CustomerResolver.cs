@@ -1,0 +1,144 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Wavhaven.Payments.Stripe;
+
+namespace Wavhaven.Payments.Customers;
+
+/// <summary>Store, then Stripe search, then create; the result is saved to the store.</summary>
+internal sealed partial class CustomerResolver(IStripeClient stripe, ICustomerStore store, ILogger<CustomerResolver> logger) : ICustomerResolver
+{
+    private readonly ConcurrentDictionary<CustomerKey, Lazy<Task<string>>> _inFlight = new();
+
+    public async Task<string?> FindCustomerIdAsync(CustomerKey key, CancellationToken cancellationToken = default)
+    {
+        Validate(key);
+        var stored = await store.GetCustomerIdAsync(key, cancellationToken).ConfigureAwait(false);
+        if (stored is not null)
+        {
+            return stored;
+        }
+
+        var found = await SearchAsync(key, cancellationToken).ConfigureAwait(false);
+        if (found is not null)
+        {
+            await store.SetCustomerIdAsync(key, found, cancellationToken).ConfigureAwait(false);
+        }
+
+        return found;
+    }
+
+    public async Task<string> GetOrCreateCustomerIdAsync(CustomerKey key, string? email, string? name, CancellationToken cancellationToken = default)
+    {
+        Validate(key);
+        var stored = await store.GetCustomerIdAsync(key, cancellationToken).ConfigureAwait(false);
+        if (stored is not null)
+        {
+            return stored;
+        }
+
+        // One lookup per user at a time in this process; the others wait for its answer. The shared work
+        // does not take any one caller's token, so that a caller giving up does not fail the others.
+        var lookup = _inFlight.GetOrAdd(key, k => new Lazy<Task<string>>(() => ResolveOnceAsync(k, email, name)));
+        return await lookup.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<string> ResolveOnceAsync(CustomerKey key, string? email, string? name)
+    {
+        try
+        {
+            return await ResolveAsync(key, email, name).ConfigureAwait(false);
+        }
+        finally
+        {
+            _inFlight.TryRemove(key, out _);
+        }
+    }
+
+    private async Task<string> ResolveAsync(CustomerKey key, string? email, string? name)
+    {
+        var customerId = await SearchAsync(key, CancellationToken.None).ConfigureAwait(false);
+        if (customerId is null)
+        {
+            var parameters = new StripeForm();
+            if (email is not null)
+            {
+                parameters["email"] = email;
+            }
+
+            if (name is not null)
+            {
+                parameters["name"] = name;
+            }
+
+            var metadata = new Dictionary<string, string>(StringComparer.Ordinal) { [MetadataKeys.UserId] = key.UserId };
+            if (key.TenantId is not null)
+            {
+                metadata[MetadataKeys.TenantId] = key.TenantId;
+            }
+
+            parameters["metadata"] = metadata;
+            var customer = await stripe.CreateCustomerAsync(parameters, IdempotencyKeyFor(key), CancellationToken.None).ConfigureAwait(false);
+            customerId = customer.Id;
+            Log.CustomerCreated(logger, customerId);
+        }
+
+        await store.SetCustomerIdAsync(key, customerId, CancellationToken.None).ConfigureAwait(false);
+        return customerId;
+    }
+
+    private async Task<string?> SearchAsync(CustomerKey key, CancellationToken cancellationToken)
+    {
+        var query = $"metadata['{MetadataKeys.UserId}']:'{EscapeSearchValue(key.UserId)}'";
+        if (key.TenantId is not null)
+        {
+            query += $" AND metadata['{MetadataKeys.TenantId}']:'{EscapeSearchValue(key.TenantId)}'";
+        }
+
+        var result = await stripe.SearchCustomersAsync(query, cancellationToken).ConfigureAwait(false);
+        var match = result.Data
+            .Where(customer => !customer.Deleted
+                && customer.Metadata.TryGetValue(MetadataKeys.UserId, out var userId) && userId == key.UserId
+                && (customer.Metadata.TryGetValue(MetadataKeys.TenantId, out var tenantId) ? tenantId : null) == key.TenantId)
+            .OrderBy(customer => customer.Created ?? DateTimeOffset.MaxValue)
+            .FirstOrDefault();
+        if (match is not null)
+        {
+            Log.CustomerFound(logger, match.Id);
+        }
+
+        return match?.Id;
+    }
+
+    /// <summary>
+    /// The same key for the same user, everywhere: Stripe answers a repeated creation (from a retry, another
+    /// request or another instance, within 24 hours) with the customer the first one made.
+    /// </summary>
+    internal static string IdempotencyKeyFor(CustomerKey key)
+    {
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes((key.TenantId ?? string.Empty) + "\n" + key.UserId));
+        return "wavhaven-customer-" + Convert.ToHexStringLower(hash, 0, 16);
+    }
+
+    /// <summary>Escapes a value for a single-quoted Stripe search clause.</summary>
+    internal static string EscapeSearchValue(string value) =>
+        value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("'", "\\'", StringComparison.Ordinal);
+
+    private static void Validate(CustomerKey key)
+    {
+        if (string.IsNullOrWhiteSpace(key.UserId))
+        {
+            throw new ArgumentException("The customer key has no user id.", nameof(key));
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 200, EventName = "CustomerFound", Level = LogLevel.Debug, Message = "Found Stripe customer {CustomerId} by search")]
+        public static partial void CustomerFound(ILogger logger, string customerId);
+
+        [LoggerMessage(EventId = 201, EventName = "CustomerCreated", Level = LogLevel.Information, Message = "Created Stripe customer {CustomerId}")]
+        public static partial void CustomerCreated(ILogger logger, string customerId);
+    }
+}

@@ -1,0 +1,19 @@
+namespace Wavhaven.Payments.Customers;
+
+/// <summary>Identifies an app user, within a tenant for multi-tenant apps.</summary>
+/// <param name="UserId">The app's user id.</param>
+/// <param name="TenantId">The app's tenant id, or <see langword="null"/>.</param>
+public readonly record struct CustomerKey(string UserId, string? TenantId = null);
+
+/// <summary>
+/// Remembers which Stripe customer belongs to which app user. The default keeps the map in memory; use a
+/// durable store (e.g. the Entity Framework Core package) so that the map survives restarts.
+/// </summary>
+public interface ICustomerStore
+{
+    /// <summary>Gets the user's Stripe customer id, or <see langword="null"/> when none is known.</summary>
+    ValueTask<string?> GetCustomerIdAsync(CustomerKey key, CancellationToken cancellationToken = default);
+
+    /// <summary>Saves the user's Stripe customer id.</summary>
+    ValueTask SetCustomerIdAsync(CustomerKey key, string customerId, CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,62 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Http;
+using Microsoft.Extensions.Options;
+using Wavhaven.Payments;
+using Wavhaven.Payments.Catalog;
+using Wavhaven.Payments.Checkout;
+using Wavhaven.Payments.Customers;
+using Wavhaven.Payments.Portal;
+using Wavhaven.Payments.Stripe;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers Wavhaven.Payments in a service collection.</summary>
+public static class StripePaymentsServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers the library with options bound from a configuration section (usually <c>Stripe</c>).
+    /// Unknown keys in the section are errors, and the options are validated when the host starts.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configuration">The section, e.g. <c>builder.Configuration.GetSection("Stripe")</c>.</param>
+    /// <returns>A builder to register handlers and stores with.</returns>
+    public static IStripePaymentsBuilder AddStripePayments(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<StripePaymentsOptions>().Bind(configuration, binder => binder.ErrorOnUnknownConfiguration = true);
+        return AddCore(services);
+    }
+
+    /// <summary>Registers the library with options set in code.</summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configure">Sets the options.</param>
+    /// <returns>A builder to register handlers and stores with.</returns>
+    public static IStripePaymentsBuilder AddStripePayments(this IServiceCollection services, Action<StripePaymentsOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configure);
+        services.AddOptions<StripePaymentsOptions>().Configure(configure);
+        return AddCore(services);
+    }
+
+    private static StripePaymentsBuilder AddCore(IServiceCollection services)
+    {
+        services.AddOptions<StripePaymentsOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<StripePaymentsOptions>, StripePaymentsOptionsAttributeValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<StripePaymentsOptions>, StripePaymentsOptionsValidator>());
+        services.TryAddSingleton(TimeProvider.System);
+
+        services.AddHttpClient(StripeHttpClient.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .RedactLoggedHeaders(static _ => true);
+
+        services.TryAddSingleton<IStripeClient, StripeHttpClient>();
+        services.TryAddSingleton<IPlanCatalog, PlanCatalog>();
+        services.TryAddSingleton<ICustomerStore, InMemoryCustomerStore>();
+        services.TryAddSingleton<ICustomerResolver, CustomerResolver>();
+        services.TryAddSingleton<ICheckoutService, CheckoutService>();
+        services.TryAddSingleton<IBillingPortalService, BillingPortalService>();
+        return new StripePaymentsBuilder(services);
+    }
+}

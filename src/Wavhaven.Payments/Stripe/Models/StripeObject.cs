@@ -1,0 +1,49 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Wavhaven.Payments.Stripe;
+
+/// <summary>
+/// The base of the Stripe objects the library reads, as Stripe sent them. Fields the library does not
+/// model are kept, as JSON, in <see cref="ExtensionData"/>.
+/// </summary>
+public abstract class StripeObject
+{
+    /// <summary>Gets the object's id, e.g. <c>cs_test_…</c>, <c>cus_…</c>, <c>sub_…</c>.</summary>
+    public string Id { get; set; } = string.Empty;
+
+    /// <summary>Gets the object's type as Stripe names it, e.g. <c>checkout.session</c>.</summary>
+    public string? Object { get; set; }
+
+    /// <summary>Gets every field of the object that has no property of its own here, as raw JSON.</summary>
+    [JsonExtensionData]
+    public IDictionary<string, JsonElement>? ExtensionData { get; set; }
+}
+
+/// <summary>A page of a Stripe list (<c>object: "list"</c>).</summary>
+/// <typeparam name="T">The listed object.</typeparam>
+public sealed class StripeList<T>
+{
+    /// <summary>Gets the objects on this page.</summary>
+    public IReadOnlyList<T> Data { get; set; } = [];
+
+    /// <summary>Gets whether more objects follow; fetch them with <c>starting_after</c> = the last id.</summary>
+    public bool HasMore { get; set; }
+
+    /// <summary>Gets the list's API path.</summary>
+    public string? Url { get; set; }
+}
+
+/// <summary>A page of a Stripe search (<c>object: "search_result"</c>).</summary>
+/// <typeparam name="T">The found object.</typeparam>
+public sealed class StripeSearchResult<T>
+{
+    /// <summary>Gets the objects on this page.</summary>
+    public IReadOnlyList<T> Data { get; set; } = [];
+
+    /// <summary>Gets whether more results follow; fetch them with <c>page</c> = <see cref="NextPage"/>.</summary>
+    public bool HasMore { get; set; }
+
+    /// <summary>Gets the cursor of the next page.</summary>
+    public string? NextPage { get; set; }
+}

@@ -1,0 +1,24 @@
+using System.Text.Json.Serialization;
+
+namespace Wavhaven.Payments.Stripe.Serialization;
+
+/// <summary>Source-generated JSON metadata for every Stripe object the library reads.</summary>
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    NumberHandling = JsonNumberHandling.Strict)]
+[JsonSerializable(typeof(StripeCheckoutSession))]
+[JsonSerializable(typeof(StripeList<StripeLineItem>))]
+[JsonSerializable(typeof(StripeCustomer))]
+[JsonSerializable(typeof(StripeSearchResult<StripeCustomer>))]
+[JsonSerializable(typeof(StripeList<StripeCustomer>))]
+[JsonSerializable(typeof(StripeSubscription))]
+[JsonSerializable(typeof(StripeList<StripeSubscription>))]
+[JsonSerializable(typeof(StripeInvoice))]
+[JsonSerializable(typeof(StripePrice))]
+[JsonSerializable(typeof(StripeCharge))]
+[JsonSerializable(typeof(StripeBillingPortalSession))]
+[JsonSerializable(typeof(StripeErrorResponse))]
+internal sealed partial class StripeJsonContext : JsonSerializerContext
+{
+}

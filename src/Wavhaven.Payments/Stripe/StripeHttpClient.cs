@@ -1,0 +1,318 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Reflection;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Polly;
+using Polly.Retry;
+using Polly.Timeout;
+using Wavhaven.Payments.Stripe.Serialization;
+
+namespace Wavhaven.Payments.Stripe;
+
+/// <summary>
+/// Talks to Stripe's REST API over an <see cref="HttpClient"/> from <see cref="IHttpClientFactory"/>, with
+/// the pinned <c>Stripe-Version</c>, Stripe's form encoding, an <c>Idempotency-Key</c> on every POST that
+/// every retry reuses, and Stripe's retry rules (network failures, timeouts, 409, 5xx and
+/// <c>Stripe-Should-Retry</c>) with capped exponential backoff and jitter.
+/// </summary>
+internal sealed partial class StripeHttpClient : IStripeClient
+{
+    /// <summary>The name of the <see cref="HttpClient"/> the library asks <see cref="IHttpClientFactory"/> for.</summary>
+    public const string HttpClientName = "Wavhaven.Payments.Stripe";
+
+    private static readonly string UserAgent = "Wavhaven.Payments/" + (typeof(StripeHttpClient).Assembly
+        .GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0");
+
+    private static readonly MediaTypeHeaderValue FormContentType = new("application/x-www-form-urlencoded");
+
+    private readonly IHttpClientFactory _httpClientFactory;
+    private readonly StripePaymentsOptions _options;
+    private readonly Uri _baseAddress;
+    private readonly ResiliencePipeline<HttpResponseMessage> _pipeline;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
+
+    public StripeHttpClient(
+        IHttpClientFactory httpClientFactory,
+        IOptions<StripePaymentsOptions> options,
+        TimeProvider timeProvider,
+        ILogger<StripeHttpClient> logger)
+    {
+        _httpClientFactory = httpClientFactory;
+        _options = options.Value;
+        _timeProvider = timeProvider;
+        _logger = logger;
+        var baseUrl = _options.ApiBaseUrl.ToString();
+        _baseAddress = new Uri(baseUrl.EndsWith('/') ? baseUrl : baseUrl + "/");
+        _pipeline = BuildPipeline(_options, timeProvider, logger);
+    }
+
+    public async Task<T> SendAsync<T>(
+        HttpMethod method,
+        string path,
+        StripeForm? parameters,
+        JsonTypeInfo<T> responseType,
+        StripeRequestOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(method);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(responseType);
+
+        var isPost = method == HttpMethod.Post;
+        var encoded = parameters?.Encode() ?? string.Empty;
+        var relative = path.TrimStart('/');
+        var uri = new Uri(_baseAddress, isPost || encoded.Length == 0 ? relative : relative + "?" + encoded);
+        var request = new RequestState(
+            method,
+            path,
+            uri,
+            isPost ? Encoding.UTF8.GetBytes(encoded) : null,
+            isPost ? options?.IdempotencyKey ?? NewIdempotencyKey() : null,
+            options?.StripeAccount,
+            _options.SecretKey,
+            _httpClientFactory.CreateClient(HttpClientName));
+
+        var started = _timeProvider.GetTimestamp();
+        HttpResponseMessage response;
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        try
+        {
+            context.Properties.Set(RequestKey, request);
+            response = await _pipeline.ExecuteAsync(static (ctx, state) => state.SendAttemptAsync(ctx.CancellationToken), context, request).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is HttpRequestException or TimeoutRejectedException)
+        {
+            Log.Unreachable(_logger, method.Method, path, request.Attempts, exception.Message);
+            var timeout = exception is TimeoutRejectedException;
+            throw new StripeConnectionException(
+                timeout
+                    ? $"Stripe did not answer {method.Method} {path} within {_options.RequestTimeout.TotalSeconds:0.#} s, on {request.Attempts} attempt(s)."
+                    : $"Stripe could not be reached for {method.Method} {path} on {request.Attempts} attempt(s): {exception.Message}",
+                exception)
+            {
+                Method = method.Method,
+                Path = path,
+                IdempotencyKey = request.IdempotencyKey,
+                IsTimeout = timeout,
+                Attempts = request.Attempts,
+            };
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+
+        using (response)
+        {
+            var requestId = HeaderValue(response, "Request-Id");
+            var elapsed = _timeProvider.GetElapsedTime(started);
+            Log.Answered(_logger, method.Method, path, (int)response.StatusCode, elapsed.TotalMilliseconds, request.Attempts, requestId);
+
+            if (response.IsSuccessStatusCode)
+            {
+                var result = await response.Content.ReadFromJsonAsync(responseType, cancellationToken).ConfigureAwait(false);
+                return result ?? throw new StripeApiException($"Stripe answered {method.Method} {path} with an empty body.")
+                {
+                    Method = method.Method,
+                    Path = path,
+                    IdempotencyKey = request.IdempotencyKey,
+                    StatusCode = (int)response.StatusCode,
+                    RequestId = requestId,
+                };
+            }
+
+            throw await ReadErrorAsync(response, request, requestId, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static readonly ResiliencePropertyKey<RequestState> RequestKey = new("Wavhaven.Payments.StripeRequest");
+
+    private static string NewIdempotencyKey() => "wavhaven-" + Guid.NewGuid().ToString("N");
+
+    private static ResiliencePipeline<HttpResponseMessage> BuildPipeline(StripePaymentsOptions options, TimeProvider timeProvider, ILogger logger)
+    {
+        var builder = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = timeProvider };
+        if (options.MaxNetworkRetries > 0)
+        {
+            builder.AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+            {
+                MaxRetryAttempts = options.MaxNetworkRetries,
+                ShouldHandle = static args => ValueTask.FromResult(ShouldRetry(args.Outcome)),
+                DelayGenerator = static args => ValueTask.FromResult<TimeSpan?>(RetryDelay(args.AttemptNumber, Random.Shared.NextDouble())),
+                OnRetry = args =>
+                {
+                    var request = args.Context.Properties.GetValue(RequestKey, null!);
+                    var reason = args.Outcome.Exception is { } exception
+                        ? exception.GetType().Name
+                        : ((int)args.Outcome.Result!.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    Log.Retrying(logger, request.Method.Method, request.Path, reason, args.AttemptNumber + 1, args.RetryDelay.TotalMilliseconds);
+                    return default;
+                },
+            });
+        }
+
+        builder.AddTimeout(options.RequestTimeout);
+        return builder.Build();
+    }
+
+    /// <summary>
+    /// Stripe's retry rules: <c>Stripe-Should-Retry</c> decides when present; otherwise network failures,
+    /// timeouts, 409, 429 and 5xx are retried. (stripe-node does not retry a 429 without the header; Stripe's
+    /// guidance for rate limits is to back off and retry, so this client does.)
+    /// </summary>
+    internal static bool ShouldRetry(Outcome<HttpResponseMessage> outcome)
+    {
+        if (outcome.Exception is not null)
+        {
+            return outcome.Exception is HttpRequestException or TimeoutRejectedException;
+        }
+
+        var response = outcome.Result!;
+        var shouldRetry = HeaderValue(response, "Stripe-Should-Retry");
+        if (shouldRetry is not null)
+        {
+            return string.Equals(shouldRetry, "true", StringComparison.OrdinalIgnoreCase);
+        }
+
+        return response.StatusCode is HttpStatusCode.Conflict or HttpStatusCode.TooManyRequests || (int)response.StatusCode >= 500;
+    }
+
+    /// <summary>
+    /// min(0.5 s × 2^(n−1), 5 s) × a jitter factor in [0.5, 1], never under 0.5 s, where n is the number of
+    /// retries already made.
+    /// </summary>
+    internal static TimeSpan RetryDelay(int retriesDone, double random)
+    {
+        var seconds = Math.Min(0.5 * Math.Pow(2, retriesDone - 1), 5.0) * (0.5 + (random / 2));
+        return TimeSpan.FromSeconds(Math.Max(seconds, 0.5));
+    }
+
+    private static string? HeaderValue(HttpResponseMessage response, string name) =>
+        response.Headers.TryGetValues(name, out var values) ? values.FirstOrDefault() : null;
+
+    private static async Task<StripeApiException> ReadErrorAsync(HttpResponseMessage response, RequestState request, string? requestId, CancellationToken cancellationToken)
+    {
+        StripeError? error = null;
+        try
+        {
+            var body = await response.Content.ReadFromJsonAsync(StripeJsonContext.Default.StripeErrorResponse, cancellationToken).ConfigureAwait(false);
+            error = body?.Error;
+        }
+        catch (JsonException)
+        {
+            // Not a Stripe error body (a proxy's page, say): the status alone must do.
+        }
+        catch (NotSupportedException)
+        {
+            // Not JSON at all.
+        }
+
+        var status = (int)response.StatusCode;
+        var message = new StringBuilder()
+            .Append("Stripe refused ").Append(request.Method.Method).Append(' ').Append(request.Path)
+            .Append(" (").Append(status);
+        if (error?.Type is { } type)
+        {
+            message.Append(' ').Append(type);
+        }
+
+        if (error?.Code is { } code)
+        {
+            message.Append(", code ").Append(code);
+        }
+
+        if (error?.Param is { } param)
+        {
+            message.Append(", param ").Append(param);
+        }
+
+        message.Append("): ").Append(error?.Message ?? "no error details in the response");
+        if (requestId is not null)
+        {
+            message.Append(" [request ").Append(requestId).Append(']');
+        }
+
+        return new StripeApiException(message.ToString())
+        {
+            Method = request.Method.Method,
+            Path = request.Path,
+            IdempotencyKey = request.IdempotencyKey,
+            StatusCode = status,
+            Type = error?.Type,
+            Code = error?.Code,
+            DeclineCode = error?.DeclineCode,
+            Param = error?.Param,
+            StripeMessage = error?.Message,
+            DocUrl = error?.DocUrl,
+            RequestId = requestId,
+        };
+    }
+
+    /// <summary>One logical request: built once, sent once per attempt with the same idempotency key.</summary>
+    private sealed class RequestState(
+        HttpMethod method,
+        string path,
+        Uri uri,
+        byte[]? body,
+        string? idempotencyKey,
+        string? stripeAccount,
+        string secretKey,
+        HttpClient httpClient)
+    {
+        public HttpMethod Method => method;
+
+        public string Path => path;
+
+        public string? IdempotencyKey => idempotencyKey;
+
+        public int Attempts { get; private set; }
+
+        public async ValueTask<HttpResponseMessage> SendAttemptAsync(CancellationToken cancellationToken)
+        {
+            Attempts++;
+            using var message = new HttpRequestMessage(method, uri);
+            message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", secretKey);
+            message.Headers.TryAddWithoutValidation("Stripe-Version", StripeApiVersion.Current);
+            message.Headers.TryAddWithoutValidation("User-Agent", UserAgent);
+            if (idempotencyKey is not null)
+            {
+                message.Headers.TryAddWithoutValidation("Idempotency-Key", idempotencyKey);
+            }
+
+            if (stripeAccount is not null)
+            {
+                message.Headers.TryAddWithoutValidation("Stripe-Account", stripeAccount);
+            }
+
+            if (body is not null)
+            {
+                message.Content = new ByteArrayContent(body);
+                message.Content.Headers.ContentType = FormContentType;
+            }
+
+            return await httpClient.SendAsync(message, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1, EventName = "StripeAnswered", Level = LogLevel.Debug,
+            Message = "Stripe answered {Method} {Path} with {StatusCode} in {ElapsedMilliseconds:0} ms after {Attempts} attempt(s) (request id {RequestId})")]
+        public static partial void Answered(ILogger logger, string method, string path, int statusCode, double elapsedMilliseconds, int attempts, string? requestId);
+
+        [LoggerMessage(EventId = 2, EventName = "StripeRetrying", Level = LogLevel.Warning,
+            Message = "Stripe call {Method} {Path} failed ({Reason}); retry {Retry} in {DelayMilliseconds:0} ms with the same idempotency key")]
+        public static partial void Retrying(ILogger logger, string method, string path, string reason, int retry, double delayMilliseconds);
+
+        [LoggerMessage(EventId = 3, EventName = "StripeUnreachable", Level = LogLevel.Error,
+            Message = "Stripe could not be reached for {Method} {Path} after {Attempts} attempt(s): {Reason}. Check the network and Stripe:ApiBaseUrl")]
+        public static partial void Unreachable(ILogger logger, string method, string path, int attempts, string reason);
+    }
+}

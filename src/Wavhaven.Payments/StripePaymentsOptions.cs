@@ -1,0 +1,95 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+using Wavhaven.Payments.Catalog;
+
+namespace Wavhaven.Payments;
+
+/// <summary>
+/// The library's settings, usually bound from the <c>Stripe</c> configuration section. Validated when the
+/// host starts; every message names the key at fault and how to fix it.
+/// </summary>
+public sealed class StripePaymentsOptions
+{
+    /// <summary>The default value of <see cref="ApiBaseUrl"/>.</summary>
+    public static readonly Uri DefaultApiBaseUrl = new("https://api.stripe.com/");
+
+    /// <summary>
+    /// Gets or sets the secret API key (<c>sk_test_…</c> or <c>sk_live_…</c>; restricted <c>rk_…</c> keys work too).
+    /// Its prefix decides whether the catalog's test or live price ids are used. Never logged.
+    /// </summary>
+    [Required(ErrorMessage = "Stripe:SecretKey is missing. Set it to your secret key (sk_test_… for test mode) from Stripe's dashboard, Developers → API keys; keep it in user secrets or the environment, not in appsettings.json.")]
+    public string SecretKey { get; set; } = string.Empty;
+
+    /// <summary>Gets or sets the publishable key (<c>pk_…</c>), for pages that load Stripe.js.</summary>
+    public string? PublishableKey { get; set; }
+
+    /// <summary>
+    /// Gets or sets the webhook signing secrets (<c>whsec_…</c>). Several may be set while a secret is rotated:
+    /// a webhook signed with any of them is accepted. Never logged.
+    /// </summary>
+    public IList<string> WebhookSecrets { get; set; } = [];
+
+    /// <summary>Gets or sets how old a webhook's signature timestamp may be. Defaults to 5 minutes, as Stripe's clients do.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00", ErrorMessage = "Stripe:WebhookTolerance must be between 00:00:00 and 1.00:00:00 (Stripe's clients use 00:05:00).")]
+    public TimeSpan WebhookTolerance { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Gets or sets the base address of Stripe's API. Change it only to point at an emulator.</summary>
+    [Required(ErrorMessage = "Stripe:ApiBaseUrl is empty. Remove the key to use https://api.stripe.com/, or set it to an emulator's address.")]
+    public Uri ApiBaseUrl { get; set; } = DefaultApiBaseUrl;
+
+    /// <summary>Gets or sets how long one attempt of a call to Stripe may take. Defaults to 80 seconds, as Stripe's clients do.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00", ErrorMessage = "Stripe:RequestTimeout must be between 00:00:01 and 00:10:00 (Stripe's clients use 00:01:20).")]
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(80);
+
+    /// <summary>
+    /// Gets or sets how many times a failed call is retried (network failures, timeouts, 409, 5xx and
+    /// <c>Stripe-Should-Retry: true</c>). Defaults to 2, as Stripe's clients do.
+    /// </summary>
+    [Range(0, 10, ErrorMessage = "Stripe:MaxNetworkRetries must be between 0 and 10 (Stripe's clients use 2).")]
+    public int MaxNetworkRetries { get; set; } = 2;
+
+    /// <summary>
+    /// Gets or sets the default absolute URL Stripe sends the buyer to after paying. If it lacks the
+    /// <c>{CHECKOUT_SESSION_ID}</c> placeholder, <c>session_id={CHECKOUT_SESSION_ID}</c> is added to its query.
+    /// </summary>
+    public string? SuccessUrl { get; set; }
+
+    /// <summary>Gets or sets the default absolute URL Stripe sends the buyer to when they leave Checkout.</summary>
+    public string? CancelUrl { get; set; }
+
+    /// <summary>
+    /// Gets or sets whether a live secret key may be used while the host runs in the Development environment.
+    /// Off by default, so that a developer's machine cannot charge real cards by accident.
+    /// </summary>
+    public bool AllowLiveKeyInDevelopment { get; set; }
+
+    /// <summary>Gets or sets the plans the app sells (<c>Stripe:Plans</c>).</summary>
+    [ValidateEnumeratedItems]
+    public IList<PlanOptions> Plans { get; set; } = [];
+
+    /// <summary>Gets the mode the secret key selects.</summary>
+    public StripeMode Mode => StripeKeys.ModeOf(SecretKey);
+}
+
+/// <summary>Test or live mode, as selected by the secret key's prefix.</summary>
+public enum StripeMode
+{
+    /// <summary>A test key: no real money moves; the catalog's test price ids are used.</summary>
+    Test,
+
+    /// <summary>A live key: real charges; the catalog's live price ids are used.</summary>
+    Live,
+}
+
+/// <summary>Recognises Stripe key prefixes.</summary>
+internal static class StripeKeys
+{
+    public static StripeMode ModeOf(string? secretKey) =>
+        secretKey is not null && (secretKey.StartsWith("sk_live_", StringComparison.Ordinal) || secretKey.StartsWith("rk_live_", StringComparison.Ordinal))
+            ? StripeMode.Live
+            : StripeMode.Test;
+
+    public static bool IsSecretKey(string secretKey) =>
+        secretKey.StartsWith("sk_test_", StringComparison.Ordinal) || secretKey.StartsWith("sk_live_", StringComparison.Ordinal)
+        || secretKey.StartsWith("rk_test_", StringComparison.Ordinal) || secretKey.StartsWith("rk_live_", StringComparison.Ordinal);
+}

@@ -1,0 +1,217 @@
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Wavhaven.Payments.Catalog;
+
+namespace Wavhaven.Payments;
+
+/// <summary>The attribute rules of <see cref="StripePaymentsOptions"/>, generated at compile time.</summary>
+[OptionsValidator]
+internal sealed partial class StripePaymentsOptionsAttributeValidator : IValidateOptions<StripePaymentsOptions>
+{
+}
+
+/// <summary>
+/// The rules across fields: key prefixes and modes, webhook secrets, URLs, and the catalog (unique ids,
+/// prices that fit the billing type, price ids for the key's mode, currencies). Messages name the key at
+/// fault, say how to fix it, and never quote a secret.
+/// </summary>
+internal sealed partial class StripePaymentsOptionsValidator(IHostEnvironment? environment = null) : IValidateOptions<StripePaymentsOptions>
+{
+    public ValidateOptionsResult Validate(string? name, StripePaymentsOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = new List<string>();
+        ValidateKeys(options, failures);
+        ValidateUrls(options, failures);
+        ValidatePlans(options, failures);
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private void ValidateKeys(StripePaymentsOptions options, List<string> failures)
+    {
+        var key = options.SecretKey;
+        if (!string.IsNullOrEmpty(key))
+        {
+            if (key.StartsWith("pk_", StringComparison.Ordinal))
+            {
+                failures.Add("Stripe:SecretKey holds a publishable key (pk_…). Use the secret key (sk_test_… or sk_live_…) there, and put the publishable key in Stripe:PublishableKey.");
+            }
+            else if (key.StartsWith("whsec_", StringComparison.Ordinal))
+            {
+                failures.Add("Stripe:SecretKey holds a webhook signing secret (whsec_…). Use the API secret key (sk_test_… or sk_live_…) there, and put the signing secret in Stripe:WebhookSecrets.");
+            }
+            else if (!StripeKeys.IsSecretKey(key))
+            {
+                failures.Add("Stripe:SecretKey does not look like a Stripe secret key: it must start with sk_test_, sk_live_, rk_test_ or rk_live_. Copy it from Stripe's dashboard, Developers → API keys.");
+            }
+            else if (options.Mode == StripeMode.Live && environment?.IsDevelopment() == true && !options.AllowLiveKeyInDevelopment)
+            {
+                failures.Add("Stripe:SecretKey is a live key (sk_live_…) while the app runs in the Development environment. Use a test key (sk_test_…), or set Stripe:AllowLiveKeyInDevelopment to true if you really mean to charge real cards from here.");
+            }
+        }
+
+        if (!string.IsNullOrEmpty(options.PublishableKey))
+        {
+            var publishable = options.PublishableKey;
+            if (!publishable.StartsWith("pk_test_", StringComparison.Ordinal) && !publishable.StartsWith("pk_live_", StringComparison.Ordinal))
+            {
+                failures.Add("Stripe:PublishableKey must start with pk_test_ or pk_live_.");
+            }
+            else if (StripeKeys.IsSecretKey(key) && publishable.StartsWith("pk_live_", StringComparison.Ordinal) != (options.Mode == StripeMode.Live))
+            {
+                failures.Add($"Stripe:PublishableKey and Stripe:SecretKey belong to different modes. Use the {(options.Mode == StripeMode.Live ? "live" : "test")} publishable key with this secret key.");
+            }
+        }
+
+        for (var i = 0; i < options.WebhookSecrets.Count; i++)
+        {
+            var secret = options.WebhookSecrets[i];
+            if (string.IsNullOrWhiteSpace(secret))
+            {
+                failures.Add($"Stripe:WebhookSecrets[{i}] is empty. Remove it, or set it to the endpoint's signing secret (whsec_…).");
+            }
+            else if (!secret.StartsWith("whsec_", StringComparison.Ordinal))
+            {
+                failures.Add($"Stripe:WebhookSecrets[{i}] does not look like a webhook signing secret: it must start with whsec_. Copy it from the webhook endpoint's page in Stripe's dashboard (or from `stripe listen`).");
+            }
+        }
+    }
+
+    private static void ValidateUrls(StripePaymentsOptions options, List<string> failures)
+    {
+        if (options.ApiBaseUrl is { } baseUrl && (!baseUrl.IsAbsoluteUri || (baseUrl.Scheme != Uri.UriSchemeHttps && baseUrl.Scheme != Uri.UriSchemeHttp)))
+        {
+            failures.Add("Stripe:ApiBaseUrl must be an absolute http(s) URL, e.g. https://api.stripe.com/.");
+        }
+
+        if (!string.IsNullOrEmpty(options.SuccessUrl) && !IsAbsoluteHttpUrl(options.SuccessUrl))
+        {
+            failures.Add("Stripe:SuccessUrl must be an absolute http(s) URL, e.g. https://shop.example/checkout/success?session_id={CHECKOUT_SESSION_ID}.");
+        }
+
+        if (!string.IsNullOrEmpty(options.CancelUrl) && !IsAbsoluteHttpUrl(options.CancelUrl))
+        {
+            failures.Add("Stripe:CancelUrl must be an absolute http(s) URL, e.g. https://shop.example/cart.");
+        }
+    }
+
+    private static void ValidatePlans(StripePaymentsOptions options, List<string> failures)
+    {
+        var mode = options.Mode;
+        var planIds = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+        var priceIds = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < options.Plans.Count; i++)
+        {
+            var plan = options.Plans[i];
+            var where = string.IsNullOrEmpty(plan.Id) ? $"Stripe:Plans[{i}]" : $"Stripe:Plans[{i}] ('{plan.Id}')";
+            if (string.IsNullOrEmpty(plan.Id))
+            {
+                // The attribute validator reports the missing id.
+            }
+            else if (!PlanIdPattern().IsMatch(plan.Id))
+            {
+                failures.Add($"{where}: Id may hold only letters, digits, '-', '_' and '.', start with a letter or digit, and be at most 64 characters.");
+            }
+            else if (planIds.TryGetValue(plan.Id, out var first))
+            {
+                failures.Add($"{where}: Id '{plan.Id}' is already used by Stripe:Plans[{first}]. Plan ids must be unique (ignoring case).");
+            }
+            else
+            {
+                planIds[plan.Id] = i;
+            }
+
+            ValidatePlanPrices(plan, where, mode, priceIds, failures);
+        }
+    }
+
+    private static void ValidatePlanPrices(PlanOptions plan, string where, StripeMode mode, Dictionary<string, string> priceIds, List<string> failures)
+    {
+        switch (plan.BillingType)
+        {
+            case BillingType.Free when plan.Prices.Count > 0:
+                failures.Add($"{where}: a Free plan has no Prices. Remove them, or set BillingType to OneTime or Subscription.");
+                return;
+            case BillingType.OneTime when plan.Prices.Count == 0:
+                failures.Add($"{where}: a OneTime plan needs a price. Add Prices: [ {{ \"Interval\": \"OneTime\", \"TestPriceId\": \"price_…\", \"Amount\": 1999, \"Currency\": \"usd\" }} ].");
+                break;
+            case BillingType.Subscription when !plan.Prices.Any(price => price.Interval != PriceInterval.OneTime):
+                failures.Add($"{where}: a Subscription plan needs a recurring price (Interval Month or Year).");
+                break;
+        }
+
+        var intervals = new HashSet<PriceInterval>();
+        for (var j = 0; j < plan.Prices.Count; j++)
+        {
+            var price = plan.Prices[j];
+            var at = $"{where}.Prices[{j}]";
+            if (!Enum.IsDefined(price.Interval))
+            {
+                failures.Add($"{at}.Interval must be OneTime, Month or Year.");
+            }
+            else if (plan.BillingType == BillingType.OneTime && price.Interval != PriceInterval.OneTime)
+            {
+                failures.Add($"{at}.Interval is {price.Interval}, but the plan is OneTime. Use Interval OneTime, or set the plan's BillingType to Subscription.");
+            }
+            else if (plan.BillingType == BillingType.Subscription && price.Interval == PriceInterval.OneTime)
+            {
+                failures.Add($"{at}.Interval is OneTime, but the plan is a Subscription. Use Month or Year.");
+            }
+
+            if (!intervals.Add(price.Interval))
+            {
+                failures.Add($"{at}: the plan already has a {price.Interval} price. Each interval may be priced once.");
+            }
+
+            ValidatePriceId(price.TestPriceId, $"{at}.TestPriceId", priceIds, failures);
+            ValidatePriceId(price.LivePriceId, $"{at}.LivePriceId", priceIds, failures);
+            if (mode == StripeMode.Live && string.IsNullOrEmpty(price.LivePriceId))
+            {
+                failures.Add($"{at}.LivePriceId is missing, and Stripe:SecretKey is a live key. Create the price in live mode and set its id (price_…), or use a test key.");
+            }
+            else if (mode == StripeMode.Test && string.IsNullOrEmpty(price.TestPriceId))
+            {
+                failures.Add($"{at}.TestPriceId is missing, and Stripe:SecretKey is a test key. Set it to the test-mode price id (price_…).");
+            }
+
+            if (price.Amount < 0)
+            {
+                failures.Add($"{at}.Amount is negative. Give the amount in minor units, e.g. 1999 for 19.99.");
+            }
+
+            if (!CurrencyPattern().IsMatch(price.Currency ?? string.Empty))
+            {
+                failures.Add($"{at}.Currency '{price.Currency}' is not a three-letter ISO currency code such as usd or eur.");
+            }
+        }
+    }
+
+    private static void ValidatePriceId(string? priceId, string at, Dictionary<string, string> seen, List<string> failures)
+    {
+        if (string.IsNullOrEmpty(priceId))
+        {
+            return;
+        }
+
+        if (!priceId.StartsWith("price_", StringComparison.Ordinal))
+        {
+            failures.Add(priceId.StartsWith("prod_", StringComparison.Ordinal)
+                ? $"{at} '{priceId}' is a product id. Use the id of one of the product's prices (price_…)."
+                : $"{at} '{priceId}' must start with price_.");
+        }
+        else if (!seen.TryAdd(priceId, at))
+        {
+            failures.Add($"{at} '{priceId}' is already used at {seen[priceId]}. Each price belongs to one plan and interval.");
+        }
+    }
+
+    private static bool IsAbsoluteHttpUrl(string url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp);
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+    private static partial Regex PlanIdPattern();
+
+    [GeneratedRegex("^[A-Za-z]{3}$")]
+    private static partial Regex CurrencyPattern();
+}

@@ -1,0 +1,101 @@
+using Wavhaven.Payments.Stripe;
+
+namespace Wavhaven.Payments.Tests.Stripe;
+
+/// <summary>The encodings stripe-node produced for the same inputs (stripe-api-facts.md §2).</summary>
+public class StripeFormTests
+{
+    [Fact]
+    public void Encode_NestedMetadata_UsesBracketsAndPercentEscapes()
+    {
+        var sut = new StripeForm
+        {
+            ["email"] = "jane@example.com",
+            ["name"] = "Jane Doe",
+            ["metadata"] = new StripeForm { ["user_id"] = "42", ["plan"] = "pro" },
+        };
+
+        sut.Encode().Should().Be("email=jane%40example.com&name=Jane%20Doe&metadata[user_id]=42&metadata[plan]=pro");
+    }
+
+    [Fact]
+    public void Encode_ArrayOfObjects_IndexesEveryElement()
+    {
+        var sut = new StripeForm
+        {
+            ["mode"] = "payment",
+            ["line_items"] = new[]
+            {
+                new StripeForm
+                {
+                    ["price_data"] = new StripeForm { ["currency"] = "usd", ["unit_amount"] = 1999, ["product_data"] = new StripeForm { ["name"] = "T-shirt" } },
+                    ["quantity"] = 2,
+                },
+                new StripeForm { ["price"] = "price_123", ["quantity"] = 1 },
+            },
+        };
+
+        sut.Encode().Should().Be(
+            "mode=payment&line_items[0][price_data][currency]=usd&line_items[0][price_data][unit_amount]=1999&line_items[0][price_data][product_data][name]=T-shirt&line_items[0][quantity]=2&line_items[1][price]=price_123&line_items[1][quantity]=1");
+    }
+
+    [Fact]
+    public void Encode_ScalarArray_IsIndexedNeverEmptyBrackets()
+    {
+        var sut = new StripeForm { ["expand"] = new[] { "line_items", "customer" }, ["limit"] = 3 };
+
+        sut.Encode().Should().Be("expand[0]=line_items&expand[1]=customer&limit=3");
+    }
+
+    [Fact]
+    public void Encode_BooleansNullsEmptiesAndEmptyArrays_FollowStripeNode()
+    {
+        var sut = new StripeForm
+        {
+            ["allow_promotion_codes"] = true,
+            ["automatic_tax"] = new StripeForm { ["enabled"] = false },
+            ["metadata"] = new Dictionary<string, string> { ["old_key"] = string.Empty },
+            ["description"] = null,
+            ["expand"] = Array.Empty<string>(),
+        };
+
+        sut.Encode().Should().Be("allow_promotion_codes=true&automatic_tax[enabled]=false&metadata[old_key]=&description=");
+    }
+
+    [Fact]
+    public void Encode_ReservedAndNonAsciiCharacters_EscapesLikeEncodeUriComponentPlusSubDelims()
+    {
+        var sut = new StripeForm
+        {
+            ["success_url"] = "https://x.io/ok?id={CHECKOUT_SESSION_ID}",
+            ["name"] = "Zoë & Co (test)!",
+        };
+
+        sut.Encode().Should().Be("success_url=https%3A%2F%2Fx.io%2Fok%3Fid%3D%7BCHECKOUT_SESSION_ID%7D&name=Zo%C3%AB%20%26%20Co%20%28test%29%21");
+    }
+
+    [Fact]
+    public void Encode_LongAmountsAndNestedDictionaries_UseInvariantCulture()
+    {
+        var previous = Thread.CurrentThread.CurrentCulture;
+        Thread.CurrentThread.CurrentCulture = new System.Globalization.CultureInfo("de-DE");
+        try
+        {
+            var sut = new StripeForm { ["amount"] = 1234567890123L, ["items"] = new[] { new StripeForm { ["quantity"] = 1000 } } };
+
+            sut.Encode().Should().Be("amount=1234567890123&items[0][quantity]=1000");
+        }
+        finally
+        {
+            Thread.CurrentThread.CurrentCulture = previous;
+        }
+    }
+
+    [Fact]
+    public void Encode_UnknownValueType_ThrowsNamingTheKey()
+    {
+        var sut = new StripeForm { ["when"] = DateTime.UnixEpoch };
+
+        sut.Invoking(form => form.Encode()).Should().Throw<ArgumentException>().WithMessage("*'when'*DateTime*");
+    }
+}
