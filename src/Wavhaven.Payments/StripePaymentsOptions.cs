@@ -33,6 +33,10 @@ public sealed class StripePaymentsOptions
     [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00", ErrorMessage = "Stripe:WebhookTolerance must be between 00:00:00 and 1.00:00:00 (Stripe's clients use 00:05:00).")]
     public TimeSpan WebhookTolerance { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>Gets or sets the largest webhook body accepted, in bytes; larger ones are answered 413. Defaults to 1 MiB.</summary>
+    [Range(1024, 64 * 1024 * 1024, ErrorMessage = "Stripe:WebhookMaxBodySize must be between 1024 and 67108864 bytes (the default is 1048576).")]
+    public int WebhookMaxBodySize { get; set; } = 1024 * 1024;
+
     /// <summary>Gets or sets the base address of Stripe's API. Change it only to point at an emulator.</summary>
     [Required(ErrorMessage = "Stripe:ApiBaseUrl is empty. Remove the key to use https://api.stripe.com/, or set it to an emulator's address.")]
     public Uri ApiBaseUrl { get; set; } = DefaultApiBaseUrl;

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Wavhaven.Payments.Catalog;
 using Wavhaven.Payments.Customers;
+using Wavhaven.Payments.Fulfillment;
 using Wavhaven.Payments.Stripe;
 
 namespace Wavhaven.Payments.Checkout;
@@ -12,9 +13,15 @@ internal sealed partial class CheckoutService(
     IStripeClient stripe,
     IPlanCatalog catalog,
     ICustomerResolver customers,
+    FulfillmentRunner fulfillment,
+    IServiceProvider services,
     IOptions<StripePaymentsOptions> options,
+    TimeProvider timeProvider,
     ILogger<CheckoutService> logger) : ICheckoutService
 {
+    /// <summary>How long a sync waits for a fulfillment running elsewhere before it answers <see cref="CheckoutSyncStatus.Fulfilling"/>.</summary>
+    internal static readonly TimeSpan SyncWait = TimeSpan.FromSeconds(3);
+
     /// <summary>Stripe's limit on line items of one Checkout session.</summary>
     internal const int MaxLines = 100;
 
@@ -50,6 +57,48 @@ internal sealed partial class CheckoutService(
 
         Log.SessionCreated(logger, session.Id, plan.Mode, request.Lines.Count, request.Buyer.IsGuest ? "guest" : "registered", request.FulfillmentType);
         return new CheckoutResult(session.Id, url, session.ExpiresAt ?? DateTimeOffset.MinValue);
+    }
+
+    public async Task<CheckoutSyncResult> SyncCheckoutAsync(string sessionId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(sessionId);
+        var session = await stripe.GetCheckoutSessionAsync(sessionId, account: null, cancellationToken).ConfigureAwait(false);
+        if (session.Status == "expired")
+        {
+            return new CheckoutSyncResult(CheckoutSyncStatus.Expired, session);
+        }
+
+        if (session.Status != "complete")
+        {
+            return new CheckoutSyncResult(CheckoutSyncStatus.Open, session);
+        }
+
+        if (session.PaymentStatus is not ("paid" or "no_payment_required"))
+        {
+            return new CheckoutSyncResult(CheckoutSyncStatus.PaymentPending, session);
+        }
+
+        // The handler runs in the caller's scope, so it shares the request's DbContext.
+        var waitUntil = timeProvider.GetUtcNow() + SyncWait;
+        while (true)
+        {
+            var outcome = await fulfillment.FulfilAsync(services, session, stripeEvent: null, cancellationToken).ConfigureAwait(false);
+            switch (outcome)
+            {
+                case FulfillmentOutcome.Fulfilled or FulfillmentOutcome.AlreadyFulfilled:
+                    return new CheckoutSyncResult(CheckoutSyncStatus.Fulfilled, session);
+                case FulfillmentOutcome.NotOurs or FulfillmentOutcome.NoHandler:
+                    return new CheckoutSyncResult(CheckoutSyncStatus.NotFulfillable, session);
+            }
+
+            // The webhook is fulfilling it right now: give it a moment rather than show "pending".
+            if (timeProvider.GetUtcNow() >= waitUntil)
+            {
+                return new CheckoutSyncResult(CheckoutSyncStatus.Fulfilling, session);
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(100), timeProvider, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Every rule of a request, checked before any call to Stripe.</summary>

@@ -1,6 +1,6 @@
 namespace Wavhaven.Payments.Checkout;
 
-/// <summary>Opens Stripe Checkout sessions for carts and plans.</summary>
+/// <summary>Opens Stripe Checkout sessions for carts and plans, and settles them from the success page.</summary>
 public interface ICheckoutService
 {
     /// <summary>
@@ -11,4 +11,15 @@ public interface ICheckoutService
     /// <exception cref="Stripe.StripeApiException">Stripe refused the session.</exception>
     /// <exception cref="Stripe.StripeConnectionException">Stripe could not be reached.</exception>
     Task<CheckoutResult> CreateCheckoutAsync(CheckoutRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Reads the session from Stripe and, if it is paid, runs its fulfillment now, unless the webhook (or an
+    /// earlier sync) already did: call it from the success page so that the buyer never sees a stale
+    /// "pending" while the webhook is on its way. The fulfillment handler runs once per purchase whichever
+    /// comes first.
+    /// </summary>
+    /// <param name="sessionId">The session id from the success URL (<c>{CHECKOUT_SESSION_ID}</c>).</param>
+    /// <param name="cancellationToken">The token.</param>
+    /// <exception cref="Stripe.StripeApiException">Stripe does not know the session (404), or refused the call.</exception>
+    Task<CheckoutSyncResult> SyncCheckoutAsync(string sessionId, CancellationToken cancellationToken = default);
 }

@@ -6,10 +6,19 @@ using Wavhaven.Payments.Stripe;
 
 namespace Wavhaven.Payments.Customers;
 
-/// <summary>Store, then Stripe search, then create; the result is saved to the store.</summary>
-internal sealed partial class CustomerResolver(IStripeClient stripe, ICustomerStore store, ILogger<CustomerResolver> logger) : ICustomerResolver
+/// <summary>
+/// The lookups of new customers in flight in this process, shared by every scope: one lookup per user at a
+/// time, the others wait for its answer.
+/// </summary>
+internal sealed class CustomerLookups
 {
-    private readonly ConcurrentDictionary<CustomerKey, Lazy<Task<string>>> _inFlight = new();
+    public ConcurrentDictionary<CustomerKey, Lazy<Task<string>>> InFlight { get; } = new();
+}
+
+/// <summary>Store, then Stripe search, then create; the result is saved to the store.</summary>
+internal sealed partial class CustomerResolver(IStripeClient stripe, ICustomerStore store, CustomerLookups lookups, ILogger<CustomerResolver> logger) : ICustomerResolver
+{
+    private readonly ConcurrentDictionary<CustomerKey, Lazy<Task<string>>> _inFlight = lookups.InFlight;
 
     public async Task<string?> FindCustomerIdAsync(CustomerKey key, CancellationToken cancellationToken = default)
     {

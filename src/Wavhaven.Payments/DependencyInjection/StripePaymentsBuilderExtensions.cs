@@ -1,20 +1,79 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Wavhaven.Payments.Customers;
+using Wavhaven.Payments.Fulfillment;
+using Wavhaven.Payments.Subscriptions;
+using Wavhaven.Payments.Webhooks;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Registers the app's handlers and stores on an <see cref="IStripePaymentsBuilder"/>.</summary>
 public static class StripePaymentsBuilderExtensions
 {
-    /// <summary>Replaces the in-memory customer map with the app's <see cref="ICustomerStore"/>.</summary>
-    /// <typeparam name="TStore">The store; registered as a singleton unless already registered by the app.</typeparam>
+    /// <summary>
+    /// Registers a fulfillment handler (scoped, so it may use the app's DbContext). Each handler serves one
+    /// <see cref="IFulfillmentHandler.Type"/>; two handlers of one type fail the host's start.
+    /// </summary>
+    /// <typeparam name="THandler">The handler.</typeparam>
     /// <param name="builder">The builder.</param>
     /// <returns>The builder.</returns>
-    public static IStripePaymentsBuilder UseCustomerStore<TStore>(this IStripePaymentsBuilder builder)
+    public static IStripePaymentsBuilder AddFulfillmentHandler<THandler>(this IStripePaymentsBuilder builder)
+        where THandler : class, IFulfillmentHandler
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Scoped<IFulfillmentHandler, THandler>());
+        return builder;
+    }
+
+    /// <summary>Registers a subscription handler (scoped).</summary>
+    /// <typeparam name="THandler">The handler.</typeparam>
+    /// <param name="builder">The builder.</param>
+    /// <returns>The builder.</returns>
+    public static IStripePaymentsBuilder AddSubscriptionHandler<THandler>(this IStripePaymentsBuilder builder)
+        where THandler : class, ISubscriptionHandler
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Scoped<ISubscriptionHandler, THandler>());
+        return builder;
+    }
+
+    /// <summary>Registers a handler that sees every verified event of every type (scoped).</summary>
+    /// <typeparam name="THandler">The handler.</typeparam>
+    /// <param name="builder">The builder.</param>
+    /// <returns>The builder.</returns>
+    public static IStripePaymentsBuilder AddEventHandler<THandler>(this IStripePaymentsBuilder builder)
+        where THandler : class, IStripeEventHandler
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Scoped<IStripeEventHandler, THandler>());
+        return builder;
+    }
+
+    /// <summary>Replaces the in-memory customer map with the app's <see cref="ICustomerStore"/>.</summary>
+    /// <typeparam name="TStore">The store.</typeparam>
+    /// <param name="builder">The builder.</param>
+    /// <param name="lifetime">The store's lifetime: scoped (the default) suits stores on a DbContext.</param>
+    /// <returns>The builder.</returns>
+    public static IStripePaymentsBuilder UseCustomerStore<TStore>(this IStripePaymentsBuilder builder, ServiceLifetime lifetime = ServiceLifetime.Scoped)
         where TStore : class, ICustomerStore
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.Services.Replace(ServiceDescriptor.Singleton<ICustomerStore, TStore>());
+        builder.Services.Replace(ServiceDescriptor.Describe(typeof(ICustomerStore), typeof(TStore), lifetime));
+        return builder;
+    }
+
+    /// <summary>
+    /// Replaces the in-memory event store with the app's <see cref="IWebhookEventStore"/>: a durable one survives
+    /// restarts and is shared by all instances of the app.
+    /// </summary>
+    /// <typeparam name="TStore">The store.</typeparam>
+    /// <param name="builder">The builder.</param>
+    /// <param name="lifetime">The store's lifetime: scoped (the default) suits stores on a DbContext.</param>
+    /// <returns>The builder.</returns>
+    public static IStripePaymentsBuilder UseEventStore<TStore>(this IStripePaymentsBuilder builder, ServiceLifetime lifetime = ServiceLifetime.Scoped)
+        where TStore : class, IWebhookEventStore
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.Replace(ServiceDescriptor.Describe(typeof(IWebhookEventStore), typeof(TStore), lifetime));
         return builder;
     }
 }

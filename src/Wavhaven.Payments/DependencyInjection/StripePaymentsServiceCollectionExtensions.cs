@@ -6,8 +6,11 @@ using Wavhaven.Payments;
 using Wavhaven.Payments.Catalog;
 using Wavhaven.Payments.Checkout;
 using Wavhaven.Payments.Customers;
+using Wavhaven.Payments.Fulfillment;
 using Wavhaven.Payments.Portal;
 using Wavhaven.Payments.Stripe;
+using Wavhaven.Payments.Subscriptions;
+using Wavhaven.Payments.Webhooks;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -54,9 +57,21 @@ public static class StripePaymentsServiceCollectionExtensions
         services.TryAddSingleton<IStripeClient, StripeHttpClient>();
         services.TryAddSingleton<IPlanCatalog, PlanCatalog>();
         services.TryAddSingleton<ICustomerStore, InMemoryCustomerStore>();
-        services.TryAddSingleton<ICustomerResolver, CustomerResolver>();
-        services.TryAddSingleton<ICheckoutService, CheckoutService>();
-        services.TryAddSingleton<IBillingPortalService, BillingPortalService>();
+        services.TryAddSingleton<CustomerLookups>();
+
+        // Scoped: they reach the stores and handlers, which may live on the app's DbContext.
+        services.TryAddScoped<ICustomerResolver, CustomerResolver>();
+        services.TryAddScoped<ICheckoutService, CheckoutService>();
+        services.TryAddScoped<IBillingPortalService, BillingPortalService>();
+
+        services.AddOptions<InMemoryWebhookEventStoreOptions>();
+        services.TryAddSingleton<IWebhookEventStore, InMemoryWebhookEventStore>();
+        services.TryAddSingleton<FulfillmentRunner>();
+        services.TryAddSingleton<SubscriptionChangeFactory>();
+        services.TryAddSingleton<WebhookDispatcher>();
+        services.TryAddSingleton<IWebhookProcessor, WebhookProcessor>();
+        services.AddOptions<HandlerRegistrationCheck>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<HandlerRegistrationCheck>, HandlerRegistrationValidator>());
         return new StripePaymentsBuilder(services);
     }
 }

@@ -2,16 +2,16 @@ using Wavhaven.Payments.Stripe.Serialization;
 
 namespace Wavhaven.Payments.Stripe;
 
-/// <summary>The Stripe endpoints the library calls, typed.</summary>
+/// <summary>The Stripe endpoints the library calls, typed. <c>account</c> acts on a Connect account.</summary>
 internal static class StripeEndpoints
 {
     public static Task<StripeCheckoutSession> CreateCheckoutSessionAsync(this IStripeClient client, StripeForm parameters, string idempotencyKey, CancellationToken cancellationToken) =>
         client.SendAsync(HttpMethod.Post, "/v1/checkout/sessions", parameters, StripeJsonContext.Default.StripeCheckoutSession, new(idempotencyKey), cancellationToken);
 
-    public static Task<StripeCheckoutSession> GetCheckoutSessionAsync(this IStripeClient client, string sessionId, CancellationToken cancellationToken) =>
-        client.SendAsync(HttpMethod.Get, "/v1/checkout/sessions/" + Uri.EscapeDataString(sessionId), null, StripeJsonContext.Default.StripeCheckoutSession, null, cancellationToken);
+    public static Task<StripeCheckoutSession> GetCheckoutSessionAsync(this IStripeClient client, string sessionId, string? account, CancellationToken cancellationToken) =>
+        client.SendAsync(HttpMethod.Get, "/v1/checkout/sessions/" + Uri.EscapeDataString(sessionId), null, StripeJsonContext.Default.StripeCheckoutSession, Options(account), cancellationToken);
 
-    public static Task<StripeList<StripeLineItem>> ListCheckoutLineItemsAsync(this IStripeClient client, string sessionId, string? startingAfter, CancellationToken cancellationToken)
+    public static Task<StripeList<StripeLineItem>> ListCheckoutLineItemsAsync(this IStripeClient client, string sessionId, string? startingAfter, string? account, CancellationToken cancellationToken)
     {
         var parameters = new StripeForm { ["limit"] = 100 };
         if (startingAfter is not null)
@@ -19,11 +19,14 @@ internal static class StripeEndpoints
             parameters["starting_after"] = startingAfter;
         }
 
-        return client.SendAsync(HttpMethod.Get, "/v1/checkout/sessions/" + Uri.EscapeDataString(sessionId) + "/line_items", parameters, StripeJsonContext.Default.StripeListStripeLineItem, null, cancellationToken);
+        return client.SendAsync(HttpMethod.Get, "/v1/checkout/sessions/" + Uri.EscapeDataString(sessionId) + "/line_items", parameters, StripeJsonContext.Default.StripeListStripeLineItem, Options(account), cancellationToken);
     }
 
     public static Task<StripeCustomer> CreateCustomerAsync(this IStripeClient client, StripeForm parameters, string idempotencyKey, CancellationToken cancellationToken) =>
         client.SendAsync(HttpMethod.Post, "/v1/customers", parameters, StripeJsonContext.Default.StripeCustomer, new(idempotencyKey), cancellationToken);
+
+    public static Task<StripeCustomer> GetCustomerAsync(this IStripeClient client, string customerId, string? account, CancellationToken cancellationToken) =>
+        client.SendAsync(HttpMethod.Get, "/v1/customers/" + Uri.EscapeDataString(customerId), null, StripeJsonContext.Default.StripeCustomer, Options(account), cancellationToken);
 
     public static Task<StripeSearchResult<StripeCustomer>> SearchCustomersAsync(this IStripeClient client, string query, CancellationToken cancellationToken) =>
         client.SendAsync(HttpMethod.Get, "/v1/customers/search", new StripeForm { ["query"] = query, ["limit"] = 10 }, StripeJsonContext.Default.StripeSearchResultStripeCustomer, null, cancellationToken);
@@ -31,9 +34,11 @@ internal static class StripeEndpoints
     public static Task<StripeList<StripeSubscription>> ListSubscriptionsAsync(this IStripeClient client, string customerId, CancellationToken cancellationToken) =>
         client.SendAsync(HttpMethod.Get, "/v1/subscriptions", new StripeForm { ["customer"] = customerId, ["limit"] = 10 }, StripeJsonContext.Default.StripeListStripeSubscription, null, cancellationToken);
 
-    public static Task<StripeSubscription> GetSubscriptionAsync(this IStripeClient client, string subscriptionId, CancellationToken cancellationToken) =>
-        client.SendAsync(HttpMethod.Get, "/v1/subscriptions/" + Uri.EscapeDataString(subscriptionId), null, StripeJsonContext.Default.StripeSubscription, null, cancellationToken);
+    public static Task<StripeSubscription> GetSubscriptionAsync(this IStripeClient client, string subscriptionId, string? account, CancellationToken cancellationToken) =>
+        client.SendAsync(HttpMethod.Get, "/v1/subscriptions/" + Uri.EscapeDataString(subscriptionId), null, StripeJsonContext.Default.StripeSubscription, Options(account), cancellationToken);
 
     public static Task<StripeBillingPortalSession> CreateBillingPortalSessionAsync(this IStripeClient client, StripeForm parameters, CancellationToken cancellationToken) =>
         client.SendAsync(HttpMethod.Post, "/v1/billing_portal/sessions", parameters, StripeJsonContext.Default.StripeBillingPortalSession, null, cancellationToken);
+
+    private static StripeRequestOptions? Options(string? account) => account is null ? null : new StripeRequestOptions(StripeAccount: account);
 }

@@ -1,0 +1,35 @@
+using Microsoft.Extensions.Options;
+using Wavhaven.Payments.Fulfillment;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>A marker whose validation, at start-up, checks the app's handler registrations.</summary>
+internal sealed class HandlerRegistrationCheck;
+
+/// <summary>
+/// Fails the host's start when fulfillment handlers are misregistered (an empty type, two handlers of one
+/// type), instead of on the first paid checkout.
+/// </summary>
+internal sealed class HandlerRegistrationValidator(IServiceScopeFactory scopes) : IValidateOptions<HandlerRegistrationCheck>
+{
+    public ValidateOptionsResult Validate(string? name, HandlerRegistrationCheck options)
+    {
+        using var scope = scopes.CreateScope();
+        var failures = new List<string>();
+        var seen = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var handler in scope.ServiceProvider.GetServices<IFulfillmentHandler>())
+        {
+            var handlerName = handler.GetType().Name;
+            if (string.IsNullOrWhiteSpace(handler.Type))
+            {
+                failures.Add($"Fulfillment handler {handlerName} has an empty Type. Return the fulfillment type its checkouts are created with (CheckoutRequest.FulfillmentType).");
+            }
+            else if (!seen.TryAdd(handler.Type, handlerName))
+            {
+                failures.Add($"Fulfillment handlers {seen[handler.Type]} and {handlerName} both serve type '{handler.Type}'. Each type needs exactly one handler.");
+            }
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

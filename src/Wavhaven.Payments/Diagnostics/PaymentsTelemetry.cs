@@ -1,0 +1,44 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Reflection;
+
+namespace Wavhaven.Payments.Diagnostics;
+
+/// <summary>
+/// The library's one <see cref="ActivitySource"/> and one <see cref="Meter"/>, both named
+/// <see cref="Name"/>. Tags never carry secrets, emails or amounts.
+/// </summary>
+public static class PaymentsTelemetry
+{
+    /// <summary>The name of the activity source and of the meter: <c>Wavhaven.Payments</c>.</summary>
+    public const string Name = "Wavhaven.Payments";
+
+    private static readonly string? Version = typeof(PaymentsTelemetry).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0];
+
+    internal static readonly ActivitySource Source = new(Name, Version);
+
+    internal static readonly Meter Meter = new(Name, Version);
+
+    /// <summary>Webhook events by <c>stripe.event.type</c> and <c>outcome</c> (processed, ignored, duplicate, in_progress, failed, invalid_signature, invalid_payload).</summary>
+    internal static readonly Counter<long> WebhookEvents = Meter.CreateCounter<long>(
+        "wavhaven.payments.webhook.events", "{event}", "Webhook deliveries received, by event type and outcome.");
+
+    /// <summary>Time to verify, claim and handle one delivery.</summary>
+    internal static readonly Histogram<double> WebhookDuration = Meter.CreateHistogram<double>(
+        "wavhaven.payments.webhook.duration", "s", "Time to verify, claim and handle one webhook delivery.");
+
+    /// <summary>Time one handler took, by <c>handler.kind</c> and <c>outcome</c>.</summary>
+    internal static readonly Histogram<double> HandlerDuration = Meter.CreateHistogram<double>(
+        "wavhaven.payments.handler.duration", "s", "Time one fulfillment, subscription or event handler took.");
+
+    internal static string OutcomeTag(Webhooks.WebhookOutcome outcome) => outcome switch
+    {
+        Webhooks.WebhookOutcome.Processed => "processed",
+        Webhooks.WebhookOutcome.Ignored => "ignored",
+        Webhooks.WebhookOutcome.Duplicate => "duplicate",
+        Webhooks.WebhookOutcome.InProgress => "in_progress",
+        Webhooks.WebhookOutcome.Failed => "failed",
+        Webhooks.WebhookOutcome.InvalidSignature => "invalid_signature",
+        _ => "invalid_payload",
+    };
+}

@@ -1,0 +1,151 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Wavhaven.Payments.Stripe;
+using Wavhaven.Payments.Webhooks;
+
+namespace Wavhaven.Payments.Fulfillment;
+
+/// <summary>What became of a purchase's fulfillment.</summary>
+internal enum FulfillmentOutcome
+{
+    /// <summary>The handler ran and succeeded now.</summary>
+    Fulfilled,
+
+    /// <summary>It was fulfilled before (by the webhook, the success page, or another event).</summary>
+    AlreadyFulfilled,
+
+    /// <summary>Someone else is fulfilling it right now.</summary>
+    InProgress,
+
+    /// <summary>The session has no fulfillment type: it was not created by this library.</summary>
+    NotOurs,
+
+    /// <summary>No handler serves the session's fulfillment type.</summary>
+    NoHandler,
+}
+
+/// <summary>
+/// Runs the fulfillment handler of a paid Checkout session once per purchase: the purchase is claimed in the
+/// event store under <c>checkout.session:{id}</c>, so the webhook, a second event and the success page's
+/// sync cannot all fulfil it.
+/// </summary>
+internal sealed partial class FulfillmentRunner(IStripeClient stripe, ILogger<FulfillmentRunner> logger)
+{
+    public const string PurchaseType = "checkout.fulfillment";
+
+    public static string PurchaseId(string sessionId) => "checkout.session:" + sessionId;
+
+    public async Task<FulfillmentOutcome> FulfilAsync(IServiceProvider services, StripeCheckoutSession session, StripeEvent? stripeEvent, CancellationToken cancellationToken)
+    {
+        var handler = FindHandler(services, session, out var outcome);
+        if (handler is null)
+        {
+            return outcome;
+        }
+
+        var store = services.GetRequiredService<IWebhookEventStore>();
+        var purchaseId = PurchaseId(session.Id);
+        var claim = await store.TryClaimAsync(purchaseId, PurchaseType, ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false);
+        switch (claim.Status)
+        {
+            case WebhookClaimStatus.AlreadyProcessed:
+                Log.AlreadyFulfilled(logger, session.Id);
+                return FulfillmentOutcome.AlreadyFulfilled;
+            case WebhookClaimStatus.InProgress:
+                return FulfillmentOutcome.InProgress;
+        }
+
+        try
+        {
+            await handler.FulfillAsync(CreateContext(session, stripeEvent), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            await store.MarkFailedAsync(purchaseId, exception.GetType().Name + ": " + exception.Message, CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+
+        await store.MarkProcessedAsync(purchaseId, CancellationToken.None).ConfigureAwait(false);
+        Log.Fulfilled(logger, session.Id, handler.Type, stripeEvent?.Id ?? "the success page's sync");
+        return FulfillmentOutcome.Fulfilled;
+    }
+
+    public async Task<FulfillmentOutcome> NotifyAsync(IServiceProvider services, StripeCheckoutSession session, StripeEvent stripeEvent, bool expired, CancellationToken cancellationToken)
+    {
+        var handler = FindHandler(services, session, out var outcome);
+        if (handler is null)
+        {
+            return outcome;
+        }
+
+        var context = CreateContext(session, stripeEvent);
+        await (expired ? handler.OnExpiredAsync(context, cancellationToken) : handler.OnPaymentFailedAsync(context, cancellationToken)).ConfigureAwait(false);
+        return FulfillmentOutcome.Fulfilled;
+    }
+
+    private IFulfillmentHandler? FindHandler(IServiceProvider services, StripeCheckoutSession session, out FulfillmentOutcome outcome)
+    {
+        if (!session.Metadata.TryGetValue(MetadataKeys.FulfillmentType, out var type) || type.Length == 0)
+        {
+            Log.NotOurs(logger, session.Id);
+            outcome = FulfillmentOutcome.NotOurs;
+            return null;
+        }
+
+        foreach (var handler in services.GetServices<IFulfillmentHandler>())
+        {
+            if (string.Equals(handler.Type, type, StringComparison.Ordinal))
+            {
+                outcome = FulfillmentOutcome.Fulfilled;
+                return handler;
+            }
+        }
+
+        Log.NoHandler(logger, session.Id, type);
+        outcome = FulfillmentOutcome.NoHandler;
+        return null;
+    }
+
+    private FulfillmentContext CreateContext(StripeCheckoutSession session, StripeEvent? stripeEvent)
+    {
+        var account = stripeEvent?.Account;
+        return new FulfillmentContext(session, stripeEvent, account, cancellationToken => LoadLineItemsAsync(session, account, cancellationToken));
+    }
+
+    private async Task<IReadOnlyList<StripeLineItem>> LoadLineItemsAsync(StripeCheckoutSession session, string? account, CancellationToken cancellationToken)
+    {
+        if (session.LineItems is { HasMore: false } expanded)
+        {
+            return expanded.Data;
+        }
+
+        var items = new List<StripeLineItem>();
+        string? startingAfter = null;
+        while (true)
+        {
+            var page = await stripe.ListCheckoutLineItemsAsync(session.Id, startingAfter, account, cancellationToken).ConfigureAwait(false);
+            items.AddRange(page.Data);
+            if (!page.HasMore || page.Data.Count == 0)
+            {
+                return items;
+            }
+
+            startingAfter = page.Data[^1].Id;
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 500, EventName = "PurchaseFulfilled", Level = LogLevel.Information, Message = "Checkout session {SessionId} fulfilled by the '{FulfillmentType}' handler, triggered by {Trigger}")]
+        public static partial void Fulfilled(ILogger logger, string sessionId, string fulfillmentType, string trigger);
+
+        [LoggerMessage(EventId = 501, EventName = "PurchaseAlreadyFulfilled", Level = LogLevel.Debug, Message = "Checkout session {SessionId} was already fulfilled; nothing runs")]
+        public static partial void AlreadyFulfilled(ILogger logger, string sessionId);
+
+        [LoggerMessage(EventId = 502, EventName = "NoFulfillmentType", Level = LogLevel.Debug, Message = "Checkout session {SessionId} has no wavhaven_type metadata: it was not created by this library, so no fulfillment handler runs")]
+        public static partial void NotOurs(ILogger logger, string sessionId);
+
+        [LoggerMessage(EventId = 503, EventName = "NoFulfillmentHandler", Level = LogLevel.Error, Message = "Checkout session {SessionId} has fulfillment type '{FulfillmentType}', but no IFulfillmentHandler with that Type is registered: register one with AddFulfillmentHandler<T>(). The purchase stays unfulfilled until SyncCheckoutAsync runs it")]
+        public static partial void NoHandler(ILogger logger, string sessionId, string fulfillmentType);
+    }
+}

@@ -1,0 +1,167 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Wavhaven.Payments.Diagnostics;
+using Wavhaven.Payments.Stripe;
+
+namespace Wavhaven.Payments.Webhooks;
+
+/// <summary>
+/// Verify the signature over the raw body, read the envelope, claim the event id, dispatch, record the
+/// outcome. Nothing is parsed before the signature is verified, and nothing runs for an event already
+/// processed or in flight.
+/// </summary>
+internal sealed partial class WebhookProcessor : IWebhookProcessor
+{
+    private readonly IServiceScopeFactory _scopes;
+    private readonly WebhookDispatcher _dispatcher;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
+    private readonly byte[][] _keys;
+    private readonly TimeSpan _tolerance;
+    private readonly ConcurrentDictionary<string, bool> _reportedVersions = new(StringComparer.Ordinal);
+
+    public WebhookProcessor(IServiceScopeFactory scopes, WebhookDispatcher dispatcher, IOptions<StripePaymentsOptions> options, TimeProvider timeProvider, ILogger<WebhookProcessor> logger)
+    {
+        _scopes = scopes;
+        _dispatcher = dispatcher;
+        _timeProvider = timeProvider;
+        _logger = logger;
+        _keys = [.. options.Value.WebhookSecrets.Where(secret => !string.IsNullOrEmpty(secret)).Select(Encoding.UTF8.GetBytes)];
+        _tolerance = options.Value.WebhookTolerance;
+    }
+
+    public async Task<WebhookResult> ProcessAsync(ReadOnlyMemory<byte> body, string? signatureHeader, CancellationToken cancellationToken = default)
+    {
+        var started = _timeProvider.GetTimestamp();
+        using var activity = PaymentsTelemetry.Source.StartActivity("Wavhaven.Payments.Webhook", ActivityKind.Consumer);
+        var result = await ProcessCoreAsync(body, signatureHeader, cancellationToken).ConfigureAwait(false);
+
+        var outcome = PaymentsTelemetry.OutcomeTag(result.Outcome);
+        var tags = new TagList { { "stripe.event.type", result.EventType ?? "unknown" }, { "outcome", outcome } };
+        PaymentsTelemetry.WebhookEvents.Add(1, tags);
+        PaymentsTelemetry.WebhookDuration.Record(_timeProvider.GetElapsedTime(started).TotalSeconds, tags);
+        if (activity is not null)
+        {
+            activity.SetTag("stripe.event.id", result.EventId);
+            activity.SetTag("stripe.event.type", result.EventType);
+            activity.SetTag("outcome", outcome);
+            if (result.Outcome is WebhookOutcome.Failed or WebhookOutcome.InvalidSignature or WebhookOutcome.InvalidPayload)
+            {
+                activity.SetStatus(ActivityStatusCode.Error, result.Reason);
+            }
+        }
+
+        return result;
+    }
+
+    private async Task<WebhookResult> ProcessCoreAsync(ReadOnlyMemory<byte> body, string? signatureHeader, CancellationToken cancellationToken)
+    {
+        if (_keys.Length == 0)
+        {
+            Log.NoSecret(_logger);
+            return new WebhookResult(WebhookOutcome.InvalidSignature, "no webhook secret is configured");
+        }
+
+        var signature = StripeWebhookSignature.Verify(body.Span, signatureHeader, _keys, _tolerance, _timeProvider.GetUtcNow());
+        if (signature != WebhookSignatureStatus.Valid)
+        {
+            var reason = Describe(signature);
+            Log.SignatureRejected(_logger, reason);
+            return new WebhookResult(WebhookOutcome.InvalidSignature, reason);
+        }
+
+        StripeEvent stripeEvent;
+        try
+        {
+            stripeEvent = StripeEvent.Parse(body);
+        }
+        catch (FormatException exception)
+        {
+            Log.PayloadRejected(_logger, exception.Message);
+            return new WebhookResult(WebhookOutcome.InvalidPayload, exception.Message);
+        }
+
+        if (stripeEvent.ApiVersion is { } version && !string.Equals(version, StripeApiVersion.Current, StringComparison.Ordinal) && _reportedVersions.TryAdd(version, true))
+        {
+            Log.ApiVersionMismatch(_logger, version, StripeApiVersion.Current);
+        }
+
+        var scope = _scopes.CreateAsyncScope();
+        await using (scope.ConfigureAwait(false))
+        {
+            var store = scope.ServiceProvider.GetRequiredService<IWebhookEventStore>();
+            var claim = await store.TryClaimAsync(stripeEvent.Id, stripeEvent.Type, body, cancellationToken).ConfigureAwait(false);
+            switch (claim.Status)
+            {
+                case WebhookClaimStatus.AlreadyProcessed:
+                    Log.Duplicate(_logger, stripeEvent.Type, stripeEvent.Id);
+                    return new WebhookResult(WebhookOutcome.Duplicate, "duplicate", stripeEvent.Id, stripeEvent.Type);
+                case WebhookClaimStatus.InProgress:
+                    Log.InFlight(_logger, stripeEvent.Type, stripeEvent.Id);
+                    return new WebhookResult(WebhookOutcome.InProgress, "in progress", stripeEvent.Id, stripeEvent.Type);
+            }
+
+            try
+            {
+                var handled = await _dispatcher.DispatchAsync(scope.ServiceProvider, stripeEvent, claim, store, cancellationToken).ConfigureAwait(false);
+                await store.MarkProcessedAsync(stripeEvent.Id, CancellationToken.None).ConfigureAwait(false);
+                Log.Handled(_logger, stripeEvent.Type, stripeEvent.Id, handled, claim.Attempt);
+                return handled
+                    ? new WebhookResult(WebhookOutcome.Processed, "processed", stripeEvent.Id, stripeEvent.Type)
+                    : new WebhookResult(WebhookOutcome.Ignored, "ignored", stripeEvent.Id, stripeEvent.Type);
+            }
+            catch (RetryLaterException exception)
+            {
+                await store.MarkFailedAsync(stripeEvent.Id, exception.Message, CancellationToken.None).ConfigureAwait(false);
+                Log.InFlight(_logger, stripeEvent.Type, stripeEvent.Id);
+                return new WebhookResult(WebhookOutcome.InProgress, "in progress", stripeEvent.Id, stripeEvent.Type);
+            }
+            catch (Exception exception)
+            {
+                await store.MarkFailedAsync(stripeEvent.Id, exception.GetType().Name + ": " + exception.Message, CancellationToken.None).ConfigureAwait(false);
+                Log.HandlerFailed(_logger, exception, stripeEvent.Type, stripeEvent.Id, claim.Attempt);
+                return new WebhookResult(WebhookOutcome.Failed, "handler failed", stripeEvent.Id, stripeEvent.Type);
+            }
+        }
+    }
+
+    private static string Describe(WebhookSignatureStatus status) => status switch
+    {
+        WebhookSignatureStatus.HeaderMissing => "missing Stripe-Signature header",
+        WebhookSignatureStatus.HeaderMalformed => "malformed Stripe-Signature header",
+        WebhookSignatureStatus.NoV1Signature => "no v1 signature in Stripe-Signature header",
+        WebhookSignatureStatus.TimestampOutsideTolerance => "signature timestamp outside the tolerance",
+        _ => "no signature matches the webhook secret",
+    };
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 600, EventName = "WebhookHandled", Level = LogLevel.Information, Message = "Stripe event {EventType} {EventId} handled (handlers interested: {Handled}, attempt {Attempt})")]
+        public static partial void Handled(ILogger logger, string eventType, string eventId, bool handled, int attempt);
+
+        [LoggerMessage(EventId = 601, EventName = "WebhookDuplicate", Level = LogLevel.Debug, Message = "Stripe event {EventType} {EventId} was already processed; nothing runs")]
+        public static partial void Duplicate(ILogger logger, string eventType, string eventId);
+
+        [LoggerMessage(EventId = 602, EventName = "WebhookInFlight", Level = LogLevel.Information, Message = "Stripe event {EventType} {EventId} is being processed elsewhere right now; answering 409 so that Stripe retries it later")]
+        public static partial void InFlight(ILogger logger, string eventType, string eventId);
+
+        [LoggerMessage(EventId = 603, EventName = "WebhookHandlerFailed", Level = LogLevel.Error, Message = "A handler of Stripe event {EventType} {EventId} failed (attempt {Attempt}); answering 500 so that Stripe delivers it again")]
+        public static partial void HandlerFailed(ILogger logger, Exception exception, string eventType, string eventId, int attempt);
+
+        [LoggerMessage(EventId = 604, EventName = "WebhookSignatureRejected", Level = LogLevel.Warning, Message = "Webhook rejected: {Reason}. If Stripe sent it, check that Stripe:WebhookSecrets holds this endpoint's signing secret and that the server clock is right")]
+        public static partial void SignatureRejected(ILogger logger, string reason);
+
+        [LoggerMessage(EventId = 605, EventName = "WebhookPayloadRejected", Level = LogLevel.Warning, Message = "Webhook rejected: {Reason}")]
+        public static partial void PayloadRejected(ILogger logger, string reason);
+
+        [LoggerMessage(EventId = 606, EventName = "WebhookApiVersionMismatch", Level = LogLevel.Warning, Message = "Stripe sends events at API version {EventVersion}, but this library reads {PinnedVersion}. Events are still handled; set the webhook endpoint's API version to {PinnedVersion} in Stripe's dashboard so that payload shapes match")]
+        public static partial void ApiVersionMismatch(ILogger logger, string eventVersion, string pinnedVersion);
+
+        [LoggerMessage(EventId = 607, EventName = "WebhookSecretMissing", Level = LogLevel.Error, Message = "A webhook arrived, but Stripe:WebhookSecrets is empty, so it cannot be verified. Set it to the endpoint's signing secret (whsec_…)")]
+        public static partial void NoSecret(ILogger logger);
+    }
+}
