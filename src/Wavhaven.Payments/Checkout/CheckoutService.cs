@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Wavhaven.Payments.Catalog;
 using Wavhaven.Payments.Customers;
+using Wavhaven.Payments.Diagnostics;
 using Wavhaven.Payments.Fulfillment;
 using Wavhaven.Payments.Stripe;
 
@@ -36,7 +37,11 @@ internal sealed partial class CheckoutService(
     public async Task<CheckoutResult> CreateCheckoutAsync(CheckoutRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
+        using var activity = PaymentsTelemetry.Source.StartActivity("Wavhaven.Payments.CreateCheckout");
         var plan = Validate(request);
+        activity?.SetTag("wavhaven.checkout.mode", plan.Mode);
+        activity?.SetTag("wavhaven.checkout.buyer", request.Buyer.IsGuest ? "guest" : "registered");
+        activity?.SetTag("wavhaven.fulfillment_type", request.FulfillmentType);
 
         string? customerId = null;
         if (request.Buyer is RegisteredBuyer registered)
@@ -55,6 +60,7 @@ internal sealed partial class CheckoutService(
             throw new InvalidOperationException($"Stripe created Checkout session {session.Id} without a URL to send the buyer to. Only hosted Checkout sessions are supported.");
         }
 
+        activity?.SetTag("stripe.checkout_session.id", session.Id);
         Log.SessionCreated(logger, session.Id, plan.Mode, request.Lines.Count, request.Buyer.IsGuest ? "guest" : "registered", request.FulfillmentType);
         return new CheckoutResult(session.Id, url, session.ExpiresAt ?? DateTimeOffset.MinValue);
     }

@@ -31,6 +31,35 @@ public static class PaymentsTelemetry
     internal static readonly Histogram<double> HandlerDuration = Meter.CreateHistogram<double>(
         "wavhaven.payments.handler.duration", "s", "Time one fulfillment, subscription or event handler took.");
 
+    /// <summary>Time of one logical Stripe call (all attempts), by <c>http.request.method</c>, <c>stripe.endpoint</c> and <c>http.response.status_code</c>.</summary>
+    internal static readonly Histogram<double> StripeRequestDuration = Meter.CreateHistogram<double>(
+        "wavhaven.payments.stripe.request.duration", "s", "Time of one call to Stripe's API, retries included.");
+
+    /// <summary>Retries of Stripe calls, by <c>http.request.method</c>, <c>stripe.endpoint</c> and <c>reason</c>.</summary>
+    internal static readonly Counter<long> StripeRetries = Meter.CreateCounter<long>(
+        "wavhaven.payments.stripe.retries", "{retry}", "Retries of calls to Stripe's API.");
+
+    /// <summary>
+    /// The path of a Stripe call with its ids replaced by <c>{id}</c> (<c>/v1/subscriptions/{id}</c>), so that
+    /// tags stay few. A segment is an id when it has an underscore and a digit or capital letter.
+    /// </summary>
+    internal static string EndpointTemplate(string path)
+    {
+        var segments = path.Split('/');
+        var changed = false;
+        for (var i = 0; i < segments.Length; i++)
+        {
+            var segment = segments[i];
+            if (segment.Contains('_', StringComparison.Ordinal) && segment.Any(c => char.IsAsciiDigit(c) || char.IsAsciiLetterUpper(c)))
+            {
+                segments[i] = "{id}";
+                changed = true;
+            }
+        }
+
+        return changed ? string.Join('/', segments) : path;
+    }
+
     internal static string OutcomeTag(Webhooks.WebhookOutcome outcome) => outcome switch
     {
         Webhooks.WebhookOutcome.Processed => "processed",

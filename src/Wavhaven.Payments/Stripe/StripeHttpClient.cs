@@ -11,6 +11,7 @@ using Microsoft.Extensions.Options;
 using Polly;
 using Polly.Retry;
 using Polly.Timeout;
+using Wavhaven.Payments.Diagnostics;
 using Wavhaven.Payments.Stripe.Serialization;
 
 namespace Wavhaven.Payments.Stripe;
@@ -80,6 +81,9 @@ internal sealed partial class StripeHttpClient : IStripeClient
             _httpClientFactory.CreateClient(HttpClientName));
 
         var started = _timeProvider.GetTimestamp();
+        using var activity = PaymentsTelemetry.Source.StartActivity("Wavhaven.Payments.StripeCall", ActivityKind.Client);
+        activity?.SetTag("http.request.method", method.Method);
+        activity?.SetTag("stripe.endpoint", request.Endpoint);
         HttpResponseMessage response;
         var context = ResilienceContextPool.Shared.Get(cancellationToken);
         try
@@ -89,6 +93,8 @@ internal sealed partial class StripeHttpClient : IStripeClient
         }
         catch (Exception exception) when (exception is HttpRequestException or TimeoutRejectedException)
         {
+            RecordCall(request, "error", started);
+            activity?.SetStatus(ActivityStatusCode.Error, exception.GetType().Name);
             Log.Unreachable(_logger, method.Method, path, request.Attempts, exception.Message);
             var timeout = exception is TimeoutRejectedException;
             throw new StripeConnectionException(
@@ -112,8 +118,17 @@ internal sealed partial class StripeHttpClient : IStripeClient
         using (response)
         {
             var requestId = HeaderValue(response, "Request-Id");
-            var elapsed = _timeProvider.GetElapsedTime(started);
-            Log.Answered(_logger, method.Method, path, (int)response.StatusCode, elapsed.TotalMilliseconds, request.Attempts, requestId);
+            var status = (int)response.StatusCode;
+            var elapsed = RecordCall(request, status.ToString(System.Globalization.CultureInfo.InvariantCulture), started);
+            activity?.SetTag("http.response.status_code", status);
+            activity?.SetTag("stripe.request_id", requestId);
+            activity?.SetTag("stripe.attempts", request.Attempts);
+            if (!response.IsSuccessStatusCode)
+            {
+                activity?.SetStatus(ActivityStatusCode.Error);
+            }
+
+            Log.Answered(_logger, method.Method, path, status, elapsed.TotalMilliseconds, request.Attempts, requestId);
 
             if (response.IsSuccessStatusCode)
             {
@@ -134,6 +149,18 @@ internal sealed partial class StripeHttpClient : IStripeClient
 
     private static readonly ResiliencePropertyKey<RequestState> RequestKey = new("Wavhaven.Payments.StripeRequest");
 
+    private TimeSpan RecordCall(RequestState request, string status, long started)
+    {
+        var elapsed = _timeProvider.GetElapsedTime(started);
+        PaymentsTelemetry.StripeRequestDuration.Record(elapsed.TotalSeconds, new TagList
+        {
+            { "http.request.method", request.Method.Method },
+            { "stripe.endpoint", request.Endpoint },
+            { "http.response.status_code", status },
+        });
+        return elapsed;
+    }
+
     private static string NewIdempotencyKey() => "wavhaven-" + Guid.NewGuid().ToString("N");
 
     private static ResiliencePipeline<HttpResponseMessage> BuildPipeline(StripePaymentsOptions options, TimeProvider timeProvider, ILogger logger)
@@ -152,6 +179,12 @@ internal sealed partial class StripeHttpClient : IStripeClient
                     var reason = args.Outcome.Exception is { } exception
                         ? exception.GetType().Name
                         : ((int)args.Outcome.Result!.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    PaymentsTelemetry.StripeRetries.Add(1, new TagList
+                    {
+                        { "http.request.method", request.Method.Method },
+                        { "stripe.endpoint", request.Endpoint },
+                        { "reason", reason },
+                    });
                     Log.Retrying(logger, request.Method.Method, request.Path, reason, args.AttemptNumber + 1, args.RetryDelay.TotalMilliseconds);
                     return default;
                 },
@@ -269,6 +302,8 @@ internal sealed partial class StripeHttpClient : IStripeClient
         public HttpMethod Method => method;
 
         public string Path => path;
+
+        public string Endpoint { get; } = PaymentsTelemetry.EndpointTemplate(path);
 
         public string? IdempotencyKey => idempotencyKey;
 

@@ -1,0 +1,110 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Wavhaven.Payments.Checkout;
+using Wavhaven.Payments.Diagnostics;
+using Wavhaven.Payments.Tests.Support;
+
+namespace Wavhaven.Payments.Tests.Diagnostics;
+
+[CollectionDefinition(nameof(TelemetryCollection), DisableParallelization = true)]
+public sealed class TelemetryCollection;
+
+/// <summary>What one checkout records: activities and metrics with useful tags, and no secrets or emails in them.</summary>
+[Collection(nameof(TelemetryCollection))]
+public sealed class PaymentsTelemetryTests : IDisposable
+{
+    private readonly ConcurrentQueue<Activity> _activities = new();
+    private readonly ConcurrentQueue<(string Instrument, double Value, Dictionary<string, string?> Tags)> _measurements = new();
+    private readonly ActivityListener _activityListener;
+    private readonly MeterListener _meterListener;
+
+    public PaymentsTelemetryTests()
+    {
+        _activityListener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == PaymentsTelemetry.Name,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = _activities.Enqueue,
+        };
+        ActivitySource.AddActivityListener(_activityListener);
+
+        _meterListener = new MeterListener
+        {
+            InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Meter.Name == PaymentsTelemetry.Name)
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        _meterListener.SetMeasurementEventCallback<double>((instrument, value, tags, _) => Record(instrument, value, tags));
+        _meterListener.SetMeasurementEventCallback<long>((instrument, value, tags, _) => Record(instrument, value, tags));
+        _meterListener.Start();
+    }
+
+    public void Dispose()
+    {
+        _activityListener.Dispose();
+        _meterListener.Dispose();
+    }
+
+    [Fact]
+    public async Task Checkout_RecordsACheckoutActivityAndAStripeCall_WithoutSecretsOrEmails()
+    {
+        var handler = new StubStripeHandler()
+            .Then(StubStripeHandler.Error(HttpStatusCode.ServiceUnavailable, "api_error", "Try again"))
+            .Then(StubStripeHandler.Json("""{"id":"cs_test_telemetry","object":"checkout.session","url":"https://checkout.stripe.com/c/pay/cs_test_telemetry","expires_at":1900000000}"""));
+        using var services = TestServices.Build(handler);
+        using var scope = services.CreateScope();
+        var sut = scope.ServiceProvider.GetRequiredService<ICheckoutService>();
+
+        await sut.CreateCheckoutAsync(new CheckoutRequest
+        {
+            Buyer = CheckoutBuyer.Guest("secret.buyer@example.com", "order-1"),
+            Lines = [CheckoutLine.ForPlan("beat-license")],
+            FulfillmentType = "license",
+        });
+
+        var checkout = _activities.Should().ContainSingle(a => a.OperationName == "Wavhaven.Payments.CreateCheckout").Subject;
+        checkout.GetTagItem("stripe.checkout_session.id").Should().Be("cs_test_telemetry");
+        checkout.GetTagItem("wavhaven.checkout.buyer").Should().Be("guest");
+        var call = _activities.Should().ContainSingle(a => a.OperationName == "Wavhaven.Payments.StripeCall").Subject;
+        call.ParentSpanId.Should().Be(checkout.SpanId);
+        call.GetTagItem("stripe.endpoint").Should().Be("/v1/checkout/sessions");
+        call.GetTagItem("http.response.status_code").Should().Be(200);
+        call.GetTagItem("stripe.attempts").Should().Be(2);
+
+        _measurements.Should().ContainSingle(m => m.Instrument == "wavhaven.payments.stripe.request.duration")
+            .Which.Tags.Should().Contain("stripe.endpoint", "/v1/checkout/sessions").And.Contain("http.response.status_code", "200");
+        _measurements.Should().ContainSingle(m => m.Instrument == "wavhaven.payments.stripe.retries")
+            .Which.Tags.Should().Contain("reason", "503");
+
+        var everyTag = _activities.SelectMany(a => a.TagObjects.Select(t => t.Value?.ToString()))
+            .Concat(_measurements.SelectMany(m => m.Tags.Values));
+        everyTag.Should().NotContain(value => value != null && (value.Contains("secret.buyer", StringComparison.Ordinal) || value.Contains(TestServices.SecretKey, StringComparison.Ordinal)));
+    }
+
+    [Theory]
+    [InlineData("/v1/checkout/sessions", "/v1/checkout/sessions")]
+    [InlineData("/v1/checkout/sessions/cs_test_a1YS1URlnyQCN5fUUduORoQ7Pw41PJqDWkIVQCpJPqkfIhd6tVY8XB1OLY/line_items", "/v1/checkout/sessions/{id}/line_items")]
+    [InlineData("/v1/subscriptions/sub_1Pgc6rB7WZ01zgkWNy0Cn5nw", "/v1/subscriptions/{id}")]
+    [InlineData("/v1/billing_portal/sessions", "/v1/billing_portal/sessions")]
+    [InlineData("/v1/customers/search", "/v1/customers/search")]
+    public void EndpointTemplate_ReplacesIdsOnly(string path, string expected) =>
+        PaymentsTelemetry.EndpointTemplate(path).Should().Be(expected);
+
+    private void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        var copy = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (var (key, tagValue) in tags)
+        {
+            copy[key] = tagValue?.ToString();
+        }
+
+        _measurements.Enqueue((instrument.Name, value, copy));
+    }
+}
