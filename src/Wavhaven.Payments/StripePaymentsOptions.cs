@@ -72,6 +72,9 @@ public sealed class StripePaymentsOptions
 
     /// <summary>Gets what went wrong while binding the configuration section (unknown keys, unreadable values); reported at start-up.</summary>
     internal List<string> ConfigurationFailures { get; } = [];
+
+    /// <summary>Gets the paths of the configuration sections already bound, so that a section is bound once.</summary>
+    internal HashSet<string> BoundSections { get; } = new(StringComparer.OrdinalIgnoreCase);
 }
 
 /// <summary>Test or live mode, as selected by the secret key's prefix.</summary>

@@ -21,6 +21,13 @@ internal static partial class StripePaymentsOptionsBinder
 {
     public static void Bind(IConfiguration configuration, StripePaymentsOptions options)
     {
+        // AddStripePayments may be called twice with the same section; binding it again would append every plan
+        // and webhook secret a second time.
+        if (!options.BoundSections.Add(PathOf(configuration)))
+        {
+            return;
+        }
+
         var unknownKeys = new List<string>();
         ReportUnknownKeys(configuration, typeof(StripePaymentsOptions), options.ConfigurationFailures, unknownKeys);
         try

@@ -376,6 +376,21 @@ public class StripePaymentsServiceCollectionExtensionsTests
     }
 
     [Fact]
+    public async Task StartAsync_AddStripePaymentsCalledTwiceWithTheSection_BindsThePlansOnce()
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ContentRootPath = AppContext.BaseDirectory });
+        builder.Configuration.AddInMemoryCollection(ValidSection());
+        builder.Services.AddStripePayments(builder.Configuration.GetSection("Stripe"));
+        builder.Services.AddStripePayments(builder.Configuration.GetSection("Stripe"));
+        using var host = builder.Build();
+
+        await host.StartAsync();
+
+        host.Services.GetRequiredService<IPlanCatalog>().Plans.Select(plan => plan.Id).Should().Equal("beat-license", "pro");
+        await host.StopAsync();
+    }
+
+    [Fact]
     public void UseCustomerStore_ReplacesTheInMemoryStore()
     {
         var services = new ServiceCollection();
