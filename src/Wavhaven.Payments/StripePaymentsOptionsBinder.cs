@@ -40,7 +40,7 @@ internal static partial class StripePaymentsOptionsBinder
         catch (InvalidOperationException exception)
         {
             var (path, message) = DescribeBindingFailure(exception);
-            if (path is null || !unknownKeys.Any(key => path == key || path.StartsWith(key + ":", StringComparison.OrdinalIgnoreCase)))
+            if (path is null || !unknownKeys.Any(key => string.Equals(path, key, StringComparison.OrdinalIgnoreCase) || path.StartsWith(key + ":", StringComparison.OrdinalIgnoreCase)))
             {
                 options.ConfigurationFailures.Add(message);
             }

@@ -253,6 +253,7 @@ public class StripePaymentsServiceCollectionExtensionsTests
     [InlineData("Stripe:SecretKy", "Stripe:SecretKy is not a setting. Check its spelling; the settings of Stripe are: SecretKey, ")]
     [InlineData("Stripe:Plans:1:Prices:0:TestPriceID2", "Stripe:Plans:1:Prices:0:TestPriceID2 is not a setting. Check its spelling; the settings of Stripe:Plans:1:Prices:0 are: Interval, TestPriceId, ")]
     [InlineData("Stripe:Mode", "Stripe:Mode is not a setting.")]
+    [InlineData("stripe:mode", "Stripe:mode is not a setting.")]
     [InlineData("Stripe:SecretKey:Value", "Stripe:SecretKey:Value is not a setting: Stripe:SecretKey takes a single value, not a section.")]
     [InlineData("Stripe:Plans:1:Grants:credits:extra", "Stripe:Plans:1:Grants:credits:extra is not a setting: Stripe:Plans:1:Grants:credits takes a single value, not a section.")]
     public async Task StartAsync_UnknownConfigurationKey_NamesItsFullPath(string key, string expected)
