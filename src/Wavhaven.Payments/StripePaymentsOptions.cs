@@ -73,6 +73,12 @@ public sealed class StripePaymentsOptions
 
     /// <summary>Gets the mode the secret key selects.</summary>
     public StripeMode Mode => StripeKeys.ModeOf(SecretKey);
+
+    /// <summary>Gets what went wrong while binding the configuration section (unknown keys, unreadable values); reported at start-up.</summary>
+    internal List<string> ConfigurationFailures { get; } = [];
+
+    /// <summary>Gets the paths of the configuration sections already bound, so that a section is bound once.</summary>
+    internal HashSet<string> BoundSections { get; } = new(StringComparer.OrdinalIgnoreCase);
 }
 
 /// <summary>Test or live mode, as selected by the secret key's prefix.</summary>
@@ -92,6 +98,10 @@ internal static class StripeKeys
         secretKey is not null && (secretKey.StartsWith("sk_live_", StringComparison.Ordinal) || secretKey.StartsWith("rk_live_", StringComparison.Ordinal))
             ? StripeMode.Live
             : StripeMode.Test;
+
+    /// <summary>Whether a value has the shape of a secret (an API key or a webhook signing secret), which must never be echoed.</summary>
+    public static bool LooksSecret(string? value) =>
+        value is not null && (value.StartsWith("sk_", StringComparison.Ordinal) || value.StartsWith("rk_", StringComparison.Ordinal) || value.StartsWith("whsec_", StringComparison.Ordinal));
 
     public static bool IsSecretKey(string secretKey) =>
         secretKey.StartsWith("sk_test_", StringComparison.Ordinal) || secretKey.StartsWith("sk_live_", StringComparison.Ordinal)

@@ -21,6 +21,12 @@ internal sealed partial class StripePaymentsOptionsValidator(IHostEnvironment? e
     public ValidateOptionsResult Validate(string? name, StripePaymentsOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
+        if (options.ConfigurationFailures.Count > 0)
+        {
+            // The section did not bind as a whole: the other rules would judge half-bound options.
+            return ValidateOptionsResult.Fail(options.ConfigurationFailures);
+        }
+
         var failures = new List<string>();
         ValidateKeys(options, failures);
         ValidateUrls(options, failures);
@@ -104,7 +110,7 @@ internal sealed partial class StripePaymentsOptionsValidator(IHostEnvironment? e
         for (var i = 0; i < options.Plans.Count; i++)
         {
             var plan = options.Plans[i];
-            var where = string.IsNullOrEmpty(plan.Id) ? $"Stripe:Plans[{i}]" : $"Stripe:Plans[{i}] ('{plan.Id}')";
+            var where = string.IsNullOrEmpty(plan.Id) ? $"Stripe:Plans[{i}]" : $"Stripe:Plans[{i}] ({Quote(plan.Id)})";
             if (string.IsNullOrEmpty(plan.Id))
             {
                 // The attribute validator reports the missing id.
@@ -115,7 +121,7 @@ internal sealed partial class StripePaymentsOptionsValidator(IHostEnvironment? e
             }
             else if (planIds.TryGetValue(plan.Id, out var first))
             {
-                failures.Add($"{where}: Id '{plan.Id}' is already used by Stripe:Plans[{first}]. Plan ids must be unique (ignoring case).");
+                failures.Add($"{where}: Id {Quote(plan.Id)} is already used by Stripe:Plans[{first}]. Plan ids must be unique (ignoring case).");
             }
             else
             {
@@ -182,7 +188,7 @@ internal sealed partial class StripePaymentsOptionsValidator(IHostEnvironment? e
 
             if (!CurrencyPattern().IsMatch(price.Currency ?? string.Empty))
             {
-                failures.Add($"{at}.Currency '{price.Currency}' is not a three-letter ISO currency code such as usd or eur.");
+                failures.Add($"{at}.Currency {Quote(price.Currency)} is not a three-letter ISO currency code such as usd or eur.");
             }
         }
     }
@@ -198,13 +204,17 @@ internal sealed partial class StripePaymentsOptionsValidator(IHostEnvironment? e
         {
             failures.Add(priceId.StartsWith("prod_", StringComparison.Ordinal)
                 ? $"{at} '{priceId}' is a product id. Use the id of one of the product's prices (price_…)."
-                : $"{at} '{priceId}' must start with price_.");
+                : $"{at} {Quote(priceId)} must start with price_.");
         }
         else if (!seen.TryAdd(priceId, at))
         {
             failures.Add($"{at} '{priceId}' is already used at {seen[priceId]}. Each price belongs to one plan and interval.");
         }
     }
+
+    /// <summary>Quotes a configured value for a message, unless it has the shape of a secret, which is never echoed.</summary>
+    private static string Quote(string? value) =>
+        StripeKeys.LooksSecret(value) ? "[a secret, not shown]" : $"'{value}'";
 
     private static bool IsAbsoluteHttpUrl(string url) =>
         Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp);

@@ -151,11 +151,7 @@ internal sealed partial class CheckoutService(
         var reservedKeys = request.TenantId is null ? 3 : 4;
         MetadataRules.Validate(request.Metadata, nameof(request.Metadata), reservedKeys);
 
-        var successUrl = ResolveUrl(request.SuccessUrl, options.Value.SuccessUrl, nameof(request.SuccessUrl), "Stripe:SuccessUrl");
-        if (!successUrl.Contains(SessionIdPlaceholder, StringComparison.Ordinal))
-        {
-            successUrl += (successUrl.Contains('?', StringComparison.Ordinal) ? "&" : "?") + "session_id=" + SessionIdPlaceholder;
-        }
+        var successUrl = WithSessionIdPlaceholder(ResolveUrl(request.SuccessUrl, options.Value.SuccessUrl, nameof(request.SuccessUrl), "Stripe:SuccessUrl"));
 
         var cancelUrl = ResolveUrl(request.CancelUrl, options.Value.CancelUrl, nameof(request.CancelUrl), "Stripe:CancelUrl");
         return new CheckoutPlan(mode, lines, successUrl, cancelUrl);
@@ -296,6 +292,24 @@ internal sealed partial class CheckoutService(
         }
 
         return url;
+    }
+
+    /// <summary>
+    /// Adds <c>session_id={CHECKOUT_SESSION_ID}</c> to the URL's query when the placeholder is missing: before any
+    /// fragment, which browsers never send to the server.
+    /// </summary>
+    private static string WithSessionIdPlaceholder(string url)
+    {
+        if (url.Contains(SessionIdPlaceholder, StringComparison.Ordinal))
+        {
+            return url;
+        }
+
+        var hash = url.IndexOf('#', StringComparison.Ordinal);
+        var (beforeFragment, fragment) = hash < 0 ? (url, string.Empty) : (url[..hash], url[hash..]);
+        var separator = beforeFragment.EndsWith('?') || beforeFragment.EndsWith('&') ? string.Empty
+            : beforeFragment.Contains('?', StringComparison.Ordinal) ? "&" : "?";
+        return beforeFragment + separator + "session_id=" + SessionIdPlaceholder + fragment;
     }
 
     private static StripeForm BuildForm(CheckoutRequest request, CheckoutPlan plan, string? customerId)

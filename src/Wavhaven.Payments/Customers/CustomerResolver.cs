@@ -67,6 +67,14 @@ internal sealed partial class CustomerResolver(IStripeClient stripe, ICustomerSt
 
     private async Task<string> ResolveAsync(CustomerKey key, string? email, string? name)
     {
+        // A caller can read the store before another caller's lookup saves the customer, yet join the map after
+        // that lookup has left it. Search may not see a customer created seconds ago, so ask the store again.
+        var stored = await store.GetCustomerIdAsync(key, CancellationToken.None).ConfigureAwait(false);
+        if (stored is not null)
+        {
+            return stored;
+        }
+
         var customerId = await SearchAsync(key, CancellationToken.None).ConfigureAwait(false);
         if (customerId is null)
         {

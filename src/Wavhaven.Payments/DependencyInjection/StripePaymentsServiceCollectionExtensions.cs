@@ -28,7 +28,8 @@ public static class StripePaymentsServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
-        services.AddOptions<StripePaymentsOptions>().Bind(configuration, binder => binder.ErrorOnUnknownConfiguration = true);
+        services.AddOptions<StripePaymentsOptions>().Configure(options => StripePaymentsOptionsBinder.Bind(configuration, options));
+        services.AddSingleton<IOptionsChangeTokenSource<StripePaymentsOptions>>(new ConfigurationChangeTokenSource<StripePaymentsOptions>(configuration));
         return AddCore(services);
     }
 

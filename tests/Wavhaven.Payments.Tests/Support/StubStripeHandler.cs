@@ -21,13 +21,17 @@ public sealed record RecordedRequest(HttpMethod Method, Uri Uri, IReadOnlyDictio
 public sealed class StubStripeHandler : HttpMessageHandler
 {
     private readonly ConcurrentQueue<Func<RecordedRequest, CancellationToken, Task<HttpResponseMessage>>> _script = new();
-    private readonly List<(HttpMethod Method, string Path, Func<RecordedRequest, HttpResponseMessage> Respond)> _routes = [];
+    private readonly List<(HttpMethod Method, string Path, Func<RecordedRequest, CancellationToken, Task<HttpResponseMessage>> Respond)> _routes = [];
     private readonly ConcurrentQueue<RecordedRequest> _requests = new();
 
     public IReadOnlyList<RecordedRequest> Requests => [.. _requests];
 
     /// <summary>Answers requests to <paramref name="path"/> (exact, or a prefix ending in '*').</summary>
-    public StubStripeHandler On(HttpMethod method, string path, Func<RecordedRequest, HttpResponseMessage> respond)
+    public StubStripeHandler On(HttpMethod method, string path, Func<RecordedRequest, HttpResponseMessage> respond) =>
+        On(method, path, (request, _) => Task.FromResult(respond(request)));
+
+    /// <summary>Answers requests to <paramref name="path"/> asynchronously (to hold an answer back, say).</summary>
+    public StubStripeHandler On(HttpMethod method, string path, Func<RecordedRequest, CancellationToken, Task<HttpResponseMessage>> respond)
     {
         lock (_routes)
         {
@@ -97,6 +101,7 @@ public sealed class StubStripeHandler : HttpMessageHandler
             return await scripted(recorded, cancellationToken);
         }
 
+        Func<RecordedRequest, CancellationToken, Task<HttpResponseMessage>>? route = null;
         lock (_routes)
         {
             foreach (var (method, path, respond) in _routes)
@@ -104,9 +109,15 @@ public sealed class StubStripeHandler : HttpMessageHandler
                 var matches = path.EndsWith('*') ? recorded.Path.StartsWith(path[..^1], StringComparison.Ordinal) : recorded.Path == path;
                 if (method == request.Method && matches)
                 {
-                    return respond(recorded);
+                    route = respond;
+                    break;
                 }
             }
+        }
+
+        if (route is not null)
+        {
+            return await route(recorded, cancellationToken);
         }
 
         return Error(HttpStatusCode.NotFound, "invalid_request_error", $"Unrecognized request URL ({request.Method} {recorded.Path}).");

@@ -1,0 +1,323 @@
+using System.Collections.Concurrent;
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Wavhaven.Payments.Customers;
+using Wavhaven.Payments.Stripe;
+using Wavhaven.Payments.Tests.Support;
+
+namespace Wavhaven.Payments.Tests.Customers;
+
+/// <summary>Store, then Stripe search, then create; and one create for one user, however many ask at once.</summary>
+public class CustomerResolverTests
+{
+    private static readonly CustomerKey User42 = new("user-42");
+
+    private static (ICustomerResolver Sut, ICustomerStore Store, StubStripeHandler Handler, ServiceProvider Services) Create(ICustomerStore? store = null)
+    {
+        var handler = new StubStripeHandler();
+        var services = TestServices.Build(handler, services: collection =>
+        {
+            if (store is not null)
+            {
+                collection.Replace(ServiceDescriptor.Singleton(store));
+            }
+        });
+        return (services.GetRequiredService<ICustomerResolver>(), services.GetRequiredService<ICustomerStore>(), handler, services);
+    }
+
+    private static int Creates(StubStripeHandler handler) => handler.Requests.Count(r => r.Method == HttpMethod.Post && r.Path == "/v1/customers");
+
+    private static int Searches(StubStripeHandler handler) => handler.Requests.Count(r => r.Path == "/v1/customers/search");
+
+    private static string SearchQuery(RecordedRequest request) =>
+        Uri.UnescapeDataString(request.Query.Split('&').Single(part => part.StartsWith("query=", StringComparison.Ordinal))["query=".Length..]);
+
+    [Fact]
+    public async Task GetOrCreateCustomerIdAsync_KnownToTheStore_SendsNothing()
+    {
+        var (sut, store, handler, _) = Create();
+        await store.SetCustomerIdAsync(User42, "cus_stored");
+
+        var customerId = await sut.GetOrCreateCustomerIdAsync(User42, "jane@example.com", "Jane");
+
+        customerId.Should().Be("cus_stored");
+        handler.Requests.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task GetOrCreateCustomerIdAsync_FoundBySearch_SkipsOthersAndDeleted_SavesWithoutCreating()
+    {
+        var (sut, store, handler, _) = Create();
+        handler.OnJson(HttpMethod.Get, "/v1/customers/search", StripeResponses.Search(
+            StripeResponses.Customer("cus_other_user", "user-420", created: 1000),
+            StripeResponses.Customer("cus_deleted", "user-42", created: 1000, deleted: true),
+            StripeResponses.Customer("cus_no_metadata", created: 1000),
+            StripeResponses.Customer("cus_newer", "user-42", created: 3000),
+            StripeResponses.Customer("cus_oldest", "user-42", created: 2000)));
+
+        var customerId = await sut.GetOrCreateCustomerIdAsync(User42, "jane@example.com", "Jane");
+
+        customerId.Should().Be("cus_oldest", "deleted customers and other users' are skipped, and the oldest match wins");
+        handler.Requests.Should().ContainSingle();
+        SearchQuery(handler.Requests[0]).Should().Be("metadata['wavhaven_user_id']:'user-42'");
+        (await store.GetCustomerIdAsync(User42)).Should().Be("cus_oldest");
+    }
+
+    [Fact]
+    public async Task GetOrCreateCustomerIdAsync_WithTenant_SearchesAndMatchesTheTenant()
+    {
+        var (sut, store, handler, _) = Create();
+        var key = new CustomerKey("user-42", "acme");
+        handler.OnJson(HttpMethod.Get, "/v1/customers/search", StripeResponses.Search(
+            StripeResponses.Customer("cus_no_tenant", "user-42", created: 1000),
+            StripeResponses.Customer("cus_other_tenant", "user-42", "globex", created: 1000),
+            StripeResponses.Customer("cus_acme", "user-42", "acme", created: 2000)));
+
+        var customerId = await sut.GetOrCreateCustomerIdAsync(key, null, null);
+
+        customerId.Should().Be("cus_acme");
+        SearchQuery(handler.Requests.Single()).Should().Be("metadata['wavhaven_user_id']:'user-42' AND metadata['wavhaven_tenant_id']:'acme'");
+        (await store.GetCustomerIdAsync(key)).Should().Be("cus_acme");
+        (await store.GetCustomerIdAsync(User42)).Should().BeNull("a tenant's customer is not the tenant-less user's");
+    }
+
+    [Fact]
+    public async Task GetOrCreateCustomerIdAsync_OnlyATenantsCustomerFound_CreatesOneForTheUserWithoutTenant()
+    {
+        var (sut, _, handler, _) = Create();
+        handler.OnJson(HttpMethod.Get, "/v1/customers/search", StripeResponses.Search(StripeResponses.Customer("cus_acme", "user-42", "acme")));
+        handler.OnJson(HttpMethod.Post, "/v1/customers", StripeResponses.CustomerJson("cus_new", "user-42"));
+
+        var customerId = await sut.GetOrCreateCustomerIdAsync(User42, "jane@example.com", null);
+
+        customerId.Should().Be("cus_new");
+        var create = handler.Requests.Single(r => r.Method == HttpMethod.Post);
+        create.Body.Should().Be("email=jane%40example.com&metadata[wavhaven_user_id]=user-42");
+        create.Header("Idempotency-Key").Should().Be("wavhaven-customer-7e32b8bfc7a80d4a8d8454851f743742");
+    }
+
+    [Fact]
+    public async Task GetOrCreateCustomerIdAsync_TwentyConcurrentCallsForANewUser_CreateOneCustomer()
+    {
+        var (sut, store, handler, _) = Create();
+        var createCalls = 0;
+        handler.On(HttpMethod.Get, "/v1/customers/search", async (_, token) =>
+        {
+            await Task.Delay(50, token);
+            return StubStripeHandler.Json(StripeResponses.EmptySearch);
+        });
+        handler.On(HttpMethod.Post, "/v1/customers", async (_, token) =>
+        {
+            var n = Interlocked.Increment(ref createCalls);
+            await Task.Delay(50, token);
+            return StubStripeHandler.Json(StripeResponses.CustomerJson("cus_created_" + n, "user-42"));
+        });
+        using var start = new ManualResetEventSlim();
+
+        var calls = Enumerable.Range(0, 20)
+            .Select(_ => Task.Run(() =>
+            {
+                start.Wait();
+                return sut.GetOrCreateCustomerIdAsync(User42, "jane@example.com", "Jane");
+            }))
+            .ToArray();
+        start.Set();
+        var ids = await Task.WhenAll(calls);
+
+        Creates(handler).Should().Be(1);
+        Searches(handler).Should().Be(1);
+        ids.Should().AllBe("cus_created_1");
+        (await store.GetCustomerIdAsync(User42)).Should().Be("cus_created_1");
+    }
+
+    [Fact]
+    public async Task GetOrCreateCustomerIdAsync_StoreReadOverlappingAFinishedLookup_DoesNotCreateASecondCustomer()
+    {
+        // A caller reads the store (nothing yet), and before it joins the in-flight lookup another caller's lookup
+        // has created the customer, saved it and left. Search is eventually consistent and does not see the new
+        // customer yet, so only the store can tell the late caller.
+        var store = new StaleFirstReadStore();
+        var (sut, _, handler, _) = Create(store);
+        handler.OnJson(HttpMethod.Get, "/v1/customers/search", StripeResponses.EmptySearch);
+        handler.OnJson(HttpMethod.Post, "/v1/customers", StripeResponses.CustomerJson("cus_once", "user-42"));
+
+        var late = sut.GetOrCreateCustomerIdAsync(User42, "jane@example.com", "Jane");
+        var early = await sut.GetOrCreateCustomerIdAsync(User42, "jane@example.com", "Jane");
+        store.ReleaseFirstRead();
+        var lateId = await late;
+
+        early.Should().Be("cus_once");
+        lateId.Should().Be("cus_once");
+        Creates(handler).Should().Be(1);
+    }
+
+    [Fact]
+    public async Task GetOrCreateCustomerIdAsync_FailedCreate_FailsItsCallersButNotLaterCalls()
+    {
+        var (sut, store, handler, _) = Create();
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        handler.OnJson(HttpMethod.Get, "/v1/customers/search", StripeResponses.EmptySearch);
+        handler.Then(StubStripeHandler.Json(StripeResponses.EmptySearch));
+        handler.Then(async (_, _) =>
+        {
+            await release.Task;
+            return StubStripeHandler.Error(HttpStatusCode.BadRequest, "invalid_request_error", "Invalid email address: jane@", param: "email");
+        });
+        handler.OnJson(HttpMethod.Post, "/v1/customers", StripeResponses.CustomerJson("cus_second_try", "user-42"));
+
+        var first = sut.GetOrCreateCustomerIdAsync(User42, "jane@", null);
+        var joined = sut.GetOrCreateCustomerIdAsync(User42, "jane@", null);
+        release.SetResult();
+
+        (await FluentActions.Awaiting(() => first).Should().ThrowAsync<StripeApiException>()).Which.Param.Should().Be("email");
+        await FluentActions.Awaiting(() => joined).Should().ThrowAsync<StripeApiException>();
+        (await store.GetCustomerIdAsync(User42)).Should().BeNull();
+
+        var retried = await sut.GetOrCreateCustomerIdAsync(User42, "jane@example.com", null);
+
+        retried.Should().Be("cus_second_try");
+        Creates(handler).Should().Be(2);
+        (await store.GetCustomerIdAsync(User42)).Should().Be("cus_second_try");
+    }
+
+    [Fact]
+    public async Task GetOrCreateCustomerIdAsync_OneCallerCancels_OthersStillGetTheCustomer()
+    {
+        var (sut, _, handler, _) = Create();
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        handler.On(HttpMethod.Get, "/v1/customers/search", async (_, _) =>
+        {
+            await release.Task;
+            return StubStripeHandler.Json(StripeResponses.EmptySearch);
+        });
+        handler.OnJson(HttpMethod.Post, "/v1/customers", StripeResponses.CustomerJson("cus_shared", "user-42"));
+        using var cancellation = new CancellationTokenSource();
+
+        var impatient = sut.GetOrCreateCustomerIdAsync(User42, null, null, cancellation.Token);
+        var patient = sut.GetOrCreateCustomerIdAsync(User42, null, null);
+        await cancellation.CancelAsync();
+        await FluentActions.Awaiting(() => impatient).Should().ThrowAsync<OperationCanceledException>();
+        release.SetResult();
+
+        (await patient).Should().Be("cus_shared");
+        Creates(handler).Should().Be(1);
+    }
+
+    [Fact]
+    public async Task GetOrCreateCustomerIdAsync_TwoProcesses_SendTheSameIdempotencyKey()
+    {
+        var keys = new List<string?>();
+        for (var process = 0; process < 2; process++)
+        {
+            var (sut, _, handler, services) = Create();
+            handler.OnJson(HttpMethod.Get, "/v1/customers/search", StripeResponses.EmptySearch);
+            handler.OnJson(HttpMethod.Post, "/v1/customers", StripeResponses.CustomerJson("cus_1", "user-42", "acme"));
+
+            await sut.GetOrCreateCustomerIdAsync(new CustomerKey("user-42", "acme"), null, null);
+
+            keys.Add(handler.Requests.Single(r => r.Method == HttpMethod.Post).Header("Idempotency-Key"));
+            await services.DisposeAsync();
+        }
+
+        keys.Should().Equal("wavhaven-customer-008ba4fca9b49dbe822f8cbb37868f39", "wavhaven-customer-008ba4fca9b49dbe822f8cbb37868f39");
+    }
+
+    [Fact]
+    public void IdempotencyKeyFor_IsStablePerUserAndDiffersPerUserAndTenant()
+    {
+        var keys = new[]
+        {
+            CustomerResolver.IdempotencyKeyFor(new CustomerKey("user-42")),
+            CustomerResolver.IdempotencyKeyFor(new CustomerKey("user-42", "acme")),
+            CustomerResolver.IdempotencyKeyFor(new CustomerKey("user-42", "globex")),
+            CustomerResolver.IdempotencyKeyFor(new CustomerKey("user-43")),
+            CustomerResolver.IdempotencyKeyFor(new CustomerKey("user-43", "acme")),
+        };
+
+        CustomerResolver.IdempotencyKeyFor(new CustomerKey("user-42", "acme")).Should().Be(keys[1]);
+        keys.Should().OnlyHaveUniqueItems().And.AllSatisfy(key => key.Should().MatchRegex("^wavhaven-customer-[0-9a-f]{32}$"));
+    }
+
+    [Theory]
+    [InlineData("o'brien", null, "metadata['wavhaven_user_id']:'o\\'brien'")]
+    [InlineData("back\\slash'", null, "metadata['wavhaven_user_id']:'back\\\\slash\\''")]
+    [InlineData("42", "it's", "metadata['wavhaven_user_id']:'42' AND metadata['wavhaven_tenant_id']:'it\\'s'")]
+    public async Task FindCustomerIdAsync_ValuesWithQuotes_AreEscapedInTheSearchQuery(string userId, string? tenantId, string expectedQuery)
+    {
+        var (sut, _, handler, _) = Create();
+        handler.OnJson(HttpMethod.Get, "/v1/customers/search", StripeResponses.EmptySearch);
+
+        var customerId = await sut.FindCustomerIdAsync(new CustomerKey(userId, tenantId));
+
+        customerId.Should().BeNull();
+        SearchQuery(handler.Requests.Single()).Should().Be(expectedQuery);
+    }
+
+    [Fact]
+    public async Task FindCustomerIdAsync_NotFound_ReturnsNullWithoutCreating()
+    {
+        var (sut, store, handler, _) = Create();
+        handler.OnJson(HttpMethod.Get, "/v1/customers/search", StripeResponses.EmptySearch);
+
+        (await sut.FindCustomerIdAsync(User42)).Should().BeNull();
+
+        handler.Requests.Should().ContainSingle().Which.Method.Should().Be(HttpMethod.Get);
+        (await store.GetCustomerIdAsync(User42)).Should().BeNull();
+    }
+
+    [Fact]
+    public async Task FindCustomerIdAsync_FoundBySearch_IsSavedSoTheNextCallSendsNothing()
+    {
+        var (sut, _, handler, _) = Create();
+        handler.OnJson(HttpMethod.Get, "/v1/customers/search", StripeResponses.Search(StripeResponses.Customer("cus_found", "user-42")));
+
+        (await sut.FindCustomerIdAsync(User42)).Should().Be("cus_found");
+        (await sut.FindCustomerIdAsync(User42)).Should().Be("cus_found");
+
+        handler.Requests.Should().ContainSingle();
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData(" ")]
+    [InlineData(null)]
+    public async Task Resolver_WithoutUserId_ThrowsAndSendsNothing(string? userId)
+    {
+        var (sut, _, handler, _) = Create();
+
+        await FluentActions.Awaiting(() => sut.GetOrCreateCustomerIdAsync(new CustomerKey(userId!), null, null)).Should().ThrowAsync<ArgumentException>();
+        await FluentActions.Awaiting(() => sut.FindCustomerIdAsync(new CustomerKey(userId!))).Should().ThrowAsync<ArgumentException>();
+        handler.Requests.Should().BeEmpty();
+    }
+
+    /// <summary>
+    /// A store whose first read is answered late, with what the store held when the read began: a slow database
+    /// read that a concurrent write overtakes.
+    /// </summary>
+    private sealed class StaleFirstReadStore : ICustomerStore
+    {
+        private readonly ConcurrentDictionary<CustomerKey, string> _customers = new();
+        private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _reads;
+
+        public void ReleaseFirstRead() => _release.SetResult();
+
+        public async ValueTask<string?> GetCustomerIdAsync(CustomerKey key, CancellationToken cancellationToken = default)
+        {
+            var value = _customers.TryGetValue(key, out var customerId) ? customerId : null;
+            if (Interlocked.Increment(ref _reads) == 1)
+            {
+                await _release.Task.WaitAsync(cancellationToken);
+            }
+
+            return value;
+        }
+
+        public ValueTask SetCustomerIdAsync(CustomerKey key, string customerId, CancellationToken cancellationToken = default)
+        {
+            _customers[key] = customerId;
+            return ValueTask.CompletedTask;
+        }
+    }
+}
