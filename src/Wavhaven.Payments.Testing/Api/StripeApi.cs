@@ -270,9 +270,10 @@ internal sealed partial class StripeApi
         where T : Entity =>
         Page(call, items.OrderByDescending(item => item.Sequence), item => item.Id, item => item.ToJson(store), url);
 
-    private static readonly (string, ParamSpec) ExpandParam = ("expand", ParamSpec.ListOf(ParamSpec.Scalar));
+    // Properties, not fields: the spec fields of the other partial files are initialized first and use these.
+    private static (string, ParamSpec) ExpandParam => ("expand", ParamSpec.ListOf(ParamSpec.Scalar));
 
-    private static readonly (string, ParamSpec)[] ListParams =
+    private static (string, ParamSpec)[] ListParams =>
     [
         ExpandParam,
         ("limit", ParamSpec.Scalar),
@@ -287,5 +288,5 @@ internal sealed partial class StripeApi
     private static ObjectSpec ListAccepts(params string[] filters) =>
         ParamSpec.Object([.. ListParams, .. filters.Select(filter => (filter, ParamSpec.Scalar))]);
 
-    private static readonly ObjectSpec Nothing = Accepts();
+    private static ObjectSpec Nothing => Accepts();
 }

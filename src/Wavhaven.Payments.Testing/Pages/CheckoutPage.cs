@@ -8,7 +8,8 @@ namespace Wavhaven.Payments.Testing.Pages;
 /// The hosted Checkout page at <c>/checkout/pay/{id}</c>: the lines and total, an email field when the session
 /// has none, and three buttons (pay, pay with a declined card, pay by bank debit) that post the form back.
 /// Paying redirects (303) to the success URL with <c>{CHECKOUT_SESSION_ID}</c> replaced; a decline shows the
-/// page again with 402 and the decline message.
+/// page again with 402 and the decline message. Posting to a session that is no longer open changes nothing
+/// and answers 409 (complete) or 410 (expired).
 /// </summary>
 internal sealed class CheckoutPage(EmulatorStore store)
 {
@@ -61,10 +62,12 @@ internal sealed class CheckoutPage(EmulatorStore store)
             if (session is null || session.Status != "open" || payment is null)
             {
                 (status, body) = Render(session);
-                if (payment is null && session?.Status == "open")
+                status = session?.Status switch
                 {
-                    status = StatusCodes.Status400BadRequest;
-                }
+                    "open" => StatusCodes.Status400BadRequest,
+                    "complete" => StatusCodes.Status409Conflict,
+                    _ => status,
+                };
             }
             else if (store.Pay(session, payment.Value, Html.Field(form, EmailField)))
             {

@@ -204,44 +204,26 @@ internal sealed partial class EmulatorStore
         var before = subscription.ToJson(this);
         var periodStart = subscription.CurrentPeriodStart;
         var periodEnd = subscription.CurrentPeriodEnd;
-        var changed = new List<(SubscriptionItem Item, long OldAmount, Price? OldPrice)>();
-        foreach (var itemChange in change.Items)
+        var saved = subscription.Items.Select(item => (Item: item, item.Price, item.Quantity)).ToList();
+        List<(SubscriptionItem Item, long OldAmount, Price? OldPrice)> changed;
+        try
         {
-            if (itemChange.Id is null)
-            {
-                if (itemChange.Price is null)
-                {
-                    throw Api.ApiException.Missing(itemChange.Param + "[price]");
-                }
-
-                var added = new SubscriptionItem(Ids.New("si_"), now, itemChange.Price, itemChange.Quantity ?? 1)
-                {
-                    CurrentPeriodStart = periodStart,
-                    CurrentPeriodEnd = periodEnd,
-                };
-                subscription.Items.Add(added);
-                changed.Add((added, 0, null));
-                continue;
-            }
-
-            var item = subscription.Items.Find(candidate => candidate.Id == itemChange.Id)
-                ?? throw Api.ApiException.InvalidRequest($"No such subscription item: '{itemChange.Id}'", itemChange.Param + "[id]", "resource_missing");
-            if (itemChange.Deleted)
-            {
-                subscription.Items.Remove(item);
-                continue;
-            }
-
-            var (oldAmount, oldPrice, oldQuantity) = (item.Amount, item.Price, item.Quantity);
-            item.Price = itemChange.Price ?? item.Price;
-            item.Quantity = itemChange.Quantity ?? item.Quantity;
-            if (item.Price != oldPrice || item.Quantity != oldQuantity)
-            {
-                changed.Add((item, oldAmount, oldPrice));
-            }
+            changed = ApplyItemChanges(subscription, change, now, periodStart, periodEnd);
+            ValidateItems(subscription, change);
         }
+        catch (Api.ApiException)
+        {
+            // A refused update changes nothing.
+            subscription.Items.Clear();
+            foreach (var (item, price, quantity) in saved)
+            {
+                item.Price = price;
+                item.Quantity = quantity;
+                subscription.Items.Add(item);
+            }
 
-        ValidateItems(subscription, change);
+            throw;
+        }
 
         var intervalChanged = changed.Any(entry => entry.OldPrice is { } old && (old.Interval != entry.Item.Price.Interval || old.IntervalCount != entry.Item.Price.IntervalCount));
         var trialing = subscription.Status == "trialing";
@@ -293,6 +275,48 @@ internal sealed partial class EmulatorStore
             Finalize(invoice);
             MarkPaid(invoice);
         }
+    }
+
+    private static List<(SubscriptionItem Item, long OldAmount, Price? OldPrice)> ApplyItemChanges(Subscription subscription, SubscriptionChange change, DateTimeOffset now, DateTimeOffset periodStart, DateTimeOffset periodEnd)
+    {
+        var changed = new List<(SubscriptionItem Item, long OldAmount, Price? OldPrice)>();
+        foreach (var itemChange in change.Items)
+        {
+            if (itemChange.Id is null)
+            {
+                if (itemChange.Price is null)
+                {
+                    throw Api.ApiException.Missing(itemChange.Param + "[price]");
+                }
+
+                var added = new SubscriptionItem(Ids.New("si_"), now, itemChange.Price, itemChange.Quantity ?? 1)
+                {
+                    CurrentPeriodStart = periodStart,
+                    CurrentPeriodEnd = periodEnd,
+                };
+                subscription.Items.Add(added);
+                changed.Add((added, 0, null));
+                continue;
+            }
+
+            var item = subscription.Items.Find(candidate => candidate.Id == itemChange.Id)
+                ?? throw Api.ApiException.InvalidRequest($"No such subscription item: '{itemChange.Id}'", itemChange.Param + "[id]", "resource_missing");
+            if (itemChange.Deleted)
+            {
+                subscription.Items.Remove(item);
+                continue;
+            }
+
+            var (oldAmount, oldPrice, oldQuantity) = (item.Amount, item.Price, item.Quantity);
+            item.Price = itemChange.Price ?? item.Price;
+            item.Quantity = itemChange.Quantity ?? item.Quantity;
+            if (item.Price != oldPrice || item.Quantity != oldQuantity)
+            {
+                changed.Add((item, oldAmount, oldPrice));
+            }
+        }
+
+        return changed;
     }
 
     private static void ValidateItems(Subscription subscription, SubscriptionChange change)
