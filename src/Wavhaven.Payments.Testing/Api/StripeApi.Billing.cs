@@ -75,7 +75,7 @@ internal sealed partial class StripeApi
                 && (subscription is null || invoice.SubscriptionId == subscription)
                 && (status is null || invoice.Status == status)), "/v1/invoices", _store);
         });
-        Map("GET", "/v1/payment_intents/{id}", Nothing, call => _store.Get<PaymentIntent>(call.Id, "payment_intent", "intent").ToJson(_store));
+        Map("GET", "/v1/payment_intents/{id}", Nothing, call => _store.Get<PaymentIntent>(call.Id, "payment_intent", "id").ToJson(_store));
         Map("GET", "/v1/charges/{id}", Nothing, call => _store.Get<Charge>(call.Id, "charge", "id").ToJson(_store));
     }
 

@@ -63,7 +63,7 @@ internal sealed partial class StripeApi
         Map("POST", "/v1/checkout/sessions", CreateSessionParams, CreateSession);
         Map("GET", "/v1/checkout/sessions/{id}", Nothing, call =>
         {
-            var session = _store.Get<CheckoutSession>(call.Id, "checkout.session", "session");
+            var session = _store.Get<CheckoutSession>(call.Id, "checkout.session", "id");
             var json = session.ToJson(_store);
             if (call.Params.Strings("expand").Contains("line_items"))
             {
@@ -74,12 +74,12 @@ internal sealed partial class StripeApi
         });
         Map("GET", "/v1/checkout/sessions/{id}/line_items", ListAccepts(), call =>
         {
-            var session = _store.Get<CheckoutSession>(call.Id, "checkout.session", "session");
+            var session = _store.Get<CheckoutSession>(call.Id, "checkout.session", "id");
             return Page(call, session.Lines, line => line.Id, line => line.ToJson(_store), "/v1/checkout/sessions/" + session.Id + "/line_items");
         });
         Map("POST", "/v1/checkout/sessions/{id}/expire", Nothing, call =>
         {
-            var session = _store.Get<CheckoutSession>(call.Id, "checkout.session", "session");
+            var session = _store.Get<CheckoutSession>(call.Id, "checkout.session", "id");
             _store.ExpireSession(session, call.Request);
             return session.ToJson(_store);
         });

@@ -113,7 +113,7 @@ internal sealed class CheckoutPage(EmulatorStore store)
         }
 
         html.Append("<tr class=\"total\"><td colspan=\"2\">Total due today</td><td class=\"amount\" id=\"total\">")
-            .Append(Html.Encode(Money.Format(session.TrialPeriodDays is not null ? session.Lines.Where(line => !line.Price.IsRecurring).Sum(line => line.AmountTotal) : session.AmountTotal, session.Currency)))
+            .Append(Html.Encode(Money.Format(session.AmountTotal, session.Currency)))
             .Append("</td></tr>\n</tbody>\n</table>\n");
         if (session.TrialPeriodDays is { } days)
         {

@@ -68,7 +68,8 @@ internal sealed class CheckoutSession(string id, DateTimeOffset created) : Entit
 
     public string Currency => Lines.Count == 0 ? "usd" : Lines[0].Price.Currency;
 
-    public long AmountTotal => Lines.Sum(line => line.AmountTotal);
+    /// <summary>Gets what is due now: during a trial, recurring lines cost nothing today.</summary>
+    public long AmountTotal => Lines.Where(line => TrialPeriodDays is null || !line.Price.IsRecurring).Sum(line => line.AmountTotal);
 
     public Uri Url(EmulatorStore store) => new(store.BaseUrl, "checkout/pay/" + Id);
 

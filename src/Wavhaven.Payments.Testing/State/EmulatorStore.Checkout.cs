@@ -196,7 +196,7 @@ internal sealed partial class EmulatorStore
     {
         if (session.Status != "open")
         {
-            throw Api.ApiException.InvalidRequest($"Only Checkout Sessions with a status in [\"open\"] can be expired. This Checkout Session has a status of \"{session.Status}\".", "session");
+            throw Api.ApiException.InvalidRequest($"Only Checkout Sessions with a status in [\"open\"] can be expired. This Checkout Session has a status of \"{session.Status}\".");
         }
 
         session.Status = "expired";

@@ -72,7 +72,11 @@ public sealed class HostedCheckoutTests : EmulatorTest
     {
         var session = await CreateSubscriptionSessionAsync("&subscription_data[trial_period_days]=14");
 
+        var page = await Stripe.Client.GetStringAsync((string)session["url"]!);
         await Emulator.CompleteCheckoutAsync((string)session["id"]!);
+
+        ((long)session["amount_total"]!).Should().Be(0, "nothing is due today during a trial");
+        page.Should().Contain("14-day free trial").And.Contain("0.00 USD");
 
         var completed = await Stripe.GetOkAsync("/v1/checkout/sessions/" + (string)session["id"]! + "?expand[0]=subscription");
         ((string)completed["payment_status"]!).Should().Be("no_payment_required");
