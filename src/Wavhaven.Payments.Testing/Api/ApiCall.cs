@@ -3,12 +3,8 @@ using Wavhaven.Payments.Testing.State;
 namespace Wavhaven.Payments.Testing.Api;
 
 /// <summary>One API request, parsed, as a handler sees it.</summary>
-internal sealed class ApiCall(string method, string path, FormNode parameters, IReadOnlyList<string> routeValues, string requestId, string? idempotencyKey)
+internal sealed class ApiCall(FormNode parameters, IReadOnlyList<string> routeValues, string requestId, string? idempotencyKey)
 {
-    public string Method => method;
-
-    public string Path => path;
-
     public Params Params { get; } = new(parameters, string.Empty);
 
     /// <summary>Gets the id in the path (<c>/v1/customers/{id}</c>).</summary>

@@ -12,23 +12,6 @@ internal sealed class ApiException : Exception
         Code = code;
     }
 
-    public ApiException()
-        : this(400, "invalid_request_error", "Invalid request.")
-    {
-    }
-
-    public ApiException(string message)
-        : this(400, "invalid_request_error", message)
-    {
-    }
-
-    public ApiException(string message, Exception innerException)
-        : base(message, innerException)
-    {
-        StatusCode = 400;
-        Type = "invalid_request_error";
-    }
-
     public int StatusCode { get; }
 
     public string Type { get; }

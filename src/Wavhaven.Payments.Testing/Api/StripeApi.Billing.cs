@@ -84,7 +84,7 @@ internal sealed partial class StripeApi
         var p = call.Params;
         var customerId = p.RequiredString("customer");
         var customer = _store.Find<Customer>(customerId) ?? throw ApiException.InvalidRequest($"No such customer: '{customerId}'", "customer", "resource_missing");
-        var returnUrl = PortalUrl(p, "return_url");
+        var returnUrl = HttpUrl(p, "return_url");
         string? flowType = null, subscriptionId = null, itemId = null, priceId = null, afterType = null, afterUrl = null;
         long? quantity = null;
         if (p.Object("flow_data") is { } flow)
@@ -97,7 +97,7 @@ internal sealed partial class StripeApi
                 if (afterType == "redirect")
                 {
                     var redirect = after.Object("redirect") ?? throw ApiException.Missing(after.ParamPath("redirect"));
-                    afterUrl = PortalUrl(redirect, "return_url") ?? throw ApiException.Missing(redirect.ParamPath("return_url"));
+                    afterUrl = HttpUrl(redirect, "return_url") ?? throw ApiException.Missing(redirect.ParamPath("return_url"));
                 }
             }
 
@@ -158,17 +158,6 @@ internal sealed partial class StripeApi
             AfterCompletionReturnUrl = afterUrl,
         });
         return session.ToJson(_store);
-    }
-
-    private static string? PortalUrl(Params p, string name)
-    {
-        var url = p.String(name);
-        if (url is not null && (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)))
-        {
-            throw ApiException.InvalidRequest($"Not a valid URL: {url}", p.ParamPath(name), "url_invalid");
-        }
-
-        return url;
     }
 
     private JsonObject ListSubscriptions(ApiCall call)

@@ -154,8 +154,8 @@ internal sealed partial class StripeApi
             throw ApiException.InvalidRequest("subscription_data can only be used in subscription mode.", "subscription_data");
         }
 
-        var successUrl = Url(p, "success_url");
-        var cancelUrl = Url(p, "cancel_url");
+        var successUrl = HttpUrl(p, "success_url");
+        var cancelUrl = HttpUrl(p, "cancel_url");
         var expiresAt = now.AddHours(24);
         if (p.Long("expires_at") is { } expires)
         {
@@ -307,16 +307,5 @@ internal sealed partial class StripeApi
         }
 
         return _store.Add(new Price(Ids.New("price_"), now, productId, currency, unitAmount, interval) { IntervalCount = intervalCount, Active = false });
-    }
-
-    private static string? Url(Params p, string name)
-    {
-        var url = p.String(name);
-        if (url is not null && (!Uri.TryCreate(url.Replace("{CHECKOUT_SESSION_ID}", "x", StringComparison.Ordinal), UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)))
-        {
-            throw ApiException.InvalidRequest($"Not a valid URL: {url}", name, "url_invalid");
-        }
-
-        return url;
     }
 }

@@ -52,11 +52,7 @@ internal sealed partial class StripeApi
     private JsonObject CreateWebhookEndpoint(ApiCall call)
     {
         var p = call.Params;
-        var url = p.RequiredString("url");
-        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
-        {
-            throw ApiException.InvalidRequest($"Invalid URL: {url}", "url", "url_invalid");
-        }
+        var uri = new Uri(HttpUrl(p, "url") ?? throw ApiException.Missing("url"));
 
         var enabledEvents = p.Strings("enabled_events");
         if (enabledEvents.Count == 0)

@@ -64,7 +64,7 @@ internal sealed partial class StripeApi
                 else
                 {
                     route.Parameters.Check(parameters, string.Empty);
-                    var call = new ApiCall(method, path, parameters, values, requestId, idempotencyKey);
+                    var call = new ApiCall(parameters, values, requestId, idempotencyKey);
                     var result = route.Handler(call);
                     Expand(result, call.Params.Strings("expand"));
                     (status, json) = (200, result.ToJsonString(JsonFormat.Indented));
@@ -269,6 +269,20 @@ internal sealed partial class StripeApi
     private static JsonObject EntityPage<T>(ApiCall call, IEnumerable<T> items, string url, EmulatorStore store)
         where T : Entity =>
         Page(call, items.OrderByDescending(item => item.Sequence), item => item.Id, item => item.ToJson(store), url);
+
+    /// <summary>An absolute http(s) URL parameter (a Checkout success URL may hold <c>{CHECKOUT_SESSION_ID}</c>), or <see langword="null"/>.</summary>
+    private static string? HttpUrl(Params p, string name)
+    {
+        var url = p.String(name);
+        if (url is not null
+            && (!Uri.TryCreate(url.Replace("{CHECKOUT_SESSION_ID}", "x", StringComparison.Ordinal), UriKind.Absolute, out var uri)
+                || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)))
+        {
+            throw ApiException.InvalidRequest($"Not a valid URL: {url}", p.ParamPath(name), "url_invalid");
+        }
+
+        return url;
+    }
 
     // Properties, not fields: the spec fields of the other partial files are initialized first and use these.
     private static (string, ParamSpec) ExpandParam => ("expand", ParamSpec.ListOf(ParamSpec.Scalar));

@@ -136,7 +136,7 @@ internal sealed class CheckoutPage(EmulatorStore store)
             html.Append("<p class=\"error\" role=\"alert\">").Append(Html.Encode(error)).Append("</p>\n");
         }
 
-        var email = session.BuyerEmail ?? session.CustomerEmail ?? (session.CustomerId is null ? null : store.Find<Customer>(session.CustomerId)?.Email);
+        var email = store.BuyerEmailOf(session);
         html.Append("<form method=\"post\" action=\"").Append(Html.Encode(session.Url(store).AbsolutePath)).Append("\">\n")
             .Append("<p><label>Email <input type=\"email\" name=\"").Append(EmailField).Append("\" value=\"").Append(Html.Encode(email)).Append("\"></label></p>\n")
             .Append("<button type=\"submit\" name=\"").Append(PaymentField).Append("\" value=\"succeeds\">Pay</button>\n")

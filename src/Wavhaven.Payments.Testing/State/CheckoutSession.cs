@@ -76,7 +76,7 @@ internal sealed class CheckoutSession(string id, DateTimeOffset created) : Entit
     public override JsonObject ToJson(EmulatorStore store)
     {
         var customer = CustomerId is null ? null : store.Find<Customer>(CustomerId);
-        var detailsEmail = BuyerEmail ?? CustomerEmail ?? customer?.Email;
+        var detailsEmail = store.BuyerEmailOf(this);
         return new JsonObject
         {
             ["id"] = Id,

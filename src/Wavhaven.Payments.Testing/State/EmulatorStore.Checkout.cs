@@ -210,7 +210,8 @@ internal sealed partial class EmulatorStore
         session.LastError = null;
     }
 
-    private string? BuyerEmailOf(CheckoutSession session) =>
+    /// <summary>The email the buyer paid with: typed on the page, given to the session, or the customer's.</summary>
+    public string? BuyerEmailOf(CheckoutSession session) =>
         session.BuyerEmail ?? session.CustomerEmail ?? (session.CustomerId is null ? null : Find<Customer>(session.CustomerId)?.Email);
 
     private Customer CreateCustomerForSession(CheckoutSession session)
