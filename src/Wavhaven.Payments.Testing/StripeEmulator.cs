@@ -197,6 +197,21 @@ public sealed partial class StripeEmulator : IAsyncDisposable
     /// <summary>
     /// Pays a checkout as a buyer would: loads the hosted page over HTTP and presses one of its buttons.
     /// </summary>
+    /// <remarks>
+    /// The events follow Stripe's order:
+    /// <list type="bullet">
+    /// <item>payment mode, paid: <c>payment_intent.created</c>, <c>payment_intent.succeeded</c>, <c>charge.succeeded</c>,
+    /// <c>checkout.session.completed</c> (preceded by <c>customer.created</c> with <c>customer_creation=always</c>);</item>
+    /// <item>subscription mode, paid: <c>customer.created</c> (when the session had only <c>customer_email</c>),
+    /// <c>customer.subscription.created</c>, <c>invoice.created</c>, <c>invoice.finalized</c>, <c>invoice.paid</c>,
+    /// <c>invoice.payment_succeeded</c>, <c>checkout.session.completed</c>;</item>
+    /// <item>declined card: in payment mode <c>payment_intent.created</c> (first attempt only), <c>charge.failed</c>,
+    /// <c>payment_intent.payment_failed</c>; in subscription mode nothing; the session stays open;</item>
+    /// <item>bank debit: payment mode <c>payment_intent.created</c>, <c>payment_intent.processing</c>, <c>charge.pending</c>,
+    /// <c>checkout.session.completed</c> (unpaid); subscription mode as paid but without <c>invoice.paid</c> and
+    /// <c>invoice.payment_succeeded</c>, which <see cref="SettleAsyncPaymentAsync"/> emits.</item>
+    /// </list>
+    /// </remarks>
     /// <param name="sessionIdOrUrl">The session id (<c>cs_test_…</c>) or its URL.</param>
     /// <param name="payment">How the buyer pays.</param>
     /// <param name="cancellationToken">Cancels the requests.</param>
