@@ -1,0 +1,51 @@
+namespace Wavhaven.Payments.Testing.Api;
+
+/// <summary>
+/// Stripe's idempotency: the first successful result of a key is stored and replayed for the same endpoint
+/// and parameters; the same key with other parameters or another endpoint is an <c>idempotency_error</c>.
+/// Requests refused before they ran (bad parameters) store nothing, as at Stripe.
+/// </summary>
+internal sealed class IdempotencyStore
+{
+    public const int MaxKeyLength = 255;
+
+    private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+
+    /// <summary>Finds the stored result for the key, or throws when the key was used for another request.</summary>
+    public Entry? Find(string key, string method, string path, string fingerprint)
+    {
+        if (key.Length > MaxKeyLength)
+        {
+            throw ApiException.InvalidRequest($"Idempotency-Key must be at most {MaxKeyLength} characters long; this one is {key.Length}.", "Idempotency-Key");
+        }
+
+        if (!_entries.TryGetValue(key, out var entry))
+        {
+            return null;
+        }
+
+        if (entry.Method != method || entry.Path != path)
+        {
+            throw new ApiException(400, "idempotency_error", $"Keys for idempotent requests can only be used for the same endpoint they were first used for ('{entry.Method} {entry.Path}' vs '{method} {path}'). Try using a key other than '{key}' if you meant to execute a different request.");
+        }
+
+        if (entry.Fingerprint != fingerprint)
+        {
+            throw new ApiException(400, "idempotency_error", $"Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '{key}' if you meant to execute a different request.");
+        }
+
+        return entry;
+    }
+
+    public void Save(string key, string method, string path, string fingerprint, int statusCode, string body) =>
+        _entries[key] = new Entry(method, path, fingerprint, statusCode, body);
+
+    /// <summary>The parameters, decoded and sorted, so that the order of the pairs does not matter.</summary>
+    public static string Fingerprint(string? body) =>
+        string.Join('&', (body ?? string.Empty)
+            .Split('&', StringSplitOptions.RemoveEmptyEntries)
+            .Select(pair => Uri.UnescapeDataString(pair.Replace('+', ' ')))
+            .Order(StringComparer.Ordinal));
+
+    internal sealed record Entry(string Method, string Path, string Fingerprint, int StatusCode, string Body);
+}

@@ -1,0 +1,111 @@
+using System.Net;
+using Wavhaven.Payments.Testing.Tests.Support;
+
+namespace Wavhaven.Payments.Testing.Tests.Checkout;
+
+public sealed class CheckoutSessionApiTests : EmulatorTest
+{
+    [Fact]
+    public async Task Create_AnswersAnOpenSessionWithTheHostedPageUrl()
+    {
+        var before = Emulator.Now;
+
+        var session = await CreatePaymentSessionAsync();
+
+        var id = (string)session["id"]!;
+        id.Should().MatchRegex("^cs_test_[A-Za-z0-9]+$");
+        ((string)session["object"]!).Should().Be("checkout.session");
+        ((string)session["status"]!).Should().Be("open");
+        ((string)session["payment_status"]!).Should().Be("unpaid");
+        ((string)session["url"]!).Should().Be(Emulator.BaseUrl + "checkout/pay/" + id);
+        ((long)session["amount_total"]!).Should().Be((2 * 2900) + 999);
+        ((string)session["currency"]!).Should().Be("usd");
+        ((string)session["customer_email"]!).Should().Be("guest@example.com");
+        session["customer"].Should().BeNull();
+        ((string)session["client_reference_id"]!).Should().Be("order-1001");
+        ((string)session["metadata"]!["order_id"]!).Should().Be("1001");
+        ((long)session["expires_at"]!).Should().BeCloseTo(before.AddHours(24).ToUnixTimeSeconds(), 5);
+        session.ContainsKey("payment_method_types").Should().BeFalse();
+        session.ContainsKey("line_items").Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task Get_WithExpandLineItems_IncludesItemsWithPrices()
+    {
+        var id = (string)(await CreatePaymentSessionAsync())["id"]!;
+
+        var session = await Stripe.GetOkAsync("/v1/checkout/sessions/" + id + "?expand[0]=line_items");
+        var sameWithEmptyBrackets = await Stripe.GetOkAsync("/v1/checkout/sessions/" + id + "?expand[]=line_items");
+
+        var items = session["line_items"]!["data"]!.AsArray();
+        items.Should().HaveCount(2);
+        ((string)items[0]!["object"]!).Should().Be("item");
+        ((string)items[0]!["price"]!["id"]!).Should().Be(TestPlans.LicensePrice);
+        ((long)items[0]!["quantity"]!).Should().Be(2);
+        ((long)items[0]!["amount_total"]!).Should().Be(5800);
+        ((string)items[1]!["description"]!).Should().Be("Beat #42");
+        sameWithEmptyBrackets["line_items"]!["data"]!.AsArray().Should().HaveCount(2);
+    }
+
+    [Fact]
+    public async Task LineItems_PagesWithLimitAndStartingAfter()
+    {
+        var id = (string)(await CreatePaymentSessionAsync())["id"]!;
+
+        var first = await Stripe.GetOkAsync("/v1/checkout/sessions/" + id + "/line_items?limit=1");
+        var second = await Stripe.GetOkAsync("/v1/checkout/sessions/" + id + "/line_items?limit=1&starting_after=" + (string)first["data"]![0]!["id"]!);
+
+        ((bool)first["has_more"]!).Should().BeTrue();
+        ((long)first["data"]![0]!["amount_total"]!).Should().Be(5800);
+        ((bool)second["has_more"]!).Should().BeFalse();
+        ((long)second["data"]![0]!["amount_total"]!).Should().Be(999);
+    }
+
+    [Theory]
+    [InlineData("mode=payment&line_items[0][price]=price_nope&line_items[0][quantity]=1", "line_items[0][price]")]
+    [InlineData("mode=subscription&line_items[0][price]=price_license_test&line_items[0][quantity]=1", "line_items")]
+    [InlineData("mode=payment&line_items[0][price]=price_pro_month&line_items[0][quantity]=1", "line_items[0][price]")]
+    [InlineData("mode=payment&line_items[0][price]=price_license_test&line_items[0][quantity]=1&customer=cus_x&customer_email=a%40b.co", "customer_email")]
+    [InlineData("mode=payment&line_items[0][price]=price_license_test&line_items[0][quantity]=1&customer=cus_nobody", "customer")]
+    [InlineData("mode=payment&line_items[0][price]=price_license_test", "line_items[0][quantity]")]
+    [InlineData("mode=payment&line_items[0][price]=price_license_test&line_items[0][quantity]=1&ui_mode=hosted", "ui_mode")]
+    [InlineData("mode=payment&line_items[0][price_data][unit_amount]=5&line_items[0][price_data][product_data][name]=x&line_items[0][quantity]=1", "line_items[0][price_data][currency]")]
+    [InlineData("mode=subscription&line_items[0][price]=price_pro_month&line_items[0][quantity]=1&payment_intent_data[metadata][a]=b", "payment_intent_data")]
+    public async Task Create_RefusesWhatStripeRefuses(string body, string param)
+    {
+        var answer = await Stripe.PostAsync("/v1/checkout/sessions", body);
+
+        answer.Status.Should().Be(HttpStatusCode.BadRequest);
+        answer.Error["type"]!.GetValue<string>().Should().Be("invalid_request_error");
+        answer.Error["param"]!.GetValue<string>().Should().Be(param);
+    }
+
+    [Fact]
+    public async Task Expire_EndsTheSessionAndEmitsExpired()
+    {
+        var id = (string)(await CreatePaymentSessionAsync())["id"]!;
+
+        var expired = await Stripe.PostOkAsync("/v1/checkout/sessions/" + id + "/expire", string.Empty);
+        var again = await Stripe.PostAsync("/v1/checkout/sessions/" + id + "/expire", string.Empty);
+
+        ((string)expired["status"]!).Should().Be("expired");
+        expired["url"].Should().BeNull();
+        EventTypes().Should().Equal("checkout.session.expired");
+        again.Status.Should().Be(HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
+    public async Task OpenSession_ExpiresWhenTheClockPassesExpiresAt()
+    {
+        var id = (string)(await CreatePaymentSessionAsync())["id"]!;
+
+        await Emulator.AdvanceClockAsync(TimeSpan.FromHours(23));
+        var stillOpen = await Stripe.GetOkAsync("/v1/checkout/sessions/" + id);
+        await Emulator.AdvanceClockAsync(TimeSpan.FromHours(2));
+        var expired = await Stripe.GetOkAsync("/v1/checkout/sessions/" + id);
+
+        ((string)stillOpen["status"]!).Should().Be("open");
+        ((string)expired["status"]!).Should().Be("expired");
+        EventTypes().Should().Equal("checkout.session.expired");
+    }
+}

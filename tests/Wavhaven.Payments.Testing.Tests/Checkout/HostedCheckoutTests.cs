@@ -1,0 +1,203 @@
+using System.Net;
+using Wavhaven.Payments.Testing.Tests.Support;
+
+namespace Wavhaven.Payments.Testing.Tests.Checkout;
+
+public sealed class HostedCheckoutTests : EmulatorTest
+{
+    [Fact]
+    public async Task Page_ShowsLinesTotalButtonsAndCancelLink()
+    {
+        var session = await CreatePaymentSessionAsync();
+
+        var html = await Stripe.Client.GetStringAsync((string)session["url"]!);
+
+        html.Should().Contain("Beat licence").And.Contain("Beat #42").And.Contain("67.99 USD");
+        html.Should().Contain(">Pay</button>").And.Contain("Pay with a declined card").And.Contain("Pay by bank debit (delayed)");
+        html.Should().Contain("href=\"https://shop.example/cart\"");
+    }
+
+    [Fact]
+    public async Task PaySubscription_CompletesSessionCreatesCustomerSubscriptionAndInvoice_InStripesEventOrder()
+    {
+        var session = await CreateSubscriptionSessionAsync();
+        var id = (string)session["id"]!;
+
+        var redirect = await Emulator.CompleteCheckoutAsync((string)session["url"]!);
+
+        redirect.Should().Be(new Uri("https://shop.example/ok?session_id=" + id));
+        EventTypes().Should().Equal(
+            "customer.created",
+            "customer.subscription.created",
+            "invoice.created",
+            "invoice.finalized",
+            "invoice.paid",
+            "invoice.payment_succeeded",
+            "checkout.session.completed");
+
+        var completed = await Stripe.GetOkAsync("/v1/checkout/sessions/" + id);
+        ((string)completed["status"]!).Should().Be("complete");
+        ((string)completed["payment_status"]!).Should().Be("paid");
+        var customerId = (string)completed["customer"]!;
+        ((string)(await Stripe.GetOkAsync("/v1/customers/" + customerId))["email"]!).Should().Be("jane@example.com");
+
+        var subscription = await Stripe.GetOkAsync("/v1/subscriptions/" + (string)completed["subscription"]!);
+        ((string)subscription["status"]!).Should().Be("active");
+        ((string)subscription["customer"]!).Should().Be(customerId);
+        ((string)subscription["metadata"]!["wavhaven_user_id"]!).Should().Be("user-42");
+        var item = subscription["items"]!["data"]![0]!;
+        ((string)item["id"]!).Should().StartWith("si_");
+        ((string)item["price"]!["id"]!).Should().Be(TestPlans.ProMonthPrice);
+        var periodStart = DateTimeOffset.FromUnixTimeSeconds((long)item["current_period_start"]!);
+        DateTimeOffset.FromUnixTimeSeconds((long)item["current_period_end"]!).Should().Be(periodStart.AddMonths(1));
+        subscription.ContainsKey("current_period_end").Should().BeFalse();
+
+        var invoice = await Stripe.GetOkAsync("/v1/invoices/" + (string)subscription["latest_invoice"]!);
+        ((string)invoice["status"]!).Should().Be("paid");
+        ((string)invoice["billing_reason"]!).Should().Be("subscription_create");
+        ((long)invoice["amount_paid"]!).Should().Be(1500);
+        ((string)invoice["parent"]!["subscription_details"]!["subscription"]!).Should().Be((string)subscription["id"]!);
+        ((string)invoice["parent"]!["subscription_details"]!["metadata"]!["wavhaven_user_id"]!).Should().Be("user-42");
+        invoice.ContainsKey("subscription").Should().BeFalse();
+        ((string)invoice["lines"]!["data"]![0]!["pricing"]!["price_details"]!["price"]!).Should().Be(TestPlans.ProMonthPrice);
+
+        var completedEvent = LastEvent("checkout.session.completed").ToJsonObject();
+        ((string)completedEvent["api_version"]!).Should().Be(Wavhaven.Payments.Stripe.StripeApiVersion.Current);
+        ((string)completedEvent["data"]!["object"]!["subscription"]!).Should().Be((string)subscription["id"]!);
+        completedEvent["data"]!["object"]!.AsObject().ContainsKey("line_items").Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task PaySubscriptionWithTrial_IsTrialingWithAZeroInvoice()
+    {
+        var session = await CreateSubscriptionSessionAsync("&subscription_data[trial_period_days]=14");
+
+        var page = await Stripe.Client.GetStringAsync((string)session["url"]!);
+        await Emulator.CompleteCheckoutAsync((string)session["id"]!);
+
+        ((long)session["amount_total"]!).Should().Be(0, "nothing is due today during a trial");
+        page.Should().Contain("14-day free trial").And.Contain("0.00 USD");
+
+        var completed = await Stripe.GetOkAsync("/v1/checkout/sessions/" + (string)session["id"]! + "?expand[0]=subscription");
+        ((string)completed["payment_status"]!).Should().Be("no_payment_required");
+        var subscription = completed["subscription"]!;
+        ((string)subscription["status"]!).Should().Be("trialing");
+        ((long)subscription["trial_end"]! - (long)subscription["trial_start"]!).Should().Be(14 * 24 * 3600);
+        ((long)subscription["items"]!["data"]![0]!["current_period_end"]!).Should().Be((long)subscription["trial_end"]!);
+        var invoice = LastEvent("invoice.paid").DataObject();
+        ((long)invoice["amount_paid"]!).Should().Be(0);
+    }
+
+    [Fact]
+    public async Task PayPayment_CreatesIntentAndCharge_InStripesEventOrder()
+    {
+        var session = await CreatePaymentSessionAsync();
+        var id = (string)session["id"]!;
+
+        var redirect = await Emulator.CompleteCheckoutAsync(id);
+
+        redirect.Should().Be(new Uri("https://shop.example/ok?session_id=" + id));
+        EventTypes().Should().Equal("payment_intent.created", "payment_intent.succeeded", "charge.succeeded", "checkout.session.completed");
+        var completed = await Stripe.GetOkAsync("/v1/checkout/sessions/" + id);
+        ((string)completed["status"]!).Should().Be("complete");
+        ((string)completed["payment_status"]!).Should().Be("paid");
+        completed["customer"].Should().BeNull();
+        ((string)completed["customer_details"]!["email"]!).Should().Be("guest@example.com");
+        var intent = await Stripe.GetOkAsync("/v1/payment_intents/" + (string)completed["payment_intent"]!);
+        ((string)intent["status"]!).Should().Be("succeeded");
+        ((long)intent["amount"]!).Should().Be(6799);
+        ((string)intent["metadata"]!["wavhaven_type"]!).Should().Be("license");
+        ((string)intent["description"]!).Should().Be("Order 1001");
+        ((string)intent["latest_charge"]!).Should().StartWith("ch_");
+        var created = Emulator.Events[0].DataObject();
+        ((string)created["status"]!).Should().Be("requires_payment_method", "payment_intent.created carries the intent as it was when created");
+    }
+
+    [Fact]
+    public async Task DeclinedCard_ShowsTheDeclineAndLeavesTheSessionOpenAndUnpaid()
+    {
+        var session = await CreatePaymentSessionAsync();
+        var id = (string)session["id"]!;
+
+        var stay = await Emulator.CompleteCheckoutAsync(id, EmulatedPayment.Declined);
+
+        stay.Should().Be(new Uri((string)session["url"]!));
+        var html = await Stripe.Client.GetStringAsync((string)session["url"]!);
+        html.Should().Contain("Your card was declined.");
+        var reloaded = await Stripe.GetOkAsync("/v1/checkout/sessions/" + id);
+        ((string)reloaded["status"]!).Should().Be("open");
+        ((string)reloaded["payment_status"]!).Should().Be("unpaid");
+        EventTypes().Should().Equal("payment_intent.created", "charge.failed", "payment_intent.payment_failed");
+        var failed = LastEvent("payment_intent.payment_failed").DataObject();
+        ((string)failed["last_payment_error"]!["code"]!).Should().Be("card_declined");
+
+        var retried = await Emulator.CompleteCheckoutAsync(id);
+
+        retried.Should().Be(new Uri("https://shop.example/ok?session_id=" + id));
+        EventTypesSince(3).Should().Equal("payment_intent.succeeded", "charge.succeeded", "checkout.session.completed");
+    }
+
+    [Fact]
+    public async Task DeclinedCard_InSubscriptionMode_CreatesNothing()
+    {
+        var session = await CreateSubscriptionSessionAsync();
+
+        await Emulator.CompleteCheckoutAsync((string)session["id"]!, EmulatedPayment.Declined);
+
+        EventTypes().Should().BeEmpty();
+        (await Stripe.GetOkAsync("/v1/subscriptions"))["data"]!.AsArray().Should().BeEmpty();
+    }
+
+    [Theory]
+    [InlineData(true, "checkout.session.async_payment_succeeded", "paid")]
+    [InlineData(false, "checkout.session.async_payment_failed", "unpaid")]
+    public async Task BankDebit_CompletesUnpaidThenSettles(bool succeeds, string settledEvent, string paymentStatus)
+    {
+        var id = (string)(await CreatePaymentSessionAsync())["id"]!;
+
+        await Emulator.CompleteCheckoutAsync(id, EmulatedPayment.DelayedBankDebit);
+        var pending = await Stripe.GetOkAsync("/v1/checkout/sessions/" + id);
+        var eventsBefore = Emulator.Events.Count;
+        await Emulator.SettleAsyncPaymentAsync(id, succeeds);
+
+        ((string)pending["status"]!).Should().Be("complete");
+        ((string)pending["payment_status"]!).Should().Be("unpaid");
+        LastEvent("checkout.session.completed").DataObject()["payment_status"]!.GetValue<string>().Should().Be("unpaid");
+        EventTypesSince(eventsBefore).Last().Should().Be(settledEvent);
+        ((string)(await Stripe.GetOkAsync("/v1/checkout/sessions/" + id))["payment_status"]!).Should().Be(paymentStatus);
+    }
+
+    [Fact]
+    public async Task SettleAsyncPayment_WithoutADelayedPayment_Throws()
+    {
+        var id = (string)(await CreatePaymentSessionAsync())["id"]!;
+
+        var act = () => Emulator.SettleAsyncPaymentAsync(id, succeeded: true);
+
+        await act.Should().ThrowAsync<InvalidOperationException>();
+    }
+
+    [Fact]
+    public async Task CompletedSession_CannotBePaidTwice()
+    {
+        var id = (string)(await CreatePaymentSessionAsync())["id"]!;
+        await Emulator.CompleteCheckoutAsync(id);
+
+        var act = () => Emulator.CompleteCheckoutAsync(id);
+
+        await act.Should().ThrowAsync<InvalidOperationException>();
+        Emulator.Events.Count(e => e.Type == "checkout.session.completed").Should().Be(1);
+    }
+
+    [Fact]
+    public async Task PostedForm_WithoutAPaymentChoice_Is400AndChangesNothing()
+    {
+        var session = await CreatePaymentSessionAsync();
+        using var form = new FormUrlEncodedContent([new("payment", "bitcoin")]);
+
+        using var response = await Stripe.Client.PostAsync((string)session["url"]!, form);
+
+        response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        EventTypes().Should().BeEmpty();
+    }
+}

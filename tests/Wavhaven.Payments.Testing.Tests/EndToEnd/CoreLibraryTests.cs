@@ -1,0 +1,156 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Wavhaven.Payments.Catalog;
+using Wavhaven.Payments.Checkout;
+using Wavhaven.Payments.Portal;
+using Wavhaven.Payments.Testing.Tests.Support;
+
+namespace Wavhaven.Payments.Testing.Tests.EndToEnd;
+
+/// <summary>The core library, unchanged, against the emulator: the emulator must accept exactly what it sends.</summary>
+public sealed class CoreLibraryTests : IAsyncLifetime
+{
+    private StripeEmulator _emulator = null!;
+    private StripeHttp _stripe = null!;
+
+    public async Task InitializeAsync()
+    {
+        _emulator = await StripeEmulator.StartAsync(new StripeEmulatorOptions { Plans = TestPlans.Create() });
+        _stripe = new StripeHttp(_emulator);
+    }
+
+    public async Task DisposeAsync()
+    {
+        _stripe.Dispose();
+        await _emulator.DisposeAsync();
+    }
+
+    private ServiceProvider BuildServices()
+    {
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddStripePayments(options =>
+        {
+            options.SecretKey = "sk_test_emulator";
+            options.ApiBaseUrl = _emulator.BaseUrl;
+            options.MaxNetworkRetries = 0;
+            options.SuccessUrl = "https://shop.example/checkout/success";
+            options.CancelUrl = "https://shop.example/cart";
+            foreach (var plan in TestPlans.Create())
+            {
+                options.Plans.Add(plan);
+            }
+        });
+        // The checkout and portal services are scoped; these tests use the root provider as their one scope.
+        return services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = false });
+    }
+
+    [Fact]
+    public async Task GuestCart_OpensAPaymentCheckoutThatPaysAndCarriesTheRoutingMetadata()
+    {
+        await using var services = BuildServices();
+        var checkout = services.GetRequiredService<ICheckoutService>();
+
+        var result = await checkout.CreateCheckoutAsync(new CheckoutRequest
+        {
+            Buyer = CheckoutBuyer.Guest("jane@example.com", "order-1001"),
+            Lines = [CheckoutLine.ForPlan("beat-license", quantity: 2), CheckoutLine.Item("Beat #7", 999, "usd", productMetadata: new Dictionary<string, string> { ["beat_id"] = "7" })],
+            FulfillmentType = "license",
+            Metadata = new Dictionary<string, string> { ["order_id"] = "1001" },
+            IdempotencyKey = "checkout-order-1001",
+            AllowPromotionCodes = true,
+        });
+
+        result.Url.Should().Be(new Uri(_emulator.BaseUrl, "checkout/pay/" + result.SessionId));
+        result.ExpiresAt.Should().BeCloseTo(_emulator.Now.AddHours(24), TimeSpan.FromMinutes(1));
+        var session = await _stripe.GetOkAsync("/v1/checkout/sessions/" + result.SessionId + "?expand[0]=line_items");
+        ((string)session["mode"]!).Should().Be("payment");
+        ((string)session["customer_email"]!).Should().Be("jane@example.com");
+        ((string)session["client_reference_id"]!).Should().Be("order-1001");
+        ((string)session["metadata"]!["wavhaven_type"]!).Should().Be("license");
+        ((string)session["metadata"]!["order_id"]!).Should().Be("1001");
+        ((long)session["amount_total"]!).Should().Be((2 * 2900) + 999);
+        session["line_items"]!["data"]!.AsArray().Should().HaveCount(2);
+
+        var redirect = await _emulator.CompleteCheckoutAsync(result.Url.ToString());
+
+        redirect.Should().Be(new Uri("https://shop.example/checkout/success?session_id=" + result.SessionId));
+        var intent = _emulator.Events.Single(e => e.Type == "payment_intent.succeeded").DataObject();
+        ((string)intent["metadata"]!["wavhaven_user_id"]!).Should().Be("order-1001");
+        ((string)intent["metadata"]!["wavhaven_buyer"]!).Should().Be("guest");
+    }
+
+    [Fact]
+    public async Task RegisteredSubscription_CreatesTheCustomerBySearchThenCreate_AndFindsItAgainLater()
+    {
+        await using (var services = BuildServices())
+        {
+            var result = await services.GetRequiredService<ICheckoutService>().CreateCheckoutAsync(new CheckoutRequest
+            {
+                Buyer = CheckoutBuyer.Registered("user-42", "jane@example.com", "Jane Doe"),
+                Lines = [CheckoutLine.ForPlan("pro", PriceInterval.Month)],
+                FulfillmentType = "pro",
+                TrialDays = 7,
+            });
+
+            var session = await _stripe.GetOkAsync("/v1/checkout/sessions/" + result.SessionId);
+            var customerId = (string)session["customer"]!;
+            var customer = await _stripe.GetOkAsync("/v1/customers/" + customerId);
+            ((string)customer["email"]!).Should().Be("jane@example.com");
+            ((string)customer["name"]!).Should().Be("Jane Doe");
+            ((string)customer["metadata"]!["wavhaven_user_id"]!).Should().Be("user-42");
+            ((string)session["mode"]!).Should().Be("subscription");
+            session["customer_email"].Should().BeNull();
+
+            await _emulator.CompleteCheckoutAsync(result.SessionId);
+            var subscription = _emulator.Events.Single(e => e.Type == "customer.subscription.created").DataObject();
+            ((string)subscription["status"]!).Should().Be("trialing");
+            ((string)subscription["metadata"]!["wavhaven_type"]!).Should().Be("pro");
+            ((string)subscription["customer"]!).Should().Be(customerId);
+        }
+
+        // A fresh process (empty customer store) finds the same customer through Stripe's search.
+        await using var restarted = BuildServices();
+        var again = await restarted.GetRequiredService<ICheckoutService>().CreateCheckoutAsync(new CheckoutRequest
+        {
+            Buyer = CheckoutBuyer.Registered("user-42", "jane@example.com"),
+            Lines = [CheckoutLine.ForPlan("team")],
+            FulfillmentType = "team",
+        });
+
+        _emulator.Events.Count(e => e.Type == "customer.created").Should().Be(1);
+        var secondSession = await _stripe.GetOkAsync("/v1/checkout/sessions/" + again.SessionId);
+        ((string)secondSession["customer"]!).Should().Be((string)_emulator.Events.Single(e => e.Type == "customer.created").DataObject()["id"]!);
+    }
+
+    [Fact]
+    public async Task PortalWithPlanSwitch_OpensOnTheConfirmationWhichSwitchesThePlan()
+    {
+        await using var services = BuildServices();
+        var checkout = await services.GetRequiredService<ICheckoutService>().CreateCheckoutAsync(new CheckoutRequest
+        {
+            Buyer = CheckoutBuyer.Registered("user-7", "sam@example.com"),
+            Lines = [CheckoutLine.ForPlan("pro", PriceInterval.Month)],
+            FulfillmentType = "pro",
+        });
+        await _emulator.CompleteCheckoutAsync(checkout.SessionId);
+
+        var portal = await services.GetRequiredService<IBillingPortalService>().CreatePortalSessionAsync(new BillingPortalRequest
+        {
+            UserId = "user-7",
+            ReturnUrl = "https://shop.example/account",
+            SwitchToPriceId = TestPlans.ProYearPrice,
+        });
+
+        portal.SessionId.Should().StartWith("bps_");
+        portal.Url.Should().Be(new Uri(_emulator.BaseUrl, "billing/portal/" + portal.SessionId));
+        var before = _emulator.Events.Count;
+        using var confirmed = await HtmlForms.PressAsync(_stripe.Client, portal.Url, "Confirm");
+
+        confirmed.StatusCode.Should().Be(HttpStatusCode.SeeOther);
+        confirmed.Headers.Location.Should().Be(new Uri("https://shop.example/account"));
+        var updated = _emulator.Events.Skip(before).First(e => e.Type == "customer.subscription.updated").ToJsonObject()["data"]!;
+        ((string)updated["object"]!["items"]!["data"]![0]!["price"]!["id"]!).Should().Be(TestPlans.ProYearPrice);
+        ((string)updated["previous_attributes"]!["items"]!["data"]![0]!["price"]!["id"]!).Should().Be(TestPlans.ProMonthPrice);
+    }
+}
