@@ -29,7 +29,8 @@ public static class StripeWebhookEndpointRouteBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         ArgumentException.ThrowIfNullOrEmpty(pattern);
-        if (endpoints.ServiceProvider.GetService<IWebhookProcessor>() is null)
+        // Ask whether the processor is registered without creating it: creating it now would freeze the options.
+        if (endpoints.ServiceProvider.GetService<IServiceProviderIsService>()?.IsService(typeof(IWebhookProcessor)) != true)
         {
             throw new InvalidOperationException(
                 "Unable to find the services MapStripeWebhook needs. Call builder.Services.AddStripePayments(builder.Configuration.GetSection(\"Stripe\")) before mapping the webhook.");

@@ -1,0 +1,86 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Wavhaven.Payments.Fulfillment;
+using Wavhaven.Store.Data;
+using Wavhaven.Store.Services;
+
+namespace Wavhaven.Store.Fulfillment;
+
+/// <summary>
+/// Runs once an order of beat licences is paid (the webhook or the success page, whichever comes first):
+/// the order goes CREATED → PAID, its licences are created, and a guest gets an email with signed, expiring
+/// download links. A registered buyer finds the licences in their account.
+/// </summary>
+public sealed partial class LicensePurchaseHandler(
+    StoreDbContext db,
+    IStoreEmailSender email,
+    DownloadLinks links,
+    IHttpContextAccessor http,
+    IOptions<StoreSettings> options,
+    TimeProvider time,
+    ILogger<LicensePurchaseHandler> logger) : IFulfillmentHandler
+{
+    public string Type => OrderCheckout.FulfillmentType;
+
+    public async Task FulfillAsync(FulfillmentContext context, CancellationToken cancellationToken)
+    {
+        if (!context.Metadata.TryGetValue("order_id", out var orderIdText) || !int.TryParse(orderIdText, NumberStyles.None, CultureInfo.InvariantCulture, out var orderId))
+        {
+            throw new InvalidOperationException($"Checkout session {context.SessionId} has no order_id in its metadata.");
+        }
+
+        var order = await db.Orders.Include(o => o.Items).SingleAsync(o => o.Id == orderId, cancellationToken);
+        if (order.Status == OrderStatus.Paid)
+        {
+            return;
+        }
+
+        var now = time.GetUtcNow();
+        order.Status = OrderStatus.Paid;
+        order.PaidAt = now;
+        var licenses = order.Items.Select(item => new License
+        {
+            Id = Guid.NewGuid(),
+            OrderId = order.Id,
+            BeatId = item.BeatId,
+            BeatTitle = item.Title,
+            UserId = order.UserId,
+            CreatedAt = now,
+        }).ToList();
+        db.Licenses.AddRange(licenses);
+
+        if (context.IsGuest)
+        {
+            var to = context.Email ?? order.GuestEmail!;
+            await email.SendAsync(to, $"Your beats from Wavhaven (order #{order.Id})", DownloadEmail(order, licenses), cancellationToken);
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        Log.OrderPaid(logger, order.Id, licenses.Count, context.IsGuest ? "guest" : "registered");
+    }
+
+    private string DownloadEmail(Order order, List<License> licenses)
+    {
+        var baseUrl = options.Value.PublicBaseUrl
+            ?? (http.HttpContext is { } context ? SiteUrls.BaseOf(context.Request) : new Uri("http://localhost:5080/"));
+        var lifetime = options.Value.DownloadLinkLifetime;
+        var html = new StringBuilder()
+            .Append(CultureInfo.InvariantCulture, $"<p>Thanks for your order #{order.Id}. Your licences are ready:</p><ul>");
+        foreach (var license in licenses)
+        {
+            var url = new Uri(baseUrl, links.CreatePath(license.Id).TrimStart('/'));
+            html.Append(CultureInfo.InvariantCulture, $"<li><a class=\"download\" href=\"{WebUtility.HtmlEncode(url.ToString())}\">{WebUtility.HtmlEncode(license.BeatTitle)}</a></li>");
+        }
+
+        return html.Append(CultureInfo.InvariantCulture, $"</ul><p>The links work for {lifetime.TotalDays:0} days.</p>").ToString();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Order {OrderId} paid: {LicenseCount} licence(s) for a {BuyerKind} buyer")]
+        public static partial void OrderPaid(ILogger logger, int orderId, int licenseCount, string buyerKind);
+    }
+}

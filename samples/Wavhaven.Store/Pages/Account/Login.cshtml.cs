@@ -1,0 +1,28 @@
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Wavhaven.Store.Data;
+
+namespace Wavhaven.Store.Pages.Account;
+
+public sealed class LoginModel(SignInManager<StoreUser> signIn, UserManager<StoreUser> users) : PageModel
+{
+    [BindProperty(SupportsGet = true)]
+    public string? ReturnUrl { get; set; }
+
+    public void OnGet()
+    {
+    }
+
+    public async Task<IActionResult> OnPostAsync(string email, string password)
+    {
+        var user = await users.FindByEmailAsync(email);
+        if (user is not null && (await signIn.PasswordSignInAsync(user, password, isPersistent: true, lockoutOnFailure: false)).Succeeded)
+        {
+            return LocalRedirect(Url.IsLocalUrl(ReturnUrl) ? ReturnUrl! : "/");
+        }
+
+        ModelState.AddModelError(string.Empty, "That email and password do not match an account.");
+        return Page();
+    }
+}

@@ -1,0 +1,34 @@
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Wavhaven.Store.Data;
+
+namespace Wavhaven.Store.Pages.Account;
+
+public sealed class RegisterModel(SignInManager<StoreUser> signIn, UserManager<StoreUser> users) : PageModel
+{
+    [BindProperty(SupportsGet = true)]
+    public string? ReturnUrl { get; set; }
+
+    public void OnGet()
+    {
+    }
+
+    public async Task<IActionResult> OnPostAsync(string name, string email, string password)
+    {
+        var user = new StoreUser { UserName = email, Email = email, DisplayName = name };
+        var result = await users.CreateAsync(user, password);
+        if (result.Succeeded)
+        {
+            await signIn.SignInAsync(user, isPersistent: true);
+            return LocalRedirect(Url.IsLocalUrl(ReturnUrl) ? ReturnUrl! : "/");
+        }
+
+        foreach (var error in result.Errors)
+        {
+            ModelState.AddModelError(string.Empty, error.Description);
+        }
+
+        return Page();
+    }
+}

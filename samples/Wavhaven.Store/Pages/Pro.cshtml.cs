@@ -1,0 +1,54 @@
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Wavhaven.Payments.Catalog;
+using Wavhaven.Payments.Checkout;
+using Wavhaven.Store.Data;
+using Wavhaven.Store.Fulfillment;
+using Wavhaven.Store.Services;
+
+namespace Wavhaven.Store.Pages;
+
+public sealed class ProModel(IPlanCatalog catalog, ICheckoutService checkout, UserManager<StoreUser> users, StoreDbContext db) : PageModel
+{
+    public Plan Plan { get; private set; } = null!;
+
+    public void OnGet() => Plan = GetPlan();
+
+    /// <summary>A registered user subscribes monthly or yearly through Checkout.</summary>
+    public async Task<IActionResult> OnPostSubscribeAsync(string interval, CancellationToken cancellationToken)
+    {
+        Plan = GetPlan();
+        if (!Enum.TryParse<PriceInterval>(interval, ignoreCase: true, out var priceInterval) || Plan.GetPrice(priceInterval) is null)
+        {
+            return BadRequest("Choose month or year.");
+        }
+
+        var user = await users.GetUserAsync(User);
+        if (user is null)
+        {
+            return Challenge();
+        }
+
+        if (await db.ProSubscriptions.FindAsync([user.Id], cancellationToken) is { IsActive: true })
+        {
+            TempData["Message"] = "You already have Pro: change or cancel it with Manage billing.";
+            return Redirect("/account");
+        }
+
+        var site = SiteUrls.BaseOf(Request);
+        var session = await checkout.CreateCheckoutAsync(new CheckoutRequest
+        {
+            Buyer = CheckoutBuyer.Registered(user.Id, user.Email, user.DisplayName),
+            Lines = [CheckoutLine.ForPlan(Plan.Id, priceInterval)],
+            FulfillmentType = ProCheckoutHandler.FulfillmentType,
+            Metadata = new Dictionary<string, string> { ["interval"] = priceInterval.ToString().ToLowerInvariant() },
+            AllowPromotionCodes = true,
+            SuccessUrl = new Uri(site, "checkout/success?session_id={CHECKOUT_SESSION_ID}").ToString(),
+            CancelUrl = new Uri(site, "pro").ToString(),
+        }, cancellationToken);
+        return Redirect(session.Url.ToString());
+    }
+
+    private Plan GetPlan() => catalog.TryGetPlan("pro", out var plan) ? plan : throw new InvalidOperationException("The catalog has no 'pro' plan.");
+}

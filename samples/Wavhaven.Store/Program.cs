@@ -1,0 +1,65 @@
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.EntityFrameworkCore;
+using Wavhaven.Store.Data;
+using Wavhaven.Store.Endpoints;
+using Wavhaven.Store.Fulfillment;
+using Wavhaven.Store.Services;
+
+var builder = WebApplication.CreateBuilder(args);
+
+// With no Stripe:SecretKey the store runs offline, against the library's Stripe emulator.
+EmulatorMode.Register(builder);
+
+builder.Services.AddDbContext<StoreDbContext>(options => options.UseSqlite(builder.Configuration.GetConnectionString("Store")));
+builder.Services.AddIdentity<StoreUser, IdentityRole>(options =>
+    {
+        options.Password.RequireDigit = false;
+        options.Password.RequireNonAlphanumeric = false;
+        options.Password.RequireUppercase = false;
+        options.Password.RequiredLength = 8;
+        options.User.RequireUniqueEmail = true;
+    })
+    .AddEntityFrameworkStores<StoreDbContext>();
+builder.Services.ConfigureApplicationCookie(options =>
+{
+    options.LoginPath = "/account/login";
+    options.LogoutPath = "/account/logout";
+});
+
+builder.Services.AddRazorPages();
+builder.Services.AddHttpContextAccessor();
+builder.Services.AddOptions<StoreSettings>().Bind(builder.Configuration.GetSection("Store"));
+builder.Services.TryAddSingleton(TimeProvider.System);
+builder.Services.AddScoped<Cart>();
+builder.Services.AddScoped<OrderCheckout>();
+builder.Services.AddScoped<IStoreEmailSender, MailboxEmailSender>();
+builder.Services.AddSingleton<DownloadLinks>();
+
+builder.Services.AddStripePayments(builder.Configuration.GetSection("Stripe"))
+    .AddFulfillmentHandler<LicensePurchaseHandler>()
+    .AddFulfillmentHandler<ProCheckoutHandler>()
+    .AddSubscriptionHandler<ProSubscriptionHandler>();
+
+var app = builder.Build();
+await EmulatorMode.StartAsync(app);
+await SeedData.InitializeAsync(app.Services);
+
+if (!app.Environment.IsDevelopment())
+{
+    app.UseExceptionHandler("/error");
+}
+
+app.UseStaticFiles();
+app.UseRouting();
+app.UseAuthentication();
+app.UseAuthorization();
+
+app.MapStripeWebhook("/api/webhooks/stripe");
+app.MapStoreEndpoints();
+app.MapRazorPages();
+
+app.Run();
+
+/// <summary>The sample's entry point, visible to its tests.</summary>
+public partial class Program;

@@ -1,0 +1,66 @@
+using Microsoft.EntityFrameworkCore;
+using Wavhaven.Payments.Checkout;
+using Wavhaven.Store.Data;
+
+namespace Wavhaven.Store.Services;
+
+/// <summary>Thrown when an order cannot be checked out because it is not CREATED.</summary>
+public sealed class OrderNotCheckoutableException(int orderId, OrderStatus status)
+    : Exception($"Order {orderId} is {status.ToString().ToUpperInvariant()}; only a CREATED order can be checked out.");
+
+/// <summary>Creates orders from the cart and opens their Checkout sessions.</summary>
+public sealed class OrderCheckout(StoreDbContext db, ICheckoutService checkout, TimeProvider time)
+{
+    public const string FulfillmentType = "beat-licenses";
+
+    public async Task<Order> CreateOrderAsync(IReadOnlyList<string> beatIds, string? userId, string? guestEmail, CancellationToken cancellationToken)
+    {
+        var beats = await db.Beats.Where(beat => beatIds.Contains(beat.Id)).ToListAsync(cancellationToken);
+        var order = new Order
+        {
+            UserId = userId,
+            GuestEmail = userId is null ? guestEmail : null,
+            CreatedAt = time.GetUtcNow(),
+            Items = [.. beats.Select(beat => new OrderItem { BeatId = beat.Id, Title = beat.Title, PriceCents = beat.PriceCents })],
+        };
+        db.Orders.Add(order);
+        await db.SaveChangesAsync(cancellationToken);
+        return order;
+    }
+
+    /// <summary>Opens a Checkout session for a CREATED order and returns where to send the buyer.</summary>
+    /// <exception cref="OrderNotCheckoutableException">The order is already paid.</exception>
+    public async Task<Uri> StartAsync(int orderId, StoreUser? user, Uri siteBase, CancellationToken cancellationToken)
+    {
+        var order = await db.Orders.Include(o => o.Items).SingleOrDefaultAsync(o => o.Id == orderId, cancellationToken)
+            ?? throw new KeyNotFoundException($"There is no order {orderId}.");
+        if (order.Status != OrderStatus.Created)
+        {
+            throw new OrderNotCheckoutableException(order.Id, order.Status);
+        }
+
+        order.CheckoutAttempts++;
+        CheckoutBuyer buyer = order.UserId is not null && user is not null
+            ? CheckoutBuyer.Registered(user.Id, user.Email, user.DisplayName)
+            : CheckoutBuyer.Guest(order.GuestEmail!, userId: "order-" + order.Id);
+
+        var session = await checkout.CreateCheckoutAsync(new CheckoutRequest
+        {
+            Buyer = buyer,
+            Lines = [.. order.Items.Select(item => CheckoutLine.Item(
+                item.Title + " (beat licence)",
+                item.PriceCents,
+                "usd",
+                productMetadata: new Dictionary<string, string> { ["beat_id"] = item.BeatId }))],
+            FulfillmentType = FulfillmentType,
+            Metadata = new Dictionary<string, string> { ["order_id"] = order.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+            IdempotencyKey = $"order-{order.Id}-checkout-{order.CheckoutAttempts}",
+            SuccessUrl = new Uri(siteBase, "checkout/success?session_id={CHECKOUT_SESSION_ID}").ToString(),
+            CancelUrl = new Uri(siteBase, $"checkout/cancelled?order={order.Id}").ToString(),
+        }, cancellationToken);
+
+        order.CheckoutSessionId = session.SessionId;
+        await db.SaveChangesAsync(cancellationToken);
+        return session.Url;
+    }
+}

@@ -1,0 +1,90 @@
+using System.Text.RegularExpressions;
+using Microsoft.EntityFrameworkCore;
+using Wavhaven.Store.Data;
+using Wavhaven.Store.Tests.Support;
+
+namespace Wavhaven.Store.Tests.Flows;
+
+/// <summary>A registered user buys licences, and subscribes to Pro, manages it in the portal, and cancels.</summary>
+public partial class RegisteredPurchaseTests
+{
+    [Fact]
+    public async Task RegisteredUserBuys_LicencesAppearInTheAccount_WithoutAnEmail()
+    {
+        await using var store = await StoreApp.StartAsync();
+        using var browser = store.NewBrowser();
+        await browser.RegisterAsync("sam@example.com");
+        await browser.AddToCartAsync("concrete-bloom", "low-tide");
+
+        var checkoutUrl = await browser.CheckoutCartAsync();
+        var successUrl = await store.Emulator.CompleteCheckoutAsync(checkoutUrl.ToString());
+        var success = await browser.GetPageAsync(successUrl.PathAndQuery);
+        await store.Emulator.WaitForDeliveriesAsync();
+
+        success.Should().Contain("id=\"order-status\">PAID");
+        var account = await browser.GetPageAsync("/account");
+        StoreFlows.DownloadLinks(account).Should().HaveCount(2);
+        account.Should().Contain("Concrete Bloom").And.Contain("Low Tide");
+        (await store.WithDbAsync(db => db.Mailbox.CountAsync())).Should().Be(0);
+        var customer = store.Emulator.Events.First(e => e.Type == "checkout.session.completed").DataObject()["customer"]!.GetValue<string>();
+        customer.Should().StartWith("cus_");
+    }
+
+    [Fact]
+    public async Task Subscription_SwitchToYearlyInThePortal_ThenCancelAtPeriodEnd_EndsWhenTheClockPassesIt()
+    {
+        await using var store = await StoreApp.StartAsync();
+        using var browser = store.NewBrowser();
+        await browser.RegisterAsync("pro@example.com");
+
+        var checkoutUrl = await browser.RedirectOfAsync("/pro", "/pro?handler=Subscribe", new Dictionary<string, string> { ["interval"] = "month" });
+        var successUrl = await store.Emulator.CompleteCheckoutAsync(checkoutUrl.ToString());
+        (await browser.GetPageAsync(successUrl.PathAndQuery)).Should().Contain("Welcome to Pro");
+        await store.Emulator.WaitForDeliveriesAsync();
+        var account = await browser.GetPageAsync("/account");
+        account.Should().Contain("id=\"subscription-status\">active").And.Contain("id=\"subscription-interval\">month");
+
+        // Switch to yearly: the store opens the portal on the switch's confirmation; the buyer confirms.
+        var portalUrl = await browser.RedirectOfAsync("/account", "/account?handler=Switch", new Dictionary<string, string> { ["interval"] = "year" });
+        portalUrl.ToString().Should().StartWith(store.Emulator.BaseUrl.ToString());
+        await SubmitPortalFormAsync(portalUrl, "switch");
+        await store.Emulator.WaitForDeliveriesAsync();
+        account = await browser.GetPageAsync("/account");
+        account.Should().Contain("id=\"subscription-interval\">year");
+
+        // Cancel at period end in the portal: still active until the period ends.
+        var billingUrl = await browser.RedirectOfAsync("/account", "/account?handler=Billing", new Dictionary<string, string>());
+        await SubmitPortalFormAsync(billingUrl, "cancel");
+        await store.Emulator.WaitForDeliveriesAsync();
+        account = await browser.GetPageAsync("/account");
+        account.Should().Contain("id=\"subscription-status\">active").And.Contain("id=\"cancels\"");
+
+        await store.Emulator.AdvanceClockAsync(TimeSpan.FromDays(400));
+        await store.Emulator.WaitForDeliveriesAsync();
+        account = await browser.GetPageAsync("/account");
+        account.Should().Contain("id=\"subscription-status\">canceled");
+        store.Emulator.Events.Should().Contain(e => e.Type == "customer.subscription.deleted");
+    }
+
+    /// <summary>Presses the portal page's button for <paramref name="action"/>, as the buyer would.</summary>
+    private static async Task SubmitPortalFormAsync(Uri portalUrl, string action)
+    {
+        using var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseProxy = false });
+        var html = await client.GetStringAsync(portalUrl);
+        var form = PortalForm().Matches(html).Select(match => match.Value).FirstOrDefault(f => f.Contains($"name=\"action\" value=\"{action}\"", StringComparison.Ordinal))
+            ?? throw new InvalidOperationException($"The portal page has no '{action}' form:\n{html}");
+        var fields = HiddenField().Matches(form).ToDictionary(m => m.Groups["name"].Value, m => System.Net.WebUtility.HtmlDecode(m.Groups["value"].Value));
+        var target = new Uri(portalUrl, System.Net.WebUtility.HtmlDecode(FormAction().Match(form).Groups["action"].Value));
+        using var response = await client.PostAsync(target, new FormUrlEncodedContent(fields));
+        ((int)response.StatusCode).Should().BeOneOf([200, 302, 303], await response.Content.ReadAsStringAsync());
+    }
+
+    [GeneratedRegex("<form[^>]*>.*?</form>", RegexOptions.Singleline)]
+    private static partial Regex PortalForm();
+
+    [GeneratedRegex("<input type=\"hidden\" name=\"(?<name>[^\"]+)\" value=\"(?<value>[^\"]*)\"")]
+    private static partial Regex HiddenField();
+
+    [GeneratedRegex("action=\"(?<action>[^\"]+)\"")]
+    private static partial Regex FormAction();
+}
