@@ -14,24 +14,17 @@ public sealed class ProCheckoutHandler(StoreDbContext db, TimeProvider time) : I
 
     public async Task FulfillAsync(FulfillmentContext context, CancellationToken cancellationToken)
     {
-        if (context.UserId is null || context.Session.Subscription is null)
+        if (context.UserId is not { } userId || context.Session.Subscription is not { } subscriptionId)
         {
             return;
         }
 
-        var row = await db.ProSubscriptions.FindAsync([context.UserId], cancellationToken);
-        if (row is null)
+        // The subscription's own events may have recorded it already; they carry the fuller state, so keep theirs.
+        await ProSubscriptions.UpsertAsync(db, userId, subscriptionId, time, existing: false, row =>
         {
-            db.ProSubscriptions.Add(new ProSubscription
-            {
-                UserId = context.UserId,
-                SubscriptionId = context.Session.Subscription,
-                Interval = context.Metadata.GetValueOrDefault("interval"),
-                Status = "active",
-                UpdatedAt = time.GetUtcNow(),
-            });
-            await db.SaveChangesAsync(cancellationToken);
-        }
+            row.Interval = context.Metadata.GetValueOrDefault("interval");
+            row.Status = "active";
+        }, cancellationToken);
     }
 }
 
@@ -43,24 +36,57 @@ public sealed class ProSubscriptionHandler(StoreDbContext db, TimeProvider time)
 {
     public async Task HandleAsync(SubscriptionChange change, CancellationToken cancellationToken)
     {
-        if (change.UserId is null || change.Plan?.Id != "pro")
+        if (change.UserId is not { } userId || change.Plan?.Id != "pro")
         {
             return;
         }
 
-        var row = await db.ProSubscriptions.FindAsync([change.UserId], cancellationToken);
-        if (row is null)
+        await ProSubscriptions.UpsertAsync(db, userId, change.SubscriptionId, time, existing: true, row =>
         {
-            row = new ProSubscription { UserId = change.UserId, SubscriptionId = change.SubscriptionId, Status = change.Status };
-            db.ProSubscriptions.Add(row);
-        }
+            row.SubscriptionId = change.SubscriptionId;
+            row.Interval = change.Price?.Interval.ToString().ToLowerInvariant();
+            row.Status = change.Status;
+            row.CurrentPeriodEnd = change.CurrentPeriodEnd;
+            row.CancelAtPeriodEnd = change.CancelAtPeriodEnd;
+        }, cancellationToken);
+    }
+}
 
-        row.SubscriptionId = change.SubscriptionId;
-        row.Interval = change.Price?.Interval.ToString().ToLowerInvariant();
-        row.Status = change.Status;
-        row.CurrentPeriodEnd = change.CurrentPeriodEnd;
-        row.CancelAtPeriodEnd = change.CancelAtPeriodEnd;
-        row.UpdatedAt = time.GetUtcNow();
-        await db.SaveChangesAsync(cancellationToken);
+/// <summary>One row per user, written by two handlers that may run at the same moment (the success page and a webhook).</summary>
+internal static class ProSubscriptions
+{
+    /// <summary>
+    /// Inserts the user's row, or updates it when <paramref name="existing"/> says an existing row should be
+    /// overwritten. A concurrent insert by the other handler is caught by the primary key and retried as an update.
+    /// </summary>
+    public static async Task UpsertAsync(StoreDbContext db, string userId, string subscriptionId, TimeProvider time, bool existing, Action<ProSubscription> apply, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var row = await db.ProSubscriptions.FindAsync([userId], cancellationToken);
+            if (row is not null && !existing)
+            {
+                return;
+            }
+
+            if (row is null)
+            {
+                row = new ProSubscription { UserId = userId, SubscriptionId = subscriptionId, Status = "incomplete" };
+                db.ProSubscriptions.Add(row);
+            }
+
+            apply(row);
+            row.UpdatedAt = time.GetUtcNow();
+            try
+            {
+                await db.SaveChangesAsync(cancellationToken);
+                return;
+            }
+            catch (DbUpdateException) when (attempt == 0)
+            {
+                // The other handler inserted the row first: forget ours and go again.
+                db.ChangeTracker.Clear();
+            }
+        }
     }
 }
