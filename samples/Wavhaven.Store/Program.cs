@@ -35,6 +35,8 @@ builder.Services.AddScoped<Cart>();
 builder.Services.AddScoped<OrderCheckout>();
 builder.Services.AddScoped<IStoreEmailSender, MailboxEmailSender>();
 builder.Services.AddSingleton<DownloadLinks>();
+builder.Services.AddSingleton<PaymentsMetrics>();
+builder.Services.AddHealthChecks().AddStripePayments();
 
 builder.Services.AddStripePayments(builder.Configuration.GetSection("Stripe"))
     .AddFulfillmentHandler<LicensePurchaseHandler>()
@@ -42,6 +44,7 @@ builder.Services.AddStripePayments(builder.Configuration.GetSection("Stripe"))
     .AddSubscriptionHandler<ProSubscriptionHandler>();
 
 var app = builder.Build();
+app.Services.GetRequiredService<PaymentsMetrics>(); // listen from the start
 await EmulatorMode.StartAsync(app);
 await SeedData.InitializeAsync(app.Services);
 
@@ -56,6 +59,7 @@ app.UseAuthentication();
 app.UseAuthorization();
 
 app.MapStripeWebhook("/api/webhooks/stripe");
+app.MapHealthChecks("/health");
 app.MapStoreEndpoints();
 app.MapRazorPages();
 

@@ -40,5 +40,8 @@ internal static class StripeEndpoints
     public static Task<StripeBillingPortalSession> CreateBillingPortalSessionAsync(this IStripeClient client, StripeForm parameters, CancellationToken cancellationToken) =>
         client.SendAsync(HttpMethod.Post, "/v1/billing_portal/sessions", parameters, StripeJsonContext.Default.StripeBillingPortalSession, null, cancellationToken);
 
+    public static Task<StripeList<StripeWebhookEndpoint>> ListWebhookEndpointsAsync(this IStripeClient client, CancellationToken cancellationToken) =>
+        client.SendAsync(HttpMethod.Get, "/v1/webhook_endpoints", new StripeForm { ["limit"] = 100 }, StripeJsonContext.Default.StripeListStripeWebhookEndpoint, null, cancellationToken);
+
     private static StripeRequestOptions? Options(string? account) => account is null ? null : new StripeRequestOptions(StripeAccount: account);
 }

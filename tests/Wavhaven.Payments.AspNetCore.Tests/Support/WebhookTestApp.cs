@@ -46,7 +46,9 @@ public sealed class WebhookTestApp : IAsyncDisposable
     public static async Task<WebhookTestApp> StartAsync(
         Action<StripePaymentsOptions>? options = null,
         Action<IStripePaymentsBuilder>? payments = null,
-        string pattern = "/api/webhooks/stripe")
+        string pattern = "/api/webhooks/stripe",
+        Action<IServiceCollection>? services = null,
+        Action<WebApplication>? map = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
         builder.WebHost.UseKestrel().UseUrls("http://127.0.0.1:0");
@@ -72,9 +74,11 @@ public sealed class WebhookTestApp : IAsyncDisposable
         }
 
         builder.Services.AddHttpClient(StripeHttpClient.HttpClientName).ConfigurePrimaryHttpMessageHandler(() => stripe);
+        services?.Invoke(builder.Services);
 
         var app = builder.Build();
         app.MapStripeWebhook(pattern);
+        map?.Invoke(app);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new WebhookTestApp(app, new Uri(address), stripe, recorder, logs);

@@ -19,6 +19,7 @@ namespace Wavhaven.Payments.Stripe.Serialization;
 [JsonSerializable(typeof(StripeCharge))]
 [JsonSerializable(typeof(StripeBillingPortalSession))]
 [JsonSerializable(typeof(StripeErrorResponse))]
+[JsonSerializable(typeof(StripeList<StripeWebhookEndpoint>))]
 internal sealed partial class StripeJsonContext : JsonSerializerContext
 {
 }

@@ -1,0 +1,22 @@
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Wavhaven.Store.Services;
+
+namespace Wavhaven.Store.Pages;
+
+public sealed class DiagnosticsModel(PaymentsMetrics metrics, HealthCheckService health) : PageModel
+{
+    public IReadOnlyList<PaymentsMetrics.Total> Totals { get; private set; } = [];
+
+    public HealthStatus Health { get; private set; }
+
+    public string? HealthDescription { get; private set; }
+
+    public async Task OnGetAsync(CancellationToken cancellationToken)
+    {
+        Totals = metrics.Snapshot();
+        var report = await health.CheckHealthAsync(cancellationToken);
+        Health = report.Status;
+        HealthDescription = report.Entries.TryGetValue("stripe", out var stripe) ? stripe.Description : null;
+    }
+}

@@ -1,0 +1,102 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Wavhaven.Payments.AspNetCore.Tests.Support;
+using Wavhaven.Payments.Stripe;
+using Wavhaven.Payments.Tests.Support;
+
+namespace Wavhaven.Payments.AspNetCore.Tests.Diagnostics;
+
+public class StripePaymentsHealthCheckTests
+{
+    private static string Endpoints(params (string Id, string? ApiVersion, string Status)[] endpoints) => new JsonObject
+    {
+        ["object"] = "list",
+        ["has_more"] = false,
+        ["data"] = new JsonArray([.. endpoints.Select(e => (JsonNode)new JsonObject
+        {
+            ["id"] = e.Id,
+            ["object"] = "webhook_endpoint",
+            ["url"] = $"https://shop.example/{e.Id}",
+            ["api_version"] = e.ApiVersion,
+            ["status"] = e.Status,
+        })]),
+    }.ToJsonString();
+
+    private static Task<WebhookTestApp> StartAsync(Action<StripePaymentsOptions>? options = null) =>
+        WebhookTestApp.StartAsync(
+            options,
+            services: services => services.AddHealthChecks().AddStripePayments(),
+            map: app => app.MapHealthChecks("/health"));
+
+    private static async Task<HealthReportEntry> CheckAsync(WebhookTestApp app) =>
+        (await app.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync()).Entries["stripe"];
+
+    [Fact]
+    public async Task EndpointsAtThePinnedVersion_AreHealthy_OverHttp()
+    {
+        await using var app = await StartAsync();
+        app.Stripe.OnJson(HttpMethod.Get, "/v1/webhook_endpoints", Endpoints(("we_1", StripeApiVersion.Current, "enabled")));
+
+        using var response = await app.Client.GetAsync("/health");
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        (await response.Content.ReadAsStringAsync()).Should().Be("Healthy");
+    }
+
+    [Fact]
+    public async Task EndpointAtAnotherApiVersion_IsDegraded_AndNamed()
+    {
+        await using var app = await StartAsync();
+        app.Stripe.OnJson(HttpMethod.Get, "/v1/webhook_endpoints", Endpoints(
+            ("we_pinned", StripeApiVersion.Current, "enabled"),
+            ("we_old", "2025-03-31.basil", "enabled"),
+            ("we_disabled", "2024-06-20", "disabled")));
+
+        var entry = await CheckAsync(app);
+
+        entry.Status.Should().Be(HealthStatus.Degraded);
+        entry.Description.Should().Contain("we_old").And.Contain("2025-03-31.basil").And.NotContain("we_disabled");
+        entry.Data["mismatched_webhook_endpoints"].Should().Be("we_old");
+    }
+
+    [Fact]
+    public async Task NoWebhookSecret_IsDegraded()
+    {
+        await using var app = await StartAsync(options => options.WebhookSecrets.Clear());
+        app.Stripe.OnJson(HttpMethod.Get, "/v1/webhook_endpoints", Endpoints());
+
+        var entry = await CheckAsync(app);
+
+        entry.Status.Should().Be(HealthStatus.Degraded);
+        entry.Description.Should().Contain("Stripe:WebhookSecrets is empty");
+    }
+
+    [Fact]
+    public async Task StripeUnreachable_IsTheFailureStatus_WithoutSecrets()
+    {
+        await using var app = await StartAsync(options => options.MaxNetworkRetries = 0);
+        app.Stripe.On(HttpMethod.Get, "/v1/webhook_endpoints", _ => StubStripeHandler.Error(HttpStatusCode.Unauthorized, "invalid_request_error", "Invalid API Key provided"));
+
+        var entry = await CheckAsync(app);
+
+        entry.Status.Should().Be(HealthStatus.Unhealthy);
+        entry.Description.Should().Contain("could not be listed").And.Contain("401").And.NotContain(TestServices.SecretKey);
+    }
+
+    [Fact]
+    public async Task EndpointsAreListedOnce_ForRepeatedProbes()
+    {
+        await using var app = await StartAsync();
+        app.Stripe.OnJson(HttpMethod.Get, "/v1/webhook_endpoints", Endpoints(("we_1", StripeApiVersion.Current, "enabled")));
+
+        for (var i = 0; i < 5; i++)
+        {
+            (await CheckAsync(app)).Status.Should().Be(HealthStatus.Healthy);
+        }
+
+        app.Stripe.Requests.Should().ContainSingle(r => r.Path == "/v1/webhook_endpoints");
+    }
+}
