@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Wavhaven.Payments.AspNetCore.Tests.Support;
 using Wavhaven.Payments.EntityFrameworkCore.Tests.Support;
 using Wavhaven.Payments.EntityFrameworkCore.Webhooks;
@@ -103,5 +104,33 @@ public class InlineTransactionTests
         probe.Fulfillments.Values.Should().Equal(1);
         await using var db = database.CreateContext();
         (await db.Orders.CountAsync()).Should().Be(1);
+    }
+
+    [SkippableTheory]
+    [InlineData(DatabaseKind.Sqlite)]
+    [InlineData(DatabaseKind.PostgreSql)]
+    public async Task FailedInlineEvent_IsReplayed_ByTheWorker(DatabaseKind kind)
+    {
+        await using var database = await TestDatabase.CreateAsync(kind);
+        var probe = new Probe();
+        await using var app = await DurableApp.StartAsync(database, probe);
+        var stripeEvent = TestEvents.Event("charge.refunded", Payments.Tests.Support.StripeFixtures.Get("charge"));
+        var eventId = stripeEvent["id"]!.GetValue<string>();
+        probe.AlwaysFail[eventId] = true;
+        using (var failed = await app.PostAsync(stripeEvent))
+        {
+            failed.StatusCode.Should().Be(HttpStatusCode.InternalServerError);
+        }
+
+        (await app.GetEventAsync(eventId))!.State.Should().Be(WebhookEventState.Failed);
+        probe.AlwaysFail.TryRemove(eventId, out _);
+        await using (var scope = app.Services.CreateAsyncScope())
+        {
+            (await scope.ServiceProvider.GetRequiredService<IWebhookEventAdmin>().ReplayAsync(eventId)).Should().BeTrue();
+        }
+
+        var info = await Probe.WaitForAsync(() => app.GetEventAsync(eventId), e => e?.State == WebhookEventState.Processed, "the replayed event is processed");
+        info!.Attempts.Should().Be(1);
+        probe.EventRuns[eventId].Should().Be(1);
     }
 }
