@@ -13,6 +13,13 @@ public static class StripePaymentsModelBuilderExtensions
     /// <summary>The name of the table of the user → Stripe customer map.</summary>
     internal const string CustomersTable = "wavhaven_customers";
 
+    // Times are written in UTC; SQLite hands them back without a kind.
+    private static readonly Storage.ValueConversion.ValueConverter<DateTime, DateTime> Utc = new(
+        value => value, value => DateTime.SpecifyKind(value, DateTimeKind.Utc));
+
+    private static readonly Storage.ValueConversion.ValueConverter<DateTime?, DateTime?> NullableUtc = new(
+        value => value, value => value.HasValue ? DateTime.SpecifyKind(value.Value, DateTimeKind.Utc) : value);
+
     /// <summary>
     /// Adds the tables <c>wavhaven_webhook_events</c> (the event log and queue) and <c>wavhaven_customers</c>
     /// (the user → Stripe customer map) to the model. Call it from <c>OnModelCreating</c>, then create them with
@@ -54,8 +61,9 @@ public static class StripePaymentsModelBuilderExtensions
         entity.Property(e => e.UpdatedAt).HasColumnName("updated_at").HasConversion(Utc);
         entity.Property(e => e.ProcessedAt).HasColumnName("processed_at").HasConversion(NullableUtc);
 
-        // The worker's query: due events by state and time.
-        entity.HasIndex(e => new { e.State, e.NextAttemptAt }).HasDatabaseName("ix_wavhaven_webhook_events_state_next_attempt_at");
+        // The worker's query walks the queued rows in due order; every other row has no next_attempt_at, so
+        // the walk stays short however many processed events the table keeps.
+        entity.HasIndex(e => e.NextAttemptAt).HasDatabaseName("ix_wavhaven_webhook_events_next_attempt_at");
     }
 
     private static void ConfigureCustomers(EntityTypeBuilder<CustomerRecord> entity)
@@ -69,11 +77,4 @@ public static class StripePaymentsModelBuilderExtensions
         entity.Property(c => c.UpdatedAt).HasColumnName("updated_at").HasConversion(Utc);
         entity.HasIndex(c => c.CustomerId).HasDatabaseName("ix_wavhaven_customers_customer_id");
     }
-
-    // Times are written in UTC; SQLite hands them back without a kind.
-    private static readonly Storage.ValueConversion.ValueConverter<DateTime, DateTime> Utc = new(
-        value => value, value => DateTime.SpecifyKind(value, DateTimeKind.Utc));
-
-    private static readonly Storage.ValueConversion.ValueConverter<DateTime?, DateTime?> NullableUtc = new(
-        value => value, value => value.HasValue ? DateTime.SpecifyKind(value.Value, DateTimeKind.Utc) : value);
 }

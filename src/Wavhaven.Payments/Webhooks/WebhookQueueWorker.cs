@@ -60,7 +60,8 @@ internal sealed partial class WebhookQueueWorker(
         var queued = settings.WebhookProcessing == WebhookProcessingMode.Queued;
         var concurrency = queued ? settings.WebhookQueue.MaxConcurrency : 1;
         Log.Started(logger, settings.WebhookProcessing, concurrency);
-        using var slots = new SemaphoreSlim(concurrency, concurrency);
+        // Not disposed: the continuations of events in flight release it, possibly after this method returns.
+        var slots = new SemaphoreSlim(concurrency, concurrency);
         try
         {
             while (!stoppingToken.IsCancellationRequested)

@@ -1,4 +1,5 @@
 using System.Text;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Wavhaven.Payments.AspNetCore.Tests.Support;
@@ -174,7 +175,62 @@ public class EntityFrameworkWebhookEventStoreTests
         (await Queue(scope).ClaimNextAsync(Lease)).Should().BeNull("inline failures wait for Stripe's redelivery");
     }
 
+    [SkippableTheory]
+    [InlineData(DatabaseKind.Sqlite)]
+    [InlineData(DatabaseKind.PostgreSql)]
+    public async Task MarksFromAStoreThatDidNotClaim_ApplyToAClaimInProgress(DatabaseKind kind)
+    {
+        await using var database = await TestDatabase.CreateAsync(kind);
+        await using var services = StoreServices.Build(database);
+        await using (var claimer = services.CreateAsyncScope())
+        {
+            (await Store(claimer).TryClaimAsync("checkout.session:cs_test_other", "checkout.fulfillment", ReadOnlyMemory<byte>.Empty)).Status.Should().Be(WebhookClaimStatus.Claimed);
+        }
+
+        await using (var other = services.CreateAsyncScope())
+        {
+            await Store(other).MarkStepCompletedAsync("checkout.session:cs_test_other", "fulfillment");
+            await Store(other).MarkProcessedAsync("checkout.session:cs_test_other");
+            await Store(other).MarkFailedAsync("checkout.session:cs_test_other", "too late: it is processed");
+            var info = await Queue(other).FindAsync("checkout.session:cs_test_other");
+            info!.State.Should().Be(WebhookEventState.Processed);
+            info.LastError.Should().BeNull();
+        }
+    }
+
+    [SkippableFact]
+    public async Task TablesInAnotherSchema_WorkTheSame()
+    {
+        await using var database = await TestDatabase.CreateAsync(DatabaseKind.PostgreSql);
+        var services = new ServiceCollection();
+        services.AddDbContext<SchemaContext>(database.Configure);
+        services.AddStripePayments(TestServices.DefaultOptions).UseEntityFrameworkStores<SchemaContext>();
+        await using var provider = services.BuildServiceProvider();
+        await using (var scope = provider.CreateAsyncScope())
+        {
+            var context = scope.ServiceProvider.GetRequiredService<SchemaContext>();
+            await context.Database.ExecuteSqlRawAsync("CREATE SCHEMA IF NOT EXISTS payments");
+            var script = context.Database.GenerateCreateScript();
+            script.Should().Contain("payments.wavhaven_webhook_events");
+            await context.Database.ExecuteSqlRawAsync(script);
+        }
+
+        await using (var scope = provider.CreateAsyncScope())
+        {
+            var stripeEvent = StripeEvent.Parse(DurableApp.Body(TestEvents.Event("charge.refunded", StripeFixtures.Get("charge"))));
+            (await Queue(scope).EnqueueAsync(stripeEvent)).Should().BeTrue();
+            (await Queue(scope).ClaimNextAsync(Lease))!.Id.Should().Be(stripeEvent.Id);
+            await Store(scope).MarkProcessedAsync(stripeEvent.Id);
+            (await Queue(scope).FindAsync(stripeEvent.Id))!.State.Should().Be(WebhookEventState.Processed);
+        }
+    }
+
     private static IWebhookEventStore Store(AsyncServiceScope scope) => scope.ServiceProvider.GetRequiredService<IWebhookEventStore>();
 
     private static IWebhookEventQueue Queue(AsyncServiceScope scope) => (IWebhookEventQueue)Store(scope);
+}
+
+public sealed class SchemaContext(DbContextOptions<SchemaContext> options) : DbContext(options)
+{
+    protected override void OnModelCreating(ModelBuilder modelBuilder) => modelBuilder.AddStripePayments(schema: "payments");
 }
