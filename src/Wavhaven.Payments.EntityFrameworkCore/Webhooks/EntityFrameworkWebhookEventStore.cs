@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Runtime.CompilerServices;
 using System.Text;
+using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Wavhaven.Payments.EntityFrameworkCore.Internal;
@@ -298,23 +299,45 @@ internal sealed class EntityFrameworkWebhookEventStore(DbContext context, IOptio
     private static string[]? ParseSteps(string? steps) =>
         string.IsNullOrEmpty(steps) ? null : steps.Split(StepSeparator, StringSplitOptions.RemoveEmptyEntries);
 
-    private static (string? Payload, DateTime? Created) Describe(ReadOnlyMemory<byte> payload)
-    {
-        if (payload.IsEmpty)
-        {
-            return (null, null);
-        }
+    private static (string? Payload, DateTime? Created) Describe(ReadOnlyMemory<byte> payload) =>
+        payload.IsEmpty ? (null, null) : (Encoding.UTF8.GetString(payload.Span), ReadCreated(payload.Span));
 
-        DateTime? created = null;
+    /// <summary>
+    /// Reads the envelope's <c>created</c> without parsing the event again: Stripe writes it before <c>data</c>,
+    /// so the reader stops after a few tokens.
+    /// </summary>
+    private static DateTime? ReadCreated(ReadOnlySpan<byte> payload)
+    {
         try
         {
-            created = StripeEvent.Parse(payload).Created.UtcDateTime;
+            var reader = new Utf8JsonReader(payload);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return null;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isCreated = reader.ValueTextEquals("created"u8);
+                reader.Read();
+                if (isCreated)
+                {
+                    return reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var seconds)
+                        ? DateTimeOffset.FromUnixTimeSeconds(seconds).UtcDateTime
+                        : null;
+                }
+
+                reader.Skip();
+            }
         }
-        catch (FormatException)
+        catch (JsonException)
+        {
+        }
+        catch (ArgumentOutOfRangeException)
         {
         }
 
-        return (Encoding.UTF8.GetString(payload.Span), created);
+        return null;
     }
 
     private sealed record ClaimedRow(string Id, string Type, string Payload, int Attempts, string? Steps);

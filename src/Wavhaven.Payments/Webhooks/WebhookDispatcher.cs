@@ -24,24 +24,12 @@ internal sealed partial class WebhookDispatcher(
     /// </summary>
     /// <returns>Whether any handler was interested.</returns>
     /// <exception cref="RetryLaterException">The purchase is being fulfilled elsewhere right now.</exception>
-    public Task<bool> RunAsync(IServiceProvider services, StripeEvent stripeEvent, WebhookClaim claim, IWebhookEventStore store, CancellationToken cancellationToken)
-    {
-        if (store is ITransactionalWebhookEventStore transactional)
-        {
-            return transactional.ExecuteInTransactionAsync(
-                async ct =>
-                {
-                    var handled = await DispatchAsync(services, stripeEvent, claim, store, ct).ConfigureAwait(false);
-                    await store.MarkProcessedAsync(stripeEvent.Id, CancellationToken.None).ConfigureAwait(false);
-                    return handled;
-                },
-                cancellationToken);
-        }
+    public Task<bool> RunAsync(IServiceProvider services, StripeEvent stripeEvent, WebhookClaim claim, IWebhookEventStore store, CancellationToken cancellationToken) =>
+        store is ITransactionalWebhookEventStore transactional
+            ? transactional.ExecuteInTransactionAsync(ct => DispatchAndMarkProcessedAsync(services, stripeEvent, claim, store, ct), cancellationToken)
+            : DispatchAndMarkProcessedAsync(services, stripeEvent, claim, store, cancellationToken);
 
-        return RunWithoutTransactionAsync(services, stripeEvent, claim, store, cancellationToken);
-    }
-
-    private async Task<bool> RunWithoutTransactionAsync(IServiceProvider services, StripeEvent stripeEvent, WebhookClaim claim, IWebhookEventStore store, CancellationToken cancellationToken)
+    private async Task<bool> DispatchAndMarkProcessedAsync(IServiceProvider services, StripeEvent stripeEvent, WebhookClaim claim, IWebhookEventStore store, CancellationToken cancellationToken)
     {
         var handled = await DispatchAsync(services, stripeEvent, claim, store, cancellationToken).ConfigureAwait(false);
         await store.MarkProcessedAsync(stripeEvent.Id, CancellationToken.None).ConfigureAwait(false);
@@ -50,7 +38,7 @@ internal sealed partial class WebhookDispatcher(
 
     /// <summary>Runs the event's steps; returns whether any handler was interested.</summary>
     /// <exception cref="RetryLaterException">The purchase is being fulfilled elsewhere right now.</exception>
-    public async Task<bool> DispatchAsync(IServiceProvider services, StripeEvent stripeEvent, WebhookClaim claim, IWebhookEventStore store, CancellationToken cancellationToken)
+    private async Task<bool> DispatchAsync(IServiceProvider services, StripeEvent stripeEvent, WebhookClaim claim, IWebhookEventStore store, CancellationToken cancellationToken)
     {
         var steps = new List<Step>(2);
         AddCheckoutStep(steps, services, stripeEvent);
