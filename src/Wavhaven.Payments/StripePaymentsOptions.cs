@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
 using Wavhaven.Payments.Catalog;
+using Wavhaven.Payments.Webhooks;
 
 namespace Wavhaven.Payments;
 
@@ -36,6 +37,25 @@ public sealed class StripePaymentsOptions
     /// <summary>Gets or sets the largest webhook body accepted, in bytes; larger ones are answered 413. Defaults to 1 MiB.</summary>
     [Range(1024, 64 * 1024 * 1024, ErrorMessage = "Stripe:WebhookMaxBodySize must be between 1024 and 67108864 bytes (the default is 1048576).")]
     public int WebhookMaxBodySize { get; set; } = 1024 * 1024;
+
+    /// <summary>
+    /// Gets or sets how a verified webhook is handled: <see cref="WebhookProcessingMode.Inline"/> (the default) runs
+    /// the handlers before answering; <see cref="WebhookProcessingMode.Queued"/> stores the event, answers at once,
+    /// and leaves the handlers to a hosted worker (needs a durable store).
+    /// </summary>
+    public WebhookProcessingMode WebhookProcessing { get; set; } = WebhookProcessingMode.Inline;
+
+    /// <summary>
+    /// Gets or sets how long a durable store's claim on an event (or a purchase) holds before it is presumed
+    /// abandoned (its process died) and another delivery or worker may claim it. Make it longer than your slowest
+    /// handler. Defaults to 5 minutes.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "1.00:00:00", ErrorMessage = "Stripe:WebhookClaimLease must be between 00:00:00.100 and 1.00:00:00 (the default is 00:05:00); make it longer than your slowest handler.")]
+    public TimeSpan WebhookClaimLease { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Gets or sets the settings of the queue worker (<c>Stripe:WebhookQueue</c>), used in queued processing.</summary>
+    [ValidateObjectMembers]
+    public WebhookQueueOptions WebhookQueue { get; set; } = new();
 
     /// <summary>Gets or sets the base address of Stripe's API. Change it only to point at an emulator.</summary>
     [Required(ErrorMessage = "Stripe:ApiBaseUrl is empty. Remove the key to use https://api.stripe.com/, or set it to an emulator's address.")]

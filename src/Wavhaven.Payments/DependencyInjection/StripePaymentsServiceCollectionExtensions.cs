@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Http;
 using Microsoft.Extensions.Options;
 using Wavhaven.Payments;
@@ -71,6 +72,9 @@ public static class StripePaymentsServiceCollectionExtensions
         services.TryAddSingleton<SubscriptionChangeFactory>();
         services.TryAddSingleton<WebhookDispatcher>();
         services.TryAddSingleton<IWebhookProcessor, WebhookProcessor>();
+        services.TryAddSingleton<WebhookQueueSignal>();
+        services.TryAddScoped<IWebhookEventAdmin, WebhookEventAdmin>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, WebhookQueueWorker>());
         services.AddOptions<HandlerRegistrationCheck>().ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<HandlerRegistrationCheck>, HandlerRegistrationValidator>());
         return new StripePaymentsBuilder(services);

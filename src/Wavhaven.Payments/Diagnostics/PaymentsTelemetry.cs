@@ -19,7 +19,7 @@ public static class PaymentsTelemetry
 
     internal static readonly Meter Meter = new(Name, Version);
 
-    /// <summary>Webhook events by <c>stripe.event.type</c> and <c>outcome</c> (processed, ignored, duplicate, in_progress, failed, invalid_signature, invalid_payload).</summary>
+    /// <summary>Webhook events by <c>stripe.event.type</c> and <c>outcome</c> (processed, ignored, duplicate, queued, in_progress, failed, invalid_signature, invalid_payload).</summary>
     internal static readonly Counter<long> WebhookEvents = Meter.CreateCounter<long>(
         "wavhaven.payments.webhook.events", "{event}", "Webhook deliveries received, by event type and outcome.");
 
@@ -60,11 +60,16 @@ public static class PaymentsTelemetry
         return changed ? string.Join('/', segments) : path;
     }
 
+    /// <summary>Attempts of the queue worker, by <c>stripe.event.type</c> and <c>outcome</c> (processed, ignored, retry, dead).</summary>
+    internal static readonly Counter<long> QueueAttempts = Meter.CreateCounter<long>(
+        "wavhaven.payments.webhook.queue.attempts", "{attempt}", "Attempts of the webhook queue worker, by event type and outcome.");
+
     internal static string OutcomeTag(Webhooks.WebhookOutcome outcome) => outcome switch
     {
         Webhooks.WebhookOutcome.Processed => "processed",
         Webhooks.WebhookOutcome.Ignored => "ignored",
         Webhooks.WebhookOutcome.Duplicate => "duplicate",
+        Webhooks.WebhookOutcome.Queued => "queued",
         Webhooks.WebhookOutcome.InProgress => "in_progress",
         Webhooks.WebhookOutcome.Failed => "failed",
         Webhooks.WebhookOutcome.InvalidSignature => "invalid_signature",

@@ -26,7 +26,7 @@ public enum WebhookOutcome
     /// <summary>Verified, but no handler is interested in it. HTTP 200.</summary>
     Ignored,
 
-    /// <summary>The event was processed before; nothing ran. HTTP 200.</summary>
+    /// <summary>The event was processed (or queued) before; nothing ran. HTTP 200.</summary>
     Duplicate,
 
     /// <summary>The event (or its purchase) is being processed by another delivery right now; nothing ran. HTTP 409, so Stripe tries again later.</summary>
@@ -40,6 +40,9 @@ public enum WebhookOutcome
 
     /// <summary>The body is not a Stripe event; nothing ran. HTTP 400.</summary>
     InvalidPayload,
+
+    /// <summary>Queued processing stored the event; the queue worker runs its handlers. HTTP 200.</summary>
+    Queued,
 }
 
 /// <summary>The result of processing one delivery.</summary>
@@ -52,7 +55,7 @@ public sealed record WebhookResult(WebhookOutcome Outcome, string Reason, string
     /// <summary>Gets the HTTP status to answer Stripe with: 2xx only when the event needs no redelivery.</summary>
     public int StatusCode => Outcome switch
     {
-        WebhookOutcome.Processed or WebhookOutcome.Ignored or WebhookOutcome.Duplicate => 200,
+        WebhookOutcome.Processed or WebhookOutcome.Ignored or WebhookOutcome.Duplicate or WebhookOutcome.Queued => 200,
         WebhookOutcome.InProgress => 409,
         WebhookOutcome.Failed => 500,
         _ => 400,

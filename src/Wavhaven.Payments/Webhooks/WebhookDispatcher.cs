@@ -18,9 +18,27 @@ internal sealed partial class WebhookDispatcher(
     TimeProvider timeProvider,
     ILogger<WebhookDispatcher> logger)
 {
+    /// <summary>
+    /// Runs the event's steps and marks the event processed. When the store is transactional, both happen in
+    /// one of its transactions, so that handlers writing to the same database commit with the mark or not at all.
+    /// </summary>
+    /// <returns>Whether any handler was interested.</returns>
+    /// <exception cref="RetryLaterException">The purchase is being fulfilled elsewhere right now.</exception>
+    public Task<bool> RunAsync(IServiceProvider services, StripeEvent stripeEvent, WebhookClaim claim, IWebhookEventStore store, CancellationToken cancellationToken) =>
+        store is ITransactionalWebhookEventStore transactional
+            ? transactional.ExecuteInTransactionAsync(ct => DispatchAndMarkProcessedAsync(services, stripeEvent, claim, store, ct), cancellationToken)
+            : DispatchAndMarkProcessedAsync(services, stripeEvent, claim, store, cancellationToken);
+
+    private async Task<bool> DispatchAndMarkProcessedAsync(IServiceProvider services, StripeEvent stripeEvent, WebhookClaim claim, IWebhookEventStore store, CancellationToken cancellationToken)
+    {
+        var handled = await DispatchAsync(services, stripeEvent, claim, store, cancellationToken).ConfigureAwait(false);
+        await store.MarkProcessedAsync(stripeEvent.Id, CancellationToken.None).ConfigureAwait(false);
+        return handled;
+    }
+
     /// <summary>Runs the event's steps; returns whether any handler was interested.</summary>
     /// <exception cref="RetryLaterException">The purchase is being fulfilled elsewhere right now.</exception>
-    public async Task<bool> DispatchAsync(IServiceProvider services, StripeEvent stripeEvent, WebhookClaim claim, IWebhookEventStore store, CancellationToken cancellationToken)
+    private async Task<bool> DispatchAsync(IServiceProvider services, StripeEvent stripeEvent, WebhookClaim claim, IWebhookEventStore store, CancellationToken cancellationToken)
     {
         var steps = new List<Step>(2);
         AddCheckoutStep(steps, services, stripeEvent);

@@ -18,16 +18,20 @@ internal sealed partial class WebhookProcessor : IWebhookProcessor
 {
     private readonly IServiceScopeFactory _scopes;
     private readonly WebhookDispatcher _dispatcher;
+    private readonly WebhookQueueSignal _signal;
+    private readonly WebhookProcessingMode _mode;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
     private readonly byte[][] _keys;
     private readonly TimeSpan _tolerance;
     private readonly ConcurrentDictionary<string, bool> _reportedVersions = new(StringComparer.Ordinal);
 
-    public WebhookProcessor(IServiceScopeFactory scopes, WebhookDispatcher dispatcher, IOptions<StripePaymentsOptions> options, TimeProvider timeProvider, ILogger<WebhookProcessor> logger)
+    public WebhookProcessor(IServiceScopeFactory scopes, WebhookDispatcher dispatcher, WebhookQueueSignal signal, IOptions<StripePaymentsOptions> options, TimeProvider timeProvider, ILogger<WebhookProcessor> logger)
     {
         _scopes = scopes;
         _dispatcher = dispatcher;
+        _signal = signal;
+        _mode = options.Value.WebhookProcessing;
         _timeProvider = timeProvider;
         _logger = logger;
         _keys = [.. options.Value.WebhookSecrets.Where(secret => !string.IsNullOrEmpty(secret)).Select(Encoding.UTF8.GetBytes)];
@@ -90,6 +94,11 @@ internal sealed partial class WebhookProcessor : IWebhookProcessor
             Log.ApiVersionMismatch(_logger, version, StripeApiVersion.Current);
         }
 
+        if (_mode == WebhookProcessingMode.Queued)
+        {
+            return await EnqueueAsync(stripeEvent, cancellationToken).ConfigureAwait(false);
+        }
+
         var scope = _scopes.CreateAsyncScope();
         await using (scope.ConfigureAwait(false))
         {
@@ -107,8 +116,7 @@ internal sealed partial class WebhookProcessor : IWebhookProcessor
 
             try
             {
-                var handled = await _dispatcher.DispatchAsync(scope.ServiceProvider, stripeEvent, claim, store, cancellationToken).ConfigureAwait(false);
-                await store.MarkProcessedAsync(stripeEvent.Id, CancellationToken.None).ConfigureAwait(false);
+                var handled = await _dispatcher.RunAsync(scope.ServiceProvider, stripeEvent, claim, store, cancellationToken).ConfigureAwait(false);
                 Log.Handled(_logger, stripeEvent.Type, stripeEvent.Id, handled, claim.Attempt);
                 return handled
                     ? new WebhookResult(WebhookOutcome.Processed, "processed", stripeEvent.Id, stripeEvent.Type)
@@ -126,6 +134,29 @@ internal sealed partial class WebhookProcessor : IWebhookProcessor
                 Log.HandlerFailed(_logger, exception, stripeEvent.Type, stripeEvent.Id, claim.Attempt);
                 return new WebhookResult(WebhookOutcome.Failed, "handler failed", stripeEvent.Id, stripeEvent.Type);
             }
+        }
+    }
+
+    private async Task<WebhookResult> EnqueueAsync(StripeEvent stripeEvent, CancellationToken cancellationToken)
+    {
+        var scope = _scopes.CreateAsyncScope();
+        await using (scope.ConfigureAwait(false))
+        {
+            var store = scope.ServiceProvider.GetRequiredService<IWebhookEventStore>();
+            if (store is not IWebhookEventQueue queue)
+            {
+                throw new InvalidOperationException(WebhookQueueWorker.NotAQueueMessage(store));
+            }
+
+            if (!await queue.EnqueueAsync(stripeEvent, cancellationToken).ConfigureAwait(false))
+            {
+                Log.Duplicate(_logger, stripeEvent.Type, stripeEvent.Id);
+                return new WebhookResult(WebhookOutcome.Duplicate, "duplicate", stripeEvent.Id, stripeEvent.Type);
+            }
+
+            _signal.Pulse();
+            Log.Queued(_logger, stripeEvent.Type, stripeEvent.Id);
+            return new WebhookResult(WebhookOutcome.Queued, "queued", stripeEvent.Id, stripeEvent.Type);
         }
     }
 
@@ -160,6 +191,9 @@ internal sealed partial class WebhookProcessor : IWebhookProcessor
 
         [LoggerMessage(EventId = 606, EventName = "WebhookApiVersionMismatch", Level = LogLevel.Warning, Message = "Stripe sends events at API version {EventVersion}, but this library reads {PinnedVersion}. Events are still handled; set the webhook endpoint's API version to {PinnedVersion} in Stripe's dashboard so that payload shapes match")]
         public static partial void ApiVersionMismatch(ILogger logger, string eventVersion, string pinnedVersion);
+
+        [LoggerMessage(EventId = 608, EventName = "WebhookQueued", Level = LogLevel.Debug, Message = "Stripe event {EventType} {EventId} stored for the queue worker; answering 200")]
+        public static partial void Queued(ILogger logger, string eventType, string eventId);
 
         [LoggerMessage(EventId = 607, EventName = "WebhookSecretMissing", Level = LogLevel.Error, Message = "A webhook arrived, but Stripe:WebhookSecrets is empty, so it cannot be verified. Set it to the endpoint's signing secret (whsec_…)")]
         public static partial void NoSecret(ILogger logger);

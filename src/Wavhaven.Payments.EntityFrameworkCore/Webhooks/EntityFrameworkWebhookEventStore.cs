@@ -1,0 +1,457 @@
+using System.Data.Common;
+using System.Runtime.CompilerServices;
+using System.Text;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Wavhaven.Payments.EntityFrameworkCore.Internal;
+using Wavhaven.Payments.Webhooks;
+
+namespace Wavhaven.Payments.EntityFrameworkCore.Webhooks;
+
+/// <summary>
+/// The durable event log, claims and queue, in <c>wavhaven_webhook_events</c> on the app's DbContext (scoped:
+/// one per delivery or queued attempt, sharing the handlers' context and so their transaction).
+/// </summary>
+/// <remarks>
+/// <para>
+/// Every claim is one statement that is atomic across processes: a new id is an <c>INSERT … ON CONFLICT DO
+/// NOTHING</c> on the primary key; an existing one is an <c>UPDATE</c> whose <c>WHERE</c> admits only a
+/// failed or queued row, or one whose lease ran out. The queue worker's claim picks the row due first with
+/// <c>FOR UPDATE SKIP LOCKED</c> on PostgreSQL, so that instances never wait for one another; SQLite runs one
+/// writer at a time, so the same statement is atomic there as it stands.
+/// </para>
+/// <para>
+/// A claim writes a random lease token; completing or failing a claim requires it, so that a holder whose
+/// lease ran out (and whose event another worker took) cannot record anything. In a transaction, a lost
+/// claim makes <see cref="MarkProcessedAsync"/> throw, which rolls back that attempt's writes.
+/// </para>
+/// </remarks>
+internal sealed class EntityFrameworkWebhookEventStore(DbContext context, IOptions<StripePaymentsOptions> options, TimeProvider timeProvider)
+    : ITransactionalWebhookEventStore, IWebhookEventQueue
+{
+    public const int MaxErrorLength = 2000;
+
+    private const char StepSeparator = '\n';
+
+    private readonly TimeSpan _claimLease = options.Value.WebhookClaimLease;
+    private readonly Dictionary<string, string> _leases = new(StringComparer.Ordinal);
+    private Statements? _sql;
+
+    private Statements Sql => _sql ??= Statements.For(context);
+
+    public async ValueTask<WebhookClaim> TryClaimAsync(string id, string type, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        ArgumentNullException.ThrowIfNull(type);
+        var sql = Sql;
+        var (payloadText, created) = Describe(payload);
+        for (var round = 0; round < 3; round++)
+        {
+            var now = Now();
+            var token = NewToken();
+            var lease = now + _claimLease;
+            var inserted = await StoreCommands.ExecuteAsync(context, sql.InsertClaim,
+                [("@id", id), ("@type", type), ("@created", created), ("@payload", payloadText), ("@token", token), ("@lease", lease), ("@now", now)],
+                cancellationToken).ConfigureAwait(false);
+            if (inserted == 1)
+            {
+                _leases[id] = token;
+                return new WebhookClaim(WebhookClaimStatus.Claimed, 1);
+            }
+
+            var retaken = await StoreCommands.RunAsync(context, sql.RetakeClaim,
+                [("@id", id), ("@token", token), ("@lease", lease), ("@now", now)],
+                static async (command, ct) =>
+                {
+                    var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+                    await using (reader.ConfigureAwait(false))
+                    {
+                        return await reader.ReadAsync(ct).ConfigureAwait(false)
+                            ? (Attempts: reader.GetInt32(0), Steps: reader.IsDBNull(1) ? null : reader.GetString(1))
+                            : ((int Attempts, string? Steps)?)null;
+                    }
+                },
+                cancellationToken).ConfigureAwait(false);
+            if (retaken is { } claim)
+            {
+                _leases[id] = token;
+                return new WebhookClaim(WebhookClaimStatus.Claimed, claim.Attempts, ParseSteps(claim.Steps));
+            }
+
+            var current = await StoreCommands.RunAsync(context, sql.SelectState, [("@id", id)],
+                static async (command, ct) =>
+                {
+                    var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+                    await using (reader.ConfigureAwait(false))
+                    {
+                        return await reader.ReadAsync(ct).ConfigureAwait(false)
+                            ? (State: reader.GetString(0), Attempts: reader.GetInt32(1))
+                            : ((string State, int Attempts)?)null;
+                    }
+                },
+                cancellationToken).ConfigureAwait(false);
+            switch (current)
+            {
+                case { State: WebhookEventStates.Processed or WebhookEventStates.Dead } done:
+                    return new WebhookClaim(WebhookClaimStatus.AlreadyProcessed, done.Attempts);
+                case { } busy:
+                    // Processing under a live lease, or changed between the two statements: either way not ours now.
+                    return new WebhookClaim(WebhookClaimStatus.InProgress, busy.Attempts);
+            }
+
+            // The row vanished between the statements (deleted by hand): claim it afresh.
+        }
+
+        throw new InvalidOperationException($"The claim of webhook id '{id}' kept racing with deletions of its row; try again.");
+    }
+
+    public async ValueTask MarkStepCompletedAsync(string id, string step, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        ArgumentException.ThrowIfNullOrEmpty(step);
+        if (step.Contains(StepSeparator, StringComparison.Ordinal))
+        {
+            throw new ArgumentException("A step name cannot contain a line break.", nameof(step));
+        }
+
+        var (sql, token) = Fenced(id, Sql.MarkStepCompleted);
+        await StoreCommands.ExecuteAsync(context, sql,
+            [("@id", id), ("@token", token), ("@step", step), ("@separator", StepSeparator.ToString()), ("@now", Now())],
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask MarkProcessedAsync(string id, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        var (sql, token) = Fenced(id, Sql.MarkProcessed);
+        var updated = await StoreCommands.ExecuteAsync(context, sql, [("@id", id), ("@token", token), ("@now", Now())], cancellationToken).ConfigureAwait(false);
+        _leases.Remove(id);
+        if (updated == 0 && token is not null)
+        {
+            throw new InvalidOperationException(
+                $"The claim on webhook id '{id}' was lost: its lease (Stripe:WebhookClaimLease) ran out and another delivery or worker took it. " +
+                "This attempt is not recorded, and in a transaction its writes roll back. Raise Stripe:WebhookClaimLease above your slowest handler's time.");
+        }
+    }
+
+    public async ValueTask MarkFailedAsync(string id, string error, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        var (sql, token) = Fenced(id, Sql.MarkFailed);
+        await StoreCommands.ExecuteAsync(context, sql, [("@id", id), ("@token", token), ("@error", Truncate(error)), ("@now", Now())], cancellationToken).ConfigureAwait(false);
+        _leases.Remove(id);
+    }
+
+    public async Task<TResult> ExecuteInTransactionAsync<TResult>(Func<CancellationToken, Task<TResult>> operation, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        var database = context.Database;
+        if (database.CurrentTransaction is not null)
+        {
+            return await operation(cancellationToken).ConfigureAwait(false);
+        }
+
+        // A retrying execution strategy (EnableRetryOnFailure) needs the whole unit inside it.
+        var strategy = database.CreateExecutionStrategy();
+        return await strategy.ExecuteAsync(
+            async ct =>
+            {
+                var transaction = await database.BeginTransactionAsync(ct).ConfigureAwait(false);
+                await using (transaction.ConfigureAwait(false))
+                {
+                    try
+                    {
+                        var result = await operation(ct).ConfigureAwait(false);
+                        await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+                        return result;
+                    }
+                    catch
+                    {
+                        // Disposing the transaction rolls it back; entities the handlers tracked are stale now.
+                        context.ChangeTracker.Clear();
+                        throw;
+                    }
+                }
+            },
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask<bool> EnqueueAsync(StripeEvent stripeEvent, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(stripeEvent);
+        var now = Now();
+        var inserted = await StoreCommands.ExecuteAsync(context, Sql.Enqueue,
+            [
+                ("@id", stripeEvent.Id), ("@type", stripeEvent.Type), ("@created", stripeEvent.Created.UtcDateTime),
+                ("@payload", Encoding.UTF8.GetString(stripeEvent.RawJson.Span)), ("@now", now),
+            ],
+            cancellationToken).ConfigureAwait(false);
+        return inserted == 1;
+    }
+
+    public async ValueTask<QueuedWebhookEvent?> ClaimNextAsync(TimeSpan lease, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(lease, TimeSpan.Zero);
+        var now = Now();
+        var token = NewToken();
+        var row = await StoreCommands.RunAsync(context, Sql.ClaimNext, [("@token", token), ("@lease", now + lease), ("@now", now)],
+            static async (command, ct) =>
+            {
+                var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+                await using (reader.ConfigureAwait(false))
+                {
+                    if (!await reader.ReadAsync(ct).ConfigureAwait(false))
+                    {
+                        return null;
+                    }
+
+                    return new ClaimedRow(
+                        reader.GetString(0),
+                        reader.GetString(1),
+                        reader.IsDBNull(2) ? string.Empty : reader.GetString(2),
+                        reader.GetInt32(3),
+                        reader.IsDBNull(4) ? null : reader.GetString(4));
+                }
+            },
+            cancellationToken).ConfigureAwait(false);
+        if (row is null)
+        {
+            return null;
+        }
+
+        _leases[row.Id] = token;
+        return new QueuedWebhookEvent(row.Id, row.Type, Encoding.UTF8.GetBytes(row.Payload), new WebhookClaim(WebhookClaimStatus.Claimed, row.Attempts, ParseSteps(row.Steps)));
+    }
+
+    public async ValueTask ScheduleRetryAsync(string id, string error, DateTimeOffset nextAttemptAt, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        var (sql, token) = Fenced(id, Sql.ScheduleRetry);
+        await StoreCommands.ExecuteAsync(context, sql,
+            [("@id", id), ("@token", token), ("@error", Truncate(error)), ("@next", nextAttemptAt.UtcDateTime), ("@now", Now())],
+            cancellationToken).ConfigureAwait(false);
+        _leases.Remove(id);
+    }
+
+    public async ValueTask MarkDeadAsync(string id, string error, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        var (sql, token) = Fenced(id, Sql.MarkDead);
+        await StoreCommands.ExecuteAsync(context, sql, [("@id", id), ("@token", token), ("@error", Truncate(error)), ("@now", Now())], cancellationToken).ConfigureAwait(false);
+        _leases.Remove(id);
+    }
+
+    public async ValueTask<bool> ReplayAsync(string id, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        var updated = await StoreCommands.ExecuteAsync(context, Sql.Replay, [("@id", id), ("@now", Now())], cancellationToken).ConfigureAwait(false);
+        return updated == 1;
+    }
+
+    public async ValueTask<WebhookEventInfo?> FindAsync(string id, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        _ = Sql;
+        var record = await context.Set<WebhookEventRecord>().AsNoTracking()
+            .FirstOrDefaultAsync(e => e.Id == id, cancellationToken).ConfigureAwait(false);
+        return record is null ? null : ToInfo(record);
+    }
+
+    public async ValueTask<IReadOnlyList<WebhookEventInfo>> ListAsync(WebhookEventState state, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        _ = Sql;
+        var stateText = WebhookEventStates.From(state);
+        var records = await context.Set<WebhookEventRecord>().AsNoTracking()
+            .Where(e => e.State == stateText)
+            .OrderByDescending(e => e.UpdatedAt)
+            .Take(limit)
+            .ToListAsync(cancellationToken).ConfigureAwait(false);
+        return [.. records.Select(ToInfo)];
+    }
+
+    private static WebhookEventInfo ToInfo(WebhookEventRecord record) => new(
+        record.Id,
+        record.Type,
+        WebhookEventStates.Parse(record.State),
+        record.Attempts,
+        record.LastError,
+        ToOffset(record.Created),
+        new DateTimeOffset(record.ReceivedAt, TimeSpan.Zero),
+        new DateTimeOffset(record.UpdatedAt, TimeSpan.Zero),
+        ToOffset(record.ProcessedAt),
+        ToOffset(record.NextAttemptAt));
+
+    private static DateTimeOffset? ToOffset(DateTime? value) => value is { } time ? new DateTimeOffset(time, TimeSpan.Zero) : null;
+
+    /// <summary>The statement fenced by this store's lease token when it claimed the id, else by the processing state.</summary>
+    private (string Sql, string? Token) Fenced(string id, (string ByToken, string ByState) statement) =>
+        _leases.TryGetValue(id, out var token) ? (statement.ByToken, token) : (statement.ByState, null);
+
+    private DateTime Now() => timeProvider.GetUtcNow().UtcDateTime;
+
+    private static string NewToken() => Guid.NewGuid().ToString("N");
+
+    private static string Truncate(string? error) =>
+        string.IsNullOrEmpty(error) ? "(no message)" : error.Length <= MaxErrorLength ? error : error[..MaxErrorLength];
+
+    private static string[]? ParseSteps(string? steps) =>
+        string.IsNullOrEmpty(steps) ? null : steps.Split(StepSeparator, StringSplitOptions.RemoveEmptyEntries);
+
+    private static (string? Payload, DateTime? Created) Describe(ReadOnlyMemory<byte> payload) =>
+        payload.IsEmpty ? (null, null) : (Encoding.UTF8.GetString(payload.Span), ReadCreated(payload.Span));
+
+    /// <summary>
+    /// Reads the envelope's <c>created</c> without parsing the event again: Stripe writes it before <c>data</c>,
+    /// so the reader stops after a few tokens.
+    /// </summary>
+    private static DateTime? ReadCreated(ReadOnlySpan<byte> payload)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(payload);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return null;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isCreated = reader.ValueTextEquals("created"u8);
+                reader.Read();
+                if (isCreated)
+                {
+                    return reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var seconds)
+                        ? DateTimeOffset.FromUnixTimeSeconds(seconds).UtcDateTime
+                        : null;
+                }
+
+                reader.Skip();
+            }
+        }
+        catch (JsonException)
+        {
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+        }
+
+        return null;
+    }
+
+    private sealed record ClaimedRow(string Id, string Type, string Payload, int Attempts, string? Steps);
+
+    /// <summary>The store's statements for one model's table and provider.</summary>
+    private sealed class Statements
+    {
+        private static readonly ConditionalWeakTable<StoreModel, Statements> Cache = [];
+
+        private Statements(string table, StoreProvider provider)
+        {
+            const string Columns = "id, type, created, payload, state, attempts";
+            InsertClaim = $"""
+                INSERT INTO {table} ({Columns}, lease_token, lease_expires_at, received_at, updated_at)
+                VALUES (@id, @type, @created, @payload, 'processing', 1, @token, @lease, @now, @now)
+                ON CONFLICT (id) DO NOTHING
+                """;
+            RetakeClaim = $"""
+                UPDATE {table}
+                SET state = 'processing', attempts = attempts + 1, lease_token = @token, lease_expires_at = @lease, updated_at = @now
+                WHERE id = @id AND (state IN ('received', 'failed') OR (state = 'processing' AND lease_expires_at < @now))
+                RETURNING attempts, completed_steps
+                """;
+            SelectState = $"SELECT state, attempts FROM {table} WHERE id = @id";
+            Enqueue = $"""
+                INSERT INTO {table} ({Columns}, next_attempt_at, received_at, updated_at)
+                VALUES (@id, @type, @created, @payload, 'received', 0, @now, @now, @now)
+                ON CONFLICT (id) DO NOTHING
+                """;
+
+            // Queued rows are those with next_attempt_at: inline claims and purchase claims never have one, so
+            // the worker never takes them over.
+            const string Due = """
+                next_attempt_at IS NOT NULL
+                AND ((state IN ('received', 'failed') AND next_attempt_at <= @now) OR (state = 'processing' AND lease_expires_at < @now))
+                """;
+            var skipLocked = provider == StoreProvider.PostgreSql ? "FOR UPDATE SKIP LOCKED" : string.Empty;
+            ClaimNext = $"""
+                UPDATE {table}
+                SET state = 'processing', attempts = attempts + 1, lease_token = @token, lease_expires_at = @lease, updated_at = @now
+                WHERE id = (SELECT id FROM {table} WHERE {Due} ORDER BY next_attempt_at LIMIT 1 {skipLocked})
+                  AND {Due}
+                RETURNING id, type, payload, attempts, completed_steps
+                """;
+            MarkStepCompleted = Fence($"""
+                UPDATE {table}
+                SET completed_steps = CASE WHEN completed_steps IS NULL OR completed_steps = '' THEN @step ELSE completed_steps || @separator || @step END,
+                    updated_at = @now
+                WHERE id = @id
+                """);
+            MarkProcessed = Fence($"""
+                UPDATE {table}
+                SET state = 'processed', processed_at = @now, updated_at = @now, completed_steps = NULL,
+                    lease_token = NULL, lease_expires_at = NULL, next_attempt_at = NULL
+                WHERE id = @id
+                """);
+            MarkFailed = Fence($"""
+                UPDATE {table}
+                SET state = 'failed', last_error = @error, updated_at = @now, lease_token = NULL, lease_expires_at = NULL
+                WHERE id = @id
+                """);
+            ScheduleRetry = Fence($"""
+                UPDATE {table}
+                SET state = 'failed', last_error = @error, next_attempt_at = @next, updated_at = @now, lease_token = NULL, lease_expires_at = NULL
+                WHERE id = @id
+                """);
+            MarkDead = Fence($"""
+                UPDATE {table}
+                SET state = 'dead', last_error = @error, next_attempt_at = NULL, updated_at = @now, lease_token = NULL, lease_expires_at = NULL
+                WHERE id = @id
+                """);
+            Replay = $"""
+                UPDATE {table}
+                SET state = 'received', attempts = 0, next_attempt_at = @now, updated_at = @now
+                WHERE id = @id AND state IN ('dead', 'failed') AND payload IS NOT NULL
+                """;
+        }
+
+        public string InsertClaim { get; }
+
+        public string RetakeClaim { get; }
+
+        public string SelectState { get; }
+
+        public string Enqueue { get; }
+
+        public string ClaimNext { get; }
+
+        public (string ByToken, string ByState) MarkStepCompleted { get; }
+
+        public (string ByToken, string ByState) MarkProcessed { get; }
+
+        public (string ByToken, string ByState) MarkFailed { get; }
+
+        public (string ByToken, string ByState) ScheduleRetry { get; }
+
+        public (string ByToken, string ByState) MarkDead { get; }
+
+        public string Replay { get; }
+
+        public static Statements For(DbContext context)
+        {
+            var model = StoreModel.For(context);
+            if (Cache.TryGetValue(model, out var cached))
+            {
+                return cached;
+            }
+
+            var table = model.WebhookEvents ?? throw new InvalidOperationException(StoreModel.MissingTablesMessage(context));
+            var created = new Statements(table, model.Provider);
+            return Cache.GetValue(model, _ => created);
+        }
+
+        private static (string ByToken, string ByState) Fence(string statement) =>
+            (statement + " AND lease_token = @token", statement + " AND state = 'processing'");
+    }
+}

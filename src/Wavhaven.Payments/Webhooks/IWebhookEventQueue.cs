@@ -1,0 +1,111 @@
+namespace Wavhaven.Payments.Webhooks;
+
+/// <summary>
+/// A durable event store that can also queue events: queued processing stores each verified event and
+/// answers Stripe at once, and a hosted worker claims due events one by one, across every instance of the
+/// app that shares the store.
+/// </summary>
+/// <remarks>
+/// Implemented by the Entity Framework Core package's store. A claim holds a lease: an event claimed by a
+/// worker that died becomes claimable again once the lease has run out. The completion of a claimed event
+/// is <see cref="IWebhookEventStore.MarkProcessedAsync"/>, called on the store instance that claimed it.
+/// </remarks>
+public interface IWebhookEventQueue : IWebhookEventStore
+{
+    /// <summary>Stores a verified event for the worker, due now. An id stored before, in any state, is a duplicate and changes nothing.</summary>
+    /// <param name="stripeEvent">The event, with its raw body.</param>
+    /// <param name="cancellationToken">The token.</param>
+    /// <returns><see langword="true"/> when the event was stored; <see langword="false"/> for a duplicate.</returns>
+    ValueTask<bool> EnqueueAsync(StripeEvent stripeEvent, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Claims the queued event that is due first (a new or failed event whose next attempt is due, or an
+    /// event whose claim's lease ran out), counts an attempt, and leases it for <paramref name="lease"/>. Of
+    /// concurrent callers, on any instance, each gets a different event.
+    /// </summary>
+    /// <param name="lease">How long the claim holds before the event may be claimed again.</param>
+    /// <param name="cancellationToken">The token.</param>
+    /// <returns>The claimed event, or <see langword="null"/> when none is due.</returns>
+    ValueTask<QueuedWebhookEvent?> ClaimNextAsync(TimeSpan lease, CancellationToken cancellationToken = default);
+
+    /// <summary>Records a failed attempt of a claimed event and schedules the next one.</summary>
+    /// <param name="id">The event id.</param>
+    /// <param name="error">What went wrong (no secrets).</param>
+    /// <param name="nextAttemptAt">When the event is due again.</param>
+    /// <param name="cancellationToken">The token.</param>
+    ValueTask ScheduleRetryAsync(string id, string error, DateTimeOffset nextAttemptAt, CancellationToken cancellationToken = default);
+
+    /// <summary>Records the last failed attempt of a claimed event: it is not tried again until it is replayed.</summary>
+    /// <param name="id">The event id.</param>
+    /// <param name="error">What went wrong (no secrets).</param>
+    /// <param name="cancellationToken">The token.</param>
+    ValueTask MarkDeadAsync(string id, string error, CancellationToken cancellationToken = default);
+
+    /// <summary>Puts a dead or failed event back in the queue, due now, with its attempts counted from zero.</summary>
+    /// <param name="id">The event id.</param>
+    /// <param name="cancellationToken">The token.</param>
+    /// <returns><see langword="false"/> when there is no such event, or it is not dead or failed.</returns>
+    ValueTask<bool> ReplayAsync(string id, CancellationToken cancellationToken = default);
+
+    /// <summary>Gets what the store knows of an event.</summary>
+    /// <param name="id">The event id.</param>
+    /// <param name="cancellationToken">The token.</param>
+    /// <returns>The event's record, or <see langword="null"/>.</returns>
+    ValueTask<WebhookEventInfo?> FindAsync(string id, CancellationToken cancellationToken = default);
+
+    /// <summary>Lists events in one state, most recently updated first.</summary>
+    /// <param name="state">The state.</param>
+    /// <param name="limit">How many at most.</param>
+    /// <param name="cancellationToken">The token.</param>
+    /// <returns>The events.</returns>
+    ValueTask<IReadOnlyList<WebhookEventInfo>> ListAsync(WebhookEventState state, int limit, CancellationToken cancellationToken = default);
+}
+
+/// <summary>An event claimed from the queue.</summary>
+/// <param name="Id">The event id.</param>
+/// <param name="Type">The event type.</param>
+/// <param name="Payload">The event's raw body, as received.</param>
+/// <param name="Claim">The claim: the attempt it starts and the steps earlier attempts completed.</param>
+public sealed record QueuedWebhookEvent(string Id, string Type, ReadOnlyMemory<byte> Payload, WebhookClaim Claim);
+
+/// <summary>Where an event stands in a durable store.</summary>
+public enum WebhookEventState
+{
+    /// <summary>Stored by queued processing, waiting for the worker.</summary>
+    Received,
+
+    /// <summary>Claimed: its handlers are running (or its claim's lease has yet to run out).</summary>
+    Processing,
+
+    /// <summary>Its handlers succeeded; a redelivery is a duplicate.</summary>
+    Processed,
+
+    /// <summary>An attempt failed: Stripe's redelivery (inline) or the worker's next attempt (queued) tries again.</summary>
+    Failed,
+
+    /// <summary>Every attempt failed: nothing runs until it is replayed.</summary>
+    Dead,
+}
+
+/// <summary>What a durable store knows of one event.</summary>
+/// <param name="Id">The event id (or a purchase id, <c>checkout.session:…</c>).</param>
+/// <param name="Type">The event type.</param>
+/// <param name="State">Where it stands.</param>
+/// <param name="Attempts">Attempts made (since the last replay).</param>
+/// <param name="LastError">What the last failed attempt threw, or <see langword="null"/>.</param>
+/// <param name="Created">When Stripe created the event, when known.</param>
+/// <param name="ReceivedAt">When the store first saw it.</param>
+/// <param name="UpdatedAt">When its record last changed.</param>
+/// <param name="ProcessedAt">When it was processed, or <see langword="null"/>.</param>
+/// <param name="NextAttemptAt">When the worker tries it next (queued events), or <see langword="null"/>.</param>
+public sealed record WebhookEventInfo(
+    string Id,
+    string Type,
+    WebhookEventState State,
+    int Attempts,
+    string? LastError,
+    DateTimeOffset? Created,
+    DateTimeOffset ReceivedAt,
+    DateTimeOffset UpdatedAt,
+    DateTimeOffset? ProcessedAt,
+    DateTimeOffset? NextAttemptAt);

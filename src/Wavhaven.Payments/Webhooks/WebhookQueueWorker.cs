@@ -1,0 +1,256 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Wavhaven.Payments.Diagnostics;
+
+namespace Wavhaven.Payments.Webhooks;
+
+/// <summary>
+/// Runs queued events: claims the event due first, runs its handlers through the same dispatcher as inline
+/// processing, and records the outcome: processed, a retry after a capped exponential backoff, or dead after
+/// <see cref="WebhookQueueOptions.MaxAttempts"/> attempts. Up to <see cref="WebhookQueueOptions.MaxConcurrency"/>
+/// events run at once; every instance that shares the store runs one worker, and the store's claims make them
+/// share the work.
+/// </summary>
+/// <remarks>
+/// It lives in the core, beside the dispatcher it drives, so that the retry policy, logs and telemetry are the
+/// library's and a store only provides <see cref="IWebhookEventQueue"/>. It runs whenever the registered store
+/// is a queue: in <see cref="WebhookProcessingMode.Inline"/> mode the only queued events are replayed ones.
+/// </remarks>
+internal sealed partial class WebhookQueueWorker(
+    IServiceScopeFactory scopes,
+    WebhookDispatcher dispatcher,
+    WebhookQueueSignal signal,
+    IOptions<StripePaymentsOptions> options,
+    TimeProvider timeProvider,
+    ILogger<WebhookQueueWorker> logger) : BackgroundService
+{
+    private readonly ConcurrentDictionary<Task, bool> _running = new();
+
+    public static string NotAQueueMessage(IWebhookEventStore store) =>
+        $"Stripe:WebhookProcessing is Queued, but the registered event store ({store.GetType().Name}) cannot queue events durably. " +
+        "Register a durable store, e.g. .UseEntityFrameworkStores<TContext>() from Wavhaven.Payments.EntityFrameworkCore, or set Stripe:WebhookProcessing to Inline.";
+
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        bool isQueue;
+        var scope = scopes.CreateAsyncScope();
+        await using (scope.ConfigureAwait(false))
+        {
+            var store = scope.ServiceProvider.GetRequiredService<IWebhookEventStore>();
+            isQueue = store is IWebhookEventQueue;
+            if (!isQueue && options.Value.WebhookProcessing == WebhookProcessingMode.Queued)
+            {
+                throw new InvalidOperationException(NotAQueueMessage(store));
+            }
+        }
+
+        if (isQueue)
+        {
+            await base.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var settings = options.Value;
+        var queued = settings.WebhookProcessing == WebhookProcessingMode.Queued;
+        var concurrency = queued ? settings.WebhookQueue.MaxConcurrency : 1;
+        Log.Started(logger, settings.WebhookProcessing, concurrency);
+        // Not disposed: the continuations of events in flight release it, possibly after this method returns.
+        var slots = new SemaphoreSlim(concurrency, concurrency);
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                await slots.WaitAsync(stoppingToken).ConfigureAwait(false);
+                var wake = signal.Next;
+                var started = await TryStartNextAsync(settings, slots, stoppingToken).ConfigureAwait(false);
+                if (!started)
+                {
+                    slots.Release();
+                    await WaitAsync(wake, settings.WebhookQueue.PollInterval, stoppingToken).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+
+        // Events in flight see the stopping token: each records itself before the worker ends.
+        await Task.WhenAll(_running.Keys).ConfigureAwait(false);
+    }
+
+    /// <summary>Claims the next due event and starts it; false when none is due (or the store failed).</summary>
+    private async Task<bool> TryStartNextAsync(StripePaymentsOptions settings, SemaphoreSlim slots, CancellationToken stoppingToken)
+    {
+        var scope = scopes.CreateAsyncScope();
+        QueuedWebhookEvent? next;
+        try
+        {
+            var queue = (IWebhookEventQueue)scope.ServiceProvider.GetRequiredService<IWebhookEventStore>();
+            next = await queue.ClaimNextAsync(settings.WebhookClaimLease, stoppingToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            await scope.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        catch (Exception exception)
+        {
+            Log.ClaimFailed(logger, exception);
+            await scope.DisposeAsync().ConfigureAwait(false);
+            return false;
+        }
+
+        if (next is null)
+        {
+            await scope.DisposeAsync().ConfigureAwait(false);
+            return false;
+        }
+
+        var task = RunAsync(scope, next, settings, stoppingToken);
+        _running.TryAdd(task, true);
+        _ = task.ContinueWith(
+            (finished, state) =>
+            {
+                _running.TryRemove(finished, out _);
+                ((SemaphoreSlim)state!).Release();
+            },
+            slots,
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+        return true;
+    }
+
+    private async Task RunAsync(AsyncServiceScope scope, QueuedWebhookEvent queued, StripePaymentsOptions settings, CancellationToken stoppingToken)
+    {
+        await Task.Yield();
+        await using (scope.ConfigureAwait(false))
+        {
+            using var activity = PaymentsTelemetry.Source.StartActivity("Wavhaven.Payments.WebhookQueue", ActivityKind.Consumer);
+            activity?.SetTag("stripe.event.id", queued.Id);
+            activity?.SetTag("stripe.event.type", queued.Type);
+            activity?.SetTag("attempt", queued.Claim.Attempt);
+            var outcome = await RunCoreAsync(scope.ServiceProvider, queued, settings, stoppingToken).ConfigureAwait(false);
+            activity?.SetTag("outcome", outcome);
+            if (outcome is "retry" or "dead")
+            {
+                activity?.SetStatus(ActivityStatusCode.Error);
+            }
+
+            PaymentsTelemetry.QueueAttempts.Add(1, new TagList { { "stripe.event.type", queued.Type }, { "outcome", outcome } });
+        }
+    }
+
+    private async Task<string> RunCoreAsync(IServiceProvider services, QueuedWebhookEvent queued, StripePaymentsOptions settings, CancellationToken stoppingToken)
+    {
+        var queue = (IWebhookEventQueue)services.GetRequiredService<IWebhookEventStore>();
+        var attempt = queued.Claim.Attempt;
+        try
+        {
+            StripeEvent stripeEvent;
+            try
+            {
+                stripeEvent = StripeEvent.Parse(queued.Payload);
+            }
+            catch (FormatException exception)
+            {
+                // Cannot happen for events the processor stored; retrying could not help.
+                await queue.MarkDeadAsync(queued.Id, "FormatException: " + exception.Message, CancellationToken.None).ConfigureAwait(false);
+                Log.Dead(logger, exception, queued.Type, queued.Id, attempt);
+                return "dead";
+            }
+
+            var handled = await dispatcher.RunAsync(services, stripeEvent, queued.Claim, queue, stoppingToken).ConfigureAwait(false);
+            Log.Processed(logger, queued.Type, queued.Id, handled, attempt);
+            return handled ? "processed" : "ignored";
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutting down: hand the event back now rather than when the lease runs out.
+            await ScheduleRetrySafelyAsync(queue, queued, "Interrupted: the host stopped during the attempt.", timeProvider.GetUtcNow()).ConfigureAwait(false);
+            Log.Interrupted(logger, queued.Type, queued.Id);
+            return "retry";
+        }
+        catch (RetryLaterException exception)
+        {
+            // The purchase is being fulfilled elsewhere: try again soon, whatever the attempt count.
+            await ScheduleRetrySafelyAsync(queue, queued, exception.Message, timeProvider.GetUtcNow() + settings.WebhookQueue.RetryDelay).ConfigureAwait(false);
+            return "retry";
+        }
+        catch (Exception exception)
+        {
+            var error = exception.GetType().Name + ": " + exception.Message;
+            if (attempt >= settings.WebhookQueue.MaxAttempts)
+            {
+                try
+                {
+                    await queue.MarkDeadAsync(queued.Id, error, CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (Exception storeException)
+                {
+                    Log.RecordFailed(logger, storeException, queued.Id);
+                }
+
+                Log.Dead(logger, exception, queued.Type, queued.Id, attempt);
+                return "dead";
+            }
+
+            var delay = settings.WebhookQueue.GetRetryDelay(attempt);
+            await ScheduleRetrySafelyAsync(queue, queued, error, timeProvider.GetUtcNow() + delay).ConfigureAwait(false);
+            Log.Retrying(logger, exception, queued.Type, queued.Id, attempt, settings.WebhookQueue.MaxAttempts, delay);
+            return "retry";
+        }
+    }
+
+    /// <summary>Records a retry; when even that fails (the database is down), the lease brings the event back.</summary>
+    private async Task ScheduleRetrySafelyAsync(IWebhookEventQueue queue, QueuedWebhookEvent queued, string error, DateTimeOffset nextAttemptAt)
+    {
+        try
+        {
+            await queue.ScheduleRetryAsync(queued.Id, error, nextAttemptAt, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            Log.RecordFailed(logger, exception, queued.Id);
+        }
+    }
+
+    private async Task WaitAsync(Task wake, TimeSpan pollInterval, CancellationToken stoppingToken)
+    {
+        using var delayCancellation = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var delay = Task.Delay(pollInterval, timeProvider, delayCancellation.Token);
+        await Task.WhenAny(wake, delay).ConfigureAwait(false);
+        await delayCancellation.CancelAsync().ConfigureAwait(false);
+        stoppingToken.ThrowIfCancellationRequested();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 620, EventName = "WebhookQueueStarted", Level = LogLevel.Information, Message = "Webhook queue worker started ({Mode} processing, up to {Concurrency} events at once)")]
+        public static partial void Started(ILogger logger, WebhookProcessingMode mode, int concurrency);
+
+        [LoggerMessage(EventId = 621, EventName = "WebhookQueueProcessed", Level = LogLevel.Information, Message = "Queued Stripe event {EventType} {EventId} handled (handlers interested: {Handled}, attempt {Attempt})")]
+        public static partial void Processed(ILogger logger, string eventType, string eventId, bool handled, int attempt);
+
+        [LoggerMessage(EventId = 622, EventName = "WebhookQueueRetrying", Level = LogLevel.Warning, Message = "A handler of queued Stripe event {EventType} {EventId} failed (attempt {Attempt} of {MaxAttempts}); trying again in {Delay}")]
+        public static partial void Retrying(ILogger logger, Exception exception, string eventType, string eventId, int attempt, int maxAttempts, TimeSpan delay);
+
+        [LoggerMessage(EventId = 623, EventName = "WebhookQueueDead", Level = LogLevel.Error, Message = "Queued Stripe event {EventType} {EventId} failed its last attempt ({Attempt}) and is now dead. Fix the cause, then replay it with IWebhookEventAdmin.ReplayAsync(\"{EventId}\")")]
+        public static partial void Dead(ILogger logger, Exception exception, string eventType, string eventId, int attempt);
+
+        [LoggerMessage(EventId = 624, EventName = "WebhookQueueClaimFailed", Level = LogLevel.Error, Message = "The webhook queue worker could not claim the next event; it tries again at its next poll. Check the database connection")]
+        public static partial void ClaimFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 625, EventName = "WebhookQueueRecordFailed", Level = LogLevel.Error, Message = "The outcome of queued Stripe event {EventId} could not be recorded; the event becomes claimable again when its lease runs out")]
+        public static partial void RecordFailed(ILogger logger, Exception exception, string eventId);
+
+        [LoggerMessage(EventId = 626, EventName = "WebhookQueueInterrupted", Level = LogLevel.Information, Message = "Queued Stripe event {EventType} {EventId} was interrupted by the host's shutdown and is due again now")]
+        public static partial void Interrupted(ILogger logger, string eventType, string eventId);
+    }
+}

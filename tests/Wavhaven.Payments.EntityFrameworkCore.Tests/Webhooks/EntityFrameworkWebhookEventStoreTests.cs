@@ -1,0 +1,236 @@
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Wavhaven.Payments.AspNetCore.Tests.Support;
+using Wavhaven.Payments.EntityFrameworkCore.Tests.Support;
+using Wavhaven.Payments.Tests.Support;
+using Wavhaven.Payments.Webhooks;
+
+namespace Wavhaven.Payments.EntityFrameworkCore.Tests.Webhooks;
+
+/// <summary>The store's claims, leases and queue, on a fake clock; each scope stands for one delivery or worker.</summary>
+public class EntityFrameworkWebhookEventStoreTests
+{
+    private static readonly TimeSpan Lease = TimeSpan.FromMinutes(5);
+
+    [SkippableTheory]
+    [InlineData(DatabaseKind.Sqlite)]
+    [InlineData(DatabaseKind.PostgreSql)]
+    public async Task ConcurrentClaimsOfOneId_AreWonByExactlyOne(DatabaseKind kind)
+    {
+        await using var database = await TestDatabase.CreateAsync(kind);
+        await using var services = StoreServices.Build(database);
+
+        var claims = await Task.WhenAll(Enumerable.Range(0, 24).Select(async _ =>
+        {
+            await using var scope = services.CreateAsyncScope();
+            return (await Store(scope).TryClaimAsync("evt_race", "charge.refunded", Encoding.UTF8.GetBytes("{}"))).Status;
+        }));
+
+        claims.Count(status => status == WebhookClaimStatus.Claimed).Should().Be(1);
+        claims.Where(status => status != WebhookClaimStatus.Claimed).Should().OnlyContain(status => status == WebhookClaimStatus.InProgress);
+    }
+
+    [SkippableTheory]
+    [InlineData(DatabaseKind.Sqlite)]
+    [InlineData(DatabaseKind.PostgreSql)]
+    public async Task ClaimWhoseLeaseRanOut_IsTakenOver_AndTheFirstHolderCannotCompleteIt(DatabaseKind kind)
+    {
+        await using var database = await TestDatabase.CreateAsync(kind);
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var services = StoreServices.Build(database, clock, o => o.WebhookClaimLease = Lease);
+        await using var first = services.CreateAsyncScope();
+        await using var second = services.CreateAsyncScope();
+        var purchase = "checkout.session:cs_test_lease";
+
+        (await Store(first).TryClaimAsync(purchase, "checkout.fulfillment", ReadOnlyMemory<byte>.Empty)).Should().Be(new WebhookClaim(WebhookClaimStatus.Claimed, 1));
+        (await Store(second).TryClaimAsync(purchase, "checkout.fulfillment", ReadOnlyMemory<byte>.Empty)).Status.Should().Be(WebhookClaimStatus.InProgress);
+
+        clock.Advance(Lease + TimeSpan.FromSeconds(1));
+        var takeover = await Store(second).TryClaimAsync(purchase, "checkout.fulfillment", ReadOnlyMemory<byte>.Empty);
+
+        takeover.Should().Be(new WebhookClaim(WebhookClaimStatus.Claimed, 2));
+        var lost = async () => await Store(first).MarkProcessedAsync(purchase);
+        await lost.Should().ThrowAsync<InvalidOperationException>().WithMessage("*lease*ran out*");
+        await Store(second).MarkProcessedAsync(purchase);
+        await using var third = services.CreateAsyncScope();
+        (await Store(third).TryClaimAsync(purchase, "checkout.fulfillment", ReadOnlyMemory<byte>.Empty)).Status.Should().Be(WebhookClaimStatus.AlreadyProcessed);
+    }
+
+    [SkippableTheory]
+    [InlineData(DatabaseKind.Sqlite)]
+    [InlineData(DatabaseKind.PostgreSql)]
+    public async Task FailedClaim_IsClaimedAgain_WithTheStepsItCompleted(DatabaseKind kind)
+    {
+        await using var database = await TestDatabase.CreateAsync(kind);
+        await using var services = StoreServices.Build(database);
+        var body = DurableApp.Body(TestEvents.Event("charge.refunded", StripeFixtures.Get("charge")));
+        var id = StripeEvent.Parse(body).Id;
+
+        await using (var scope = services.CreateAsyncScope())
+        {
+            var store = Store(scope);
+            (await store.TryClaimAsync(id, "charge.refunded", body)).Status.Should().Be(WebhookClaimStatus.Claimed);
+            await store.MarkStepCompletedAsync(id, "event:First");
+            await store.MarkStepCompletedAsync(id, "event:Second");
+            await store.MarkFailedAsync(id, "InvalidOperationException: the third one failed");
+        }
+
+        await using (var scope = services.CreateAsyncScope())
+        {
+            var claim = await Store(scope).TryClaimAsync(id, "charge.refunded", body);
+            claim.Status.Should().Be(WebhookClaimStatus.Claimed);
+            claim.Attempt.Should().Be(2);
+            claim.CompletedSteps.Should().Equal("event:First", "event:Second");
+            await Store(scope).MarkProcessedAsync(id);
+            var info = await Queue(scope).FindAsync(id);
+            info!.State.Should().Be(WebhookEventState.Processed);
+            info.Type.Should().Be("charge.refunded");
+            info.Created.Should().Be(StripeEvent.Parse(body).Created);
+            info.LastError.Should().Be("InvalidOperationException: the third one failed");
+        }
+    }
+
+    [SkippableTheory]
+    [InlineData(DatabaseKind.Sqlite)]
+    [InlineData(DatabaseKind.PostgreSql)]
+    public async Task ConcurrentWorkers_ClaimDifferentEvents_InTheOrderTheyAreDue(DatabaseKind kind)
+    {
+        await using var database = await TestDatabase.CreateAsync(kind);
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var services = StoreServices.Build(database, clock);
+        var ids = new List<string>();
+        await using (var scope = services.CreateAsyncScope())
+        {
+            for (var i = 0; i < 12; i++)
+            {
+                var stripeEvent = StripeEvent.Parse(DurableApp.Body(TestEvents.Event("charge.refunded", StripeFixtures.Get("charge"))));
+                (await Queue(scope).EnqueueAsync(stripeEvent)).Should().BeTrue();
+                (await Queue(scope).EnqueueAsync(stripeEvent)).Should().BeFalse("a second delivery is a duplicate");
+                ids.Add(stripeEvent.Id);
+                clock.Advance(TimeSpan.FromMilliseconds(10));
+            }
+        }
+
+        var claimed = await Task.WhenAll(Enumerable.Range(0, 16).Select(async _ =>
+        {
+            await using var scope = services.CreateAsyncScope();
+            return (await Queue(scope).ClaimNextAsync(Lease))?.Id;
+        }));
+
+        claimed.Where(id => id is not null).Should().BeEquivalentTo(ids, "each due event went to exactly one worker");
+        claimed.Count(id => id is null).Should().Be(4);
+        await using (var scope = services.CreateAsyncScope())
+        {
+            (await Queue(scope).ClaimNextAsync(Lease)).Should().BeNull("every event is leased");
+        }
+    }
+
+    [SkippableTheory]
+    [InlineData(DatabaseKind.Sqlite)]
+    [InlineData(DatabaseKind.PostgreSql)]
+    public async Task ScheduledRetry_IsNotDueBeforeItsTime(DatabaseKind kind)
+    {
+        await using var database = await TestDatabase.CreateAsync(kind);
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var services = StoreServices.Build(database, clock);
+        var stripeEvent = StripeEvent.Parse(DurableApp.Body(TestEvents.Event("charge.refunded", StripeFixtures.Get("charge"))));
+        await using (var scope = services.CreateAsyncScope())
+        {
+            await Queue(scope).EnqueueAsync(stripeEvent);
+            var claimed = await Queue(scope).ClaimNextAsync(Lease);
+            claimed!.Claim.Attempt.Should().Be(1);
+            await Queue(scope).ScheduleRetryAsync(stripeEvent.Id, "boom", clock.GetUtcNow() + TimeSpan.FromSeconds(30));
+            (await Queue(scope).FindAsync(stripeEvent.Id))!.State.Should().Be(WebhookEventState.Failed);
+        }
+
+        await using (var scope = services.CreateAsyncScope())
+        {
+            clock.Advance(TimeSpan.FromSeconds(29));
+            (await Queue(scope).ClaimNextAsync(Lease)).Should().BeNull();
+            clock.Advance(TimeSpan.FromSeconds(2));
+            var retried = await Queue(scope).ClaimNextAsync(Lease);
+            retried!.Claim.Attempt.Should().Be(2);
+            retried.Payload.ToArray().Should().Equal(stripeEvent.RawJson.ToArray(), "the worker gets the body as received");
+        }
+    }
+
+    [SkippableTheory]
+    [InlineData(DatabaseKind.Sqlite)]
+    [InlineData(DatabaseKind.PostgreSql)]
+    public async Task InlineAndPurchaseClaims_AreNeverTakenByTheQueueWorker(DatabaseKind kind)
+    {
+        await using var database = await TestDatabase.CreateAsync(kind);
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var services = StoreServices.Build(database, clock, o => o.WebhookClaimLease = Lease);
+        await using var scope = services.CreateAsyncScope();
+        var body = DurableApp.Body(TestEvents.Event("charge.refunded", StripeFixtures.Get("charge")));
+
+        await Store(scope).TryClaimAsync(StripeEvent.Parse(body).Id, "charge.refunded", body);
+        await Store(scope).TryClaimAsync("checkout.session:cs_test_inline", "checkout.fulfillment", ReadOnlyMemory<byte>.Empty);
+        await Store(scope).MarkFailedAsync("checkout.session:cs_test_inline", "boom");
+        clock.Advance(Lease * 2);
+
+        (await Queue(scope).ClaimNextAsync(Lease)).Should().BeNull("inline failures wait for Stripe's redelivery");
+    }
+
+    [SkippableTheory]
+    [InlineData(DatabaseKind.Sqlite)]
+    [InlineData(DatabaseKind.PostgreSql)]
+    public async Task MarksFromAStoreThatDidNotClaim_ApplyToAClaimInProgress(DatabaseKind kind)
+    {
+        await using var database = await TestDatabase.CreateAsync(kind);
+        await using var services = StoreServices.Build(database);
+        await using (var claimer = services.CreateAsyncScope())
+        {
+            (await Store(claimer).TryClaimAsync("checkout.session:cs_test_other", "checkout.fulfillment", ReadOnlyMemory<byte>.Empty)).Status.Should().Be(WebhookClaimStatus.Claimed);
+        }
+
+        await using (var other = services.CreateAsyncScope())
+        {
+            await Store(other).MarkStepCompletedAsync("checkout.session:cs_test_other", "fulfillment");
+            await Store(other).MarkProcessedAsync("checkout.session:cs_test_other");
+            await Store(other).MarkFailedAsync("checkout.session:cs_test_other", "too late: it is processed");
+            var info = await Queue(other).FindAsync("checkout.session:cs_test_other");
+            info!.State.Should().Be(WebhookEventState.Processed);
+            info.LastError.Should().BeNull();
+        }
+    }
+
+    [SkippableFact]
+    public async Task TablesInAnotherSchema_WorkTheSame()
+    {
+        await using var database = await TestDatabase.CreateAsync(DatabaseKind.PostgreSql);
+        var services = new ServiceCollection();
+        services.AddDbContext<SchemaContext>(database.Configure);
+        services.AddStripePayments(TestServices.DefaultOptions).UseEntityFrameworkStores<SchemaContext>();
+        await using var provider = services.BuildServiceProvider();
+        await using (var scope = provider.CreateAsyncScope())
+        {
+            var context = scope.ServiceProvider.GetRequiredService<SchemaContext>();
+            await context.Database.ExecuteSqlRawAsync("CREATE SCHEMA IF NOT EXISTS payments");
+            var script = context.Database.GenerateCreateScript();
+            script.Should().Contain("payments.wavhaven_webhook_events");
+            await context.Database.ExecuteSqlRawAsync(script);
+        }
+
+        await using (var scope = provider.CreateAsyncScope())
+        {
+            var stripeEvent = StripeEvent.Parse(DurableApp.Body(TestEvents.Event("charge.refunded", StripeFixtures.Get("charge"))));
+            (await Queue(scope).EnqueueAsync(stripeEvent)).Should().BeTrue();
+            (await Queue(scope).ClaimNextAsync(Lease))!.Id.Should().Be(stripeEvent.Id);
+            await Store(scope).MarkProcessedAsync(stripeEvent.Id);
+            (await Queue(scope).FindAsync(stripeEvent.Id))!.State.Should().Be(WebhookEventState.Processed);
+        }
+    }
+
+    private static IWebhookEventStore Store(AsyncServiceScope scope) => scope.ServiceProvider.GetRequiredService<IWebhookEventStore>();
+
+    private static IWebhookEventQueue Queue(AsyncServiceScope scope) => (IWebhookEventQueue)Store(scope);
+}
+
+public sealed class SchemaContext(DbContextOptions<SchemaContext> options) : DbContext(options)
+{
+    protected override void OnModelCreating(ModelBuilder modelBuilder) => modelBuilder.AddStripePayments(schema: "payments");
+}
