@@ -39,6 +39,7 @@ builder.Services.AddSingleton<PaymentsMetrics>();
 builder.Services.AddHealthChecks().AddStripePayments();
 
 builder.Services.AddStripePayments(builder.Configuration.GetSection("Stripe"))
+    .UseEntityFrameworkStores<StoreDbContext>()
     .AddFulfillmentHandler<LicensePurchaseHandler>()
     .AddFulfillmentHandler<ProCheckoutHandler>()
     .AddSubscriptionHandler<ProSubscriptionHandler>();

@@ -21,6 +21,10 @@ public sealed class StoreDbContext(DbContextOptions<StoreDbContext> options) : I
     protected override void OnModelCreating(ModelBuilder builder)
     {
         base.OnModelCreating(builder);
+
+        // The library's webhook event log and customer map live in the store's own database, so a handler's
+        // writes and the event's "processed" mark commit in one transaction.
+        builder.AddStripePayments();
         builder.Entity<Order>().HasMany(order => order.Items).WithOne().HasForeignKey(item => item.OrderId);
         builder.Entity<Order>().Property(order => order.Status).HasConversion<string>();
         builder.Entity<Order>().HasIndex(order => order.CheckoutSessionId);

@@ -45,7 +45,7 @@ public static partial class EmulatorMode
         }
 
         var plans = app.Configuration.GetSection("Stripe:Plans").Get<List<PlanOptions>>() ?? [];
-        offline.Emulator = await StripeEmulator.StartAsync(new StripeEmulatorOptions { Plans = plans, LoggerFactory = app.Services.GetRequiredService<ILoggerFactory>() });
+        offline.Emulator = await StripeEmulator.StartAsync(new StripeEmulatorOptions { Plans = plans });
         app.Configuration["Stripe:SecretKey"] = offline.Emulator.SecretKey;
         app.Configuration["Stripe:ApiBaseUrl"] = offline.Emulator.BaseUrl.ToString();
         app.Configuration["Stripe:WebhookSecrets:0"] = offline.WebhookSecret;
