@@ -1,16 +1,25 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Wavhaven.Payments.Stripe;
+using Wavhaven.Payments.Webhooks;
 
 namespace Wavhaven.Payments.Diagnostics;
 
 /// <summary>
-/// Reports what would make payments fail quietly: invalid options, no webhook secret, and webhook endpoints at
-/// Stripe whose API version differs from the client's pin (their events arrive in other shapes). Stripe's list
-/// of endpoints is cached, so that frequent health probes do not become frequent calls to Stripe.
+/// Reports what would make payments fail quietly: invalid options, no webhook secret, webhook endpoints at
+/// Stripe whose API version differs from the client's pin (their events arrive in other shapes), and, with a
+/// durable event queue, dead events and a backlog the workers do not keep up with. Stripe's list of endpoints
+/// is cached, so that frequent health probes do not become frequent calls to Stripe.
 /// </summary>
 internal sealed class StripePaymentsHealthCheck(IServiceProvider services, IStripeClient stripe, TimeProvider timeProvider) : IHealthCheck
 {
+    /// <summary>How late the oldest due queued event may be before the backlog is reported.</summary>
+    internal static readonly TimeSpan BacklogAge = TimeSpan.FromMinutes(5);
+
+    /// <summary>How many events of one state the check reads at most.</summary>
+    private const int QueueSample = 1000;
+
     /// <summary>How long the list of webhook endpoints is reused.</summary>
     internal static readonly TimeSpan EndpointsCacheDuration = TimeSpan.FromMinutes(5);
 
@@ -58,10 +67,47 @@ internal sealed class StripePaymentsHealthCheck(IServiceProvider services, IStri
                 + ". Recreate them with api_version " + StripeApiVersion.Current + ".");
         }
 
+        await CheckQueueAsync(problems, data, cancellationToken).ConfigureAwait(false);
+
         return problems.Count == 0
             ? HealthCheckResult.Healthy($"Stripe payments are configured ({options.Mode.ToString().ToLowerInvariant()} mode, {endpoints.Count} webhook endpoint(s) at {StripeApiVersion.Current}).", data)
             : HealthCheckResult.Degraded(string.Join(" ", problems), data: data);
     }
+
+    /// <summary>Dead events, and due events waiting longer than <see cref="BacklogAge"/>, in a store that queues.</summary>
+    private async Task CheckQueueAsync(List<string> problems, Dictionary<string, object> data, CancellationToken cancellationToken)
+    {
+        var scope = services.GetRequiredService<IServiceScopeFactory>().CreateAsyncScope();
+        await using (scope.ConfigureAwait(false))
+        {
+            if (scope.ServiceProvider.GetService<IWebhookEventStore>() is not IWebhookEventQueue queue)
+            {
+                return;
+            }
+
+            var dead = await queue.ListAsync(WebhookEventState.Dead, QueueSample, cancellationToken).ConfigureAwait(false);
+            data["dead_events"] = dead.Count;
+            if (dead.Count > 0)
+            {
+                problems.Add($"{Count(dead.Count)} dead webhook event(s), e.g. {string.Join(", ", dead.Take(5).Select(e => $"{e.Id} ({e.Type})"))}: fix the handler, then replay them with IWebhookEventAdmin.ReplayAsync.");
+            }
+
+            var now = timeProvider.GetUtcNow();
+            var waiting = (await queue.ListAsync(WebhookEventState.Received, QueueSample, cancellationToken).ConfigureAwait(false))
+                .Concat(await queue.ListAsync(WebhookEventState.Failed, QueueSample, cancellationToken).ConfigureAwait(false))
+                .ToList();
+            data["queued_events"] = waiting.Count;
+            var overdue = waiting.Where(e => now - (e.NextAttemptAt ?? e.ReceivedAt) > BacklogAge).ToList();
+            if (overdue.Count > 0)
+            {
+                var oldest = overdue.Max(e => now - (e.NextAttemptAt ?? e.ReceivedAt));
+                data["overdue_events"] = overdue.Count;
+                problems.Add($"The webhook queue has a backlog: {Count(overdue.Count)} event(s) due for more than {BacklogAge.TotalMinutes:0} minutes (the oldest for {oldest.TotalMinutes:0} minutes). Check that the queue workers run and keep up (Stripe:WebhookQueue:MaxConcurrency).");
+            }
+        }
+    }
+
+    private static string Count(int count) => count >= QueueSample ? $"{QueueSample} or more" : count.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private async Task<IReadOnlyList<StripeWebhookEndpoint>> GetEndpointsAsync(CancellationToken cancellationToken)
     {

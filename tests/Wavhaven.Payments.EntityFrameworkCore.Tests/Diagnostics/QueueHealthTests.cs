@@ -1,0 +1,72 @@
+using System.Text;
+using System.Text.Json.Serialization.Metadata;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Time.Testing;
+using Wavhaven.Payments.AspNetCore.Tests.Support;
+using Wavhaven.Payments.Diagnostics;
+using Wavhaven.Payments.EntityFrameworkCore.Tests.Support;
+using Wavhaven.Payments.Stripe;
+using Wavhaven.Payments.Webhooks;
+
+namespace Wavhaven.Payments.EntityFrameworkCore.Tests.Diagnostics;
+
+/// <summary>The health check reads the durable queue: dead events and an overdue backlog are reported, by id.</summary>
+public class QueueHealthTests
+{
+    [SkippableTheory]
+    [InlineData(DatabaseKind.Sqlite)]
+    [InlineData(DatabaseKind.PostgreSql)]
+    public async Task DeadEventsAndAnOverdueBacklog_AreDegraded_UntilTheyAreHandled(DatabaseKind kind)
+    {
+        await using var database = await TestDatabase.CreateAsync(kind);
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var services = StoreServices.Build(database, clock, o => o.WebhookSecrets.Add("whsec_health"));
+        var sut = new StripePaymentsHealthCheck(services, new NoEndpointsStripe(), clock);
+        var waiting = Parse(TestEvents.Event("charge.refunded", Payments.Tests.Support.StripeFixtures.Get("charge")));
+        var doomed = Parse(TestEvents.Event("invoice.paid", Payments.Tests.Support.StripeFixtures.Get("invoice")));
+        await using (var scope = services.CreateAsyncScope())
+        {
+            var queue = (IWebhookEventQueue)scope.ServiceProvider.GetRequiredService<IWebhookEventStore>();
+            (await queue.EnqueueAsync(doomed)).Should().BeTrue();
+            var claimed = await queue.ClaimNextAsync(TimeSpan.FromMinutes(5));
+            claimed!.Id.Should().Be(doomed.Id);
+            await queue.MarkDeadAsync(doomed.Id, "InvalidOperationException: the ledger is down");
+            (await queue.EnqueueAsync(waiting)).Should().BeTrue();
+        }
+
+        var fresh = await CheckAsync(sut);
+        clock.Advance(TimeSpan.FromMinutes(6));
+        var later = await CheckAsync(sut);
+
+        fresh.Status.Should().Be(HealthStatus.Degraded);
+        fresh.Description.Should().Contain("1 dead webhook event(s)").And.Contain(doomed.Id).And.NotContain("backlog");
+        later.Description.Should().Contain("backlog").And.Contain("1 event(s) due for more than 5 minutes");
+        later.Data["overdue_events"].Should().Be(1);
+
+        await using (var scope = services.CreateAsyncScope())
+        {
+            var queue = (IWebhookEventQueue)scope.ServiceProvider.GetRequiredService<IWebhookEventStore>();
+            (await queue.ReplayAsync(doomed.Id)).Should().BeTrue();
+            foreach (var _ in new[] { 1, 2 })
+            {
+                var next = await queue.ClaimNextAsync(TimeSpan.FromMinutes(5));
+                await queue.MarkProcessedAsync(next!.Id);
+            }
+        }
+
+        (await CheckAsync(sut)).Status.Should().Be(HealthStatus.Healthy);
+    }
+
+    private static StripeEvent Parse(System.Text.Json.Nodes.JsonObject stripeEvent) => StripeEvent.Parse(Encoding.UTF8.GetBytes(stripeEvent.ToJsonString()));
+
+    private static Task<HealthCheckResult> CheckAsync(StripePaymentsHealthCheck check) =>
+        check.CheckHealthAsync(new HealthCheckContext { Registration = new HealthCheckRegistration("stripe", check, HealthStatus.Unhealthy, null) });
+
+    /// <summary>Stripe with no webhook endpoints, so that only the queue decides the status.</summary>
+    private sealed class NoEndpointsStripe : IStripeClient
+    {
+        public Task<T> SendAsync<T>(HttpMethod method, string path, StripeForm? parameters, JsonTypeInfo<T> responseType, StripeRequestOptions? options = null, CancellationToken cancellationToken = default) =>
+            Task.FromResult((T)(object)new StripeList<StripeWebhookEndpoint>());
+    }
+}
