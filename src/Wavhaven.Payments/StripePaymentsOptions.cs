@@ -31,11 +31,9 @@ public sealed class StripePaymentsOptions
     public IList<string> WebhookSecrets { get; set; } = [];
 
     /// <summary>Gets or sets how old a webhook's signature timestamp may be. Defaults to 5 minutes, as Stripe's clients do.</summary>
-    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00", ErrorMessage = "Stripe:WebhookTolerance must be between 00:00:00 and 1.00:00:00 (Stripe's clients use 00:05:00).")]
     public TimeSpan WebhookTolerance { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>Gets or sets the largest webhook body accepted, in bytes; larger ones are answered 413. Defaults to 1 MiB.</summary>
-    [Range(1024, 64 * 1024 * 1024, ErrorMessage = "Stripe:WebhookMaxBodySize must be between 1024 and 67108864 bytes (the default is 1048576).")]
     public int WebhookMaxBodySize { get; set; } = 1024 * 1024;
 
     /// <summary>
@@ -50,11 +48,9 @@ public sealed class StripePaymentsOptions
     /// abandoned (its process died) and another delivery or worker may claim it. Make it longer than your slowest
     /// handler. Defaults to 5 minutes.
     /// </summary>
-    [Range(typeof(TimeSpan), "00:00:00.100", "1.00:00:00", ErrorMessage = "Stripe:WebhookClaimLease must be between 00:00:00.100 and 1.00:00:00 (the default is 00:05:00); make it longer than your slowest handler.")]
     public TimeSpan WebhookClaimLease { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>Gets or sets the settings of the queue worker (<c>Stripe:WebhookQueue</c>), used in queued processing.</summary>
-    [ValidateObjectMembers]
     public WebhookQueueOptions WebhookQueue { get; set; } = new();
 
     /// <summary>Gets or sets the base address of Stripe's API. Change it only to point at an emulator.</summary>
@@ -62,14 +58,12 @@ public sealed class StripePaymentsOptions
     public Uri ApiBaseUrl { get; set; } = DefaultApiBaseUrl;
 
     /// <summary>Gets or sets how long one attempt of a call to Stripe may take. Defaults to 80 seconds, as Stripe's clients do.</summary>
-    [Range(typeof(TimeSpan), "00:00:01", "00:10:00", ErrorMessage = "Stripe:RequestTimeout must be between 00:00:01 and 00:10:00 (Stripe's clients use 00:01:20).")]
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(80);
 
     /// <summary>
     /// Gets or sets how many times a failed call is retried (network failures, timeouts, 409, 5xx and
     /// <c>Stripe-Should-Retry: true</c>). Defaults to 2, as Stripe's clients do.
     /// </summary>
-    [Range(0, 10, ErrorMessage = "Stripe:MaxNetworkRetries must be between 0 and 10 (Stripe's clients use 2).")]
     public int MaxNetworkRetries { get; set; } = 2;
 
     /// <summary>

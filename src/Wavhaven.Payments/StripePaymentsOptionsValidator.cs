@@ -28,10 +28,45 @@ internal sealed partial class StripePaymentsOptionsValidator(IHostEnvironment? e
         }
 
         var failures = new List<string>();
+        ValidateRanges(options, failures);
         ValidateKeys(options, failures);
         ValidateUrls(options, failures);
         ValidatePlans(options, failures);
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    /// <summary>
+    /// The numeric limits. They are checked here rather than with [Range]: the generated validator drops a
+    /// [Range]'s message, and these messages name the configuration key and the usual value.
+    /// </summary>
+    private static void ValidateRanges(StripePaymentsOptions options, List<string> failures)
+    {
+        Within(options.WebhookTolerance, TimeSpan.Zero, TimeSpan.FromDays(1), "Stripe:WebhookTolerance", "Stripe's clients use 00:05:00", failures);
+        Within(options.WebhookMaxBodySize, 1024, 64 * 1024 * 1024, "Stripe:WebhookMaxBodySize", "the default is 1048576 bytes", failures);
+        Within(options.WebhookClaimLease, TimeSpan.FromMilliseconds(100), TimeSpan.FromDays(1), "Stripe:WebhookClaimLease", "the default is 00:05:00; make it longer than your slowest handler", failures);
+        Within(options.RequestTimeout, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(10), "Stripe:RequestTimeout", "Stripe's clients use 00:01:20", failures);
+        Within(options.MaxNetworkRetries, 0, 10, "Stripe:MaxNetworkRetries", "Stripe's clients use 2", failures);
+        var queue = options.WebhookQueue;
+        if (queue is null)
+        {
+            failures.Add("Stripe:WebhookQueue is null. Remove the key to use the defaults.");
+            return;
+        }
+
+        Within(queue.MaxAttempts, 1, 100, "Stripe:WebhookQueue:MaxAttempts", "the default is 12", failures);
+        Within(queue.RetryDelay, TimeSpan.FromMilliseconds(1), TimeSpan.FromDays(1), "Stripe:WebhookQueue:RetryDelay", "the default is 00:00:30", failures);
+        Within(queue.MaxRetryDelay, TimeSpan.FromMilliseconds(1), TimeSpan.FromDays(7), "Stripe:WebhookQueue:MaxRetryDelay", "the default is 01:00:00", failures);
+        Within(queue.PollInterval, TimeSpan.FromMilliseconds(10), TimeSpan.FromMinutes(10), "Stripe:WebhookQueue:PollInterval", "the default is 00:00:05", failures);
+        Within(queue.MaxConcurrency, 1, 256, "Stripe:WebhookQueue:MaxConcurrency", "the default is 4", failures);
+    }
+
+    private static void Within<T>(T value, T min, T max, string key, string usual, List<string> failures)
+        where T : IComparable<T>
+    {
+        if (value.CompareTo(min) < 0 || value.CompareTo(max) > 0)
+        {
+            failures.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{key} must be between {min} and {max} ({usual})."));
+        }
     }
 
     private void ValidateKeys(StripePaymentsOptions options, List<string> failures)

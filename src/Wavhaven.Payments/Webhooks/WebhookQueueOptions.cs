@@ -24,29 +24,24 @@ public enum WebhookProcessingMode
 public sealed class WebhookQueueOptions
 {
     /// <summary>Gets or sets how many attempts an event gets before it is moved to <see cref="WebhookEventState.Dead"/>. Defaults to 12.</summary>
-    [Range(1, 100, ErrorMessage = "Stripe:WebhookQueue:MaxAttempts must be between 1 and 100 (the default is 12).")]
     public int MaxAttempts { get; set; } = 12;
 
     /// <summary>
     /// Gets or sets the wait after the first failed attempt; each further failure doubles it, up to
     /// <see cref="MaxRetryDelay"/>. Defaults to 30 seconds.
     /// </summary>
-    [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00", ErrorMessage = "Stripe:WebhookQueue:RetryDelay must be between 00:00:00.001 and 1.00:00:00 (the default is 00:00:30).")]
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Gets or sets the longest wait between two attempts. Defaults to 1 hour.</summary>
-    [Range(typeof(TimeSpan), "00:00:00.001", "7.00:00:00", ErrorMessage = "Stripe:WebhookQueue:MaxRetryDelay must be between 00:00:00.001 and 7.00:00:00 (the default is 01:00:00).")]
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromHours(1);
 
     /// <summary>
     /// Gets or sets how often an idle worker looks for due events: events enqueued by other instances, and
     /// retries that came due. Events received by this instance are picked up at once. Defaults to 5 seconds.
     /// </summary>
-    [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00", ErrorMessage = "Stripe:WebhookQueue:PollInterval must be between 00:00:00.010 and 00:10:00 (the default is 00:00:05).")]
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Gets or sets how many events one instance handles at the same time. Defaults to 4.</summary>
-    [Range(1, 256, ErrorMessage = "Stripe:WebhookQueue:MaxConcurrency must be between 1 and 256 (the default is 4).")]
     public int MaxConcurrency { get; set; } = 4;
 
     /// <summary>Gets the wait before the attempt after <paramref name="failedAttempts"/> failed ones: <see cref="RetryDelay"/> doubled per earlier failure, at most <see cref="MaxRetryDelay"/>.</summary>

@@ -306,6 +306,19 @@ public class StripePaymentsServiceCollectionExtensionsTests
         failures.Should().ContainSingle().Which.Should().StartWith(expected).And.NotContain($"'{value}'");
     }
 
+    [Theory]
+    [InlineData("Stripe:MaxNetworkRetries", "11", "Stripe:MaxNetworkRetries must be between 0 and 10 (Stripe's clients use 2).")]
+    [InlineData("Stripe:RequestTimeout", "00:00:00.5", "Stripe:RequestTimeout must be between 00:00:01 and 00:10:00 (Stripe's clients use 00:01:20).")]
+    [InlineData("Stripe:WebhookTolerance", "2.00:00:00", "Stripe:WebhookTolerance must be between 00:00:00 and 1.00:00:00 (Stripe's clients use 00:05:00).")]
+    [InlineData("Stripe:WebhookMaxBodySize", "10", "Stripe:WebhookMaxBodySize must be between 1024 and 67108864 (the default is 1048576 bytes).")]
+    [InlineData("Stripe:WebhookQueue:MaxConcurrency", "0", "Stripe:WebhookQueue:MaxConcurrency must be between 1 and 256 (the default is 4).")]
+    public async Task StartAsync_ValueOutOfRange_NamesTheKeyAndTheUsualValue(string key, string value, string expected)
+    {
+        var failures = await StartFailures(With(ValidSection(), (key, value)));
+
+        failures.Should().ContainSingle().Which.Should().Be(expected);
+    }
+
     public static TheoryData<string, string, string?, string?> MisconfiguredSecrets => new()
     {
         // Where the secret ends up, the secret, and another setting changed to make the configuration fail.
