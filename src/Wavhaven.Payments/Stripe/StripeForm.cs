@@ -48,6 +48,9 @@ internal sealed class StripeForm : IEnumerable<KeyValuePair<string, object?>>
         return builder.ToString();
     }
 
+    /// <summary>Encodes the parameters as a UTF-8 <c>application/x-www-form-urlencoded</c> body.</summary>
+    public byte[] EncodeToUtf8() => Encoding.UTF8.GetBytes(Encode());
+
     /// <inheritdoc />
     public IEnumerator<KeyValuePair<string, object?>> GetEnumerator() => _entries.GetEnumerator();
 

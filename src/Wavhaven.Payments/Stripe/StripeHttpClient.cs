@@ -67,14 +67,14 @@ internal sealed partial class StripeHttpClient : IStripeClient
         ArgumentNullException.ThrowIfNull(responseType);
 
         var isPost = method == HttpMethod.Post;
-        var encoded = parameters?.Encode() ?? string.Empty;
+        var query = isPost ? string.Empty : parameters?.Encode() ?? string.Empty;
         var relative = path.TrimStart('/');
-        var uri = new Uri(_baseAddress, isPost || encoded.Length == 0 ? relative : relative + "?" + encoded);
+        var uri = new Uri(_baseAddress, query.Length == 0 ? relative : relative + "?" + query);
         var request = new RequestState(
             method,
             path,
             uri,
-            isPost ? Encoding.UTF8.GetBytes(encoded) : null,
+            isPost ? parameters?.EncodeToUtf8() ?? [] : null,
             isPost ? options?.IdempotencyKey ?? NewIdempotencyKey() : null,
             options?.StripeAccount,
             _options.SecretKey,
