@@ -31,6 +31,8 @@ public class WebhookProcessingBenchmarks
     private byte[] _key = [];
     private ServiceProvider? _services;
     private IWebhookProcessor? _processor;
+    private ServiceProvider? _readingServices;
+    private IWebhookProcessor? _readingProcessor;
     private int _next;
     private long _fulfilledBefore;
 
@@ -47,19 +49,15 @@ public class WebhookProcessingBenchmarks
         _key = Encoding.UTF8.GetBytes(Payloads.Secret);
     }
 
-    [IterationSetup(Target = nameof(VerifyParseClaimDispatch))]
+    [IterationSetup(Targets = [nameof(VerifyParseClaimDispatch), nameof(VerifyParseClaimDispatchToSessionReader)])]
     public void NewStoreAndFreshSignatures()
     {
         _services?.Dispose();
-        var services = new ServiceCollection();
-        services.AddLogging();
-        services.AddStripePayments(options =>
-        {
-            options.SecretKey = "sk_test_benchmark";
-            options.WebhookSecrets.Add(Payloads.Secret);
-        }).AddFulfillmentHandler<NoOpFulfillmentHandler>();
-        _services = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
+        _readingServices?.Dispose();
+        _services = Build<NoOpFulfillmentHandler>();
         _processor = _services.GetRequiredService<IWebhookProcessor>();
+        _readingServices = Build<SessionReadingFulfillmentHandler>();
+        _readingProcessor = _readingServices.GetRequiredService<IWebhookProcessor>();
 
         var now = DateTimeOffset.UtcNow;
         for (var i = 0; i < Operations; i++)
@@ -71,7 +69,7 @@ public class WebhookProcessingBenchmarks
         _fulfilledBefore = NoOpFulfillmentHandler.Fulfilled;
     }
 
-    [IterationCleanup(Target = nameof(VerifyParseClaimDispatch))]
+    [IterationCleanup(Targets = [nameof(VerifyParseClaimDispatch), nameof(VerifyParseClaimDispatchToSessionReader)])]
     public void CheckEveryDeliveryWasHandled()
     {
         var fulfilled = NoOpFulfillmentHandler.Fulfilled - _fulfilledBefore;
@@ -82,7 +80,11 @@ public class WebhookProcessingBenchmarks
     }
 
     [GlobalCleanup]
-    public void Cleanup() => _services?.Dispose();
+    public void Cleanup()
+    {
+        _services?.Dispose();
+        _readingServices?.Dispose();
+    }
 
     /// <summary>The floor: the HMAC of the signed bytes.</summary>
     [Benchmark(Baseline = true, Description = "HMACSHA256.HashData({t}.{body}) (floor)")]
@@ -97,5 +99,26 @@ public class WebhookProcessingBenchmarks
     {
         var i = _next++;
         return _processor!.ProcessAsync(_bodies[i], _headers[i]);
+    }
+
+    /// <summary>The same, with a handler that reads the session's metadata and email, so the session gets deserialized.</summary>
+    [Benchmark(Description = "same, handler reads the session")]
+    public Task<WebhookResult> VerifyParseClaimDispatchToSessionReader()
+    {
+        var i = _next++;
+        return _readingProcessor!.ProcessAsync(_bodies[i], _headers[i]);
+    }
+
+    private static ServiceProvider Build<THandler>()
+        where THandler : class, Fulfillment.IFulfillmentHandler
+    {
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddStripePayments(options =>
+        {
+            options.SecretKey = "sk_test_benchmark";
+            options.WebhookSecrets.Add(Payloads.Secret);
+        }).AddFulfillmentHandler<THandler>();
+        return services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
     }
 }
