@@ -28,6 +28,7 @@ public class InMemoryWebhookEventStoreTests
         }
 
         await ProcessAsync(sut, "evt_160");
+        await sut.LastPrune;
 
         sut.Count.Should().Be(150);
         (await sut.TryClaimAsync("evt_0", "t", ReadOnlyMemory<byte>.Empty)).Status.Should().Be(WebhookClaimStatus.Claimed, "the oldest was forgotten");
@@ -45,6 +46,7 @@ public class InMemoryWebhookEventStoreTests
         for (var i = 0; i < 2048; i++)
         {
             await ProcessAsync(sut, "evt_" + i);
+            await sut.LastPrune;
         }
 
         sut.Count.Should().Be(2048, "the sweep after the 1024th claim forgot the expired id");
