@@ -52,4 +52,24 @@ public class InMemoryWebhookEventStoreTests
         sut.Count.Should().Be(2048, "the sweep after the 1024th claim forgot the expired id");
         (await sut.TryClaimAsync("evt_old", "t", ReadOnlyMemory<byte>.Empty)).Status.Should().Be(WebhookClaimStatus.Claimed);
     }
+
+    [Fact]
+    public async Task PastItsCapacity_KeepsIdsInProgressOrFailed_AndForgetsTheProcessedOnesBehindThem()
+    {
+        var time = new FakeTimeProvider();
+        var sut = Create(time, capacity: 32);
+        await sut.TryClaimAsync("evt_running", "t", ReadOnlyMemory<byte>.Empty);
+        await sut.TryClaimAsync("evt_failed", "t", ReadOnlyMemory<byte>.Empty);
+        await sut.MarkFailedAsync("evt_failed", "boom");
+        for (var i = 0; i < 31; i++)
+        {
+            await ProcessAsync(sut, "evt_" + i);
+            await sut.LastPrune;
+        }
+
+        sut.Count.Should().Be(30, "33 ids were over the capacity of 32, and processed ones went down to 30");
+        (await sut.TryClaimAsync("evt_running", "t", ReadOnlyMemory<byte>.Empty)).Status.Should().Be(WebhookClaimStatus.InProgress);
+        (await sut.TryClaimAsync("evt_failed", "t", ReadOnlyMemory<byte>.Empty)).Status.Should().Be(WebhookClaimStatus.Claimed);
+        (await sut.TryClaimAsync("evt_30", "t", ReadOnlyMemory<byte>.Empty)).Status.Should().Be(WebhookClaimStatus.AlreadyProcessed);
+    }
 }
