@@ -4,7 +4,7 @@
 # checkout.session.completed payloads (3.4 KB, every request a new event id), at 64 connections.
 # Prints requests/s, p50/p99 latency and the ratios. Stops everything it started, however it ends.
 #
-#   benchmarks/webhook-load/run.sh            # or: DURATION=20 WARMUP=5 CONNECTIONS=64 THREADS=2 run.sh
+#   benchmarks/webhook-load/run.sh            # or: DURATION=20 WARMUP=10 CONNECTIONS=64 THREADS=2 GC_MODE=workstation run.sh
 #
 # Needs: the .NET 10 SDK, Node.js 20 with npm (installs stripe and express into a scratch folder), and wrk
 # (installed with apt-get when missing; run as root or have it installed).
@@ -17,9 +17,15 @@ WARMUP="${WARMUP:-10}"            # seconds of warm-up per target, not reported:
 CONNECTIONS="${CONNECTIONS:-64}"
 THREADS="${THREADS:-2}"
 MAX_RPS="${MAX_RPS:-25000}"       # sizes the pool of distinct events: (WARMUP + DURATION) * MAX_RPS of them
+GC_MODE="${GC_MODE:-server}"      # server (ASP.NET Core's default) or workstation, for both .NET targets alike
 LIBRARY_PORT=5101 BARE_PORT=5102 NODE_PORT=5103
 export WEBHOOK_SECRET="whsec_webhook_load_$(date +%s)"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+case "$GC_MODE" in
+  server) export DOTNET_gcServer=1 ;;
+  workstation) export DOTNET_gcServer=0 ;;
+  *) echo "GC_MODE is server or workstation" >&2; exit 2 ;;
+esac
 
 scratch="$(mktemp -d /tmp/webhook-load.XXXXXX)"
 server_pid=""
@@ -116,7 +122,7 @@ fi
 field() { sed -n "s/.* $2=\([0-9.]*\).*/\1/p" <<<"$1"; }
 declare -A rps p99
 echo
-echo "webhook load: $CONNECTIONS connections, $THREADS wrk threads, ${DURATION}s measured after ${WARMUP}s warm-up;"
+echo "webhook load: $CONNECTIONS connections, $THREADS wrk threads, ${DURATION}s measured after ${WARMUP}s warm-up, $GC_MODE GC;"
 echo "payload $(wc -c <"$repo/benchmarks/payloads/checkout.session.completed.json") bytes, every request a new event; $(nproc) cores, .NET $(dotnet --list-runtimes | sed -n 's/^Microsoft.NETCore.App \([^ ]*\).*/\1/p' | tail -1), Node $(node --version), stripe $stripe_version, express $express_version"
 echo
 printf '%-10s %12s %10s %10s %10s %8s %16s\n' target requests/s p50_ms p99_ms max_ms non2xx handled/sent
