@@ -68,4 +68,25 @@ public class DeferredExtensionDataTests
         sut.Email.Should().Be("jane@example.com");
         sut.ExtensionData!["invoice_prefix"].GetString().Should().Be("ABC");
     }
+
+    [Fact]
+    public async Task ConcurrentFirstReads_AllSeeTheSameExtensionData()
+    {
+        var json = Encoding.UTF8.GetBytes(StripeFixtures.Get("checkout.session").ToJsonString());
+        for (var round = 0; round < 50; round++)
+        {
+            var sut = StripeJson.Deserialize(json, StripeJsonContext.Default.StripeCheckoutSession)!;
+            using var start = new ManualResetEventSlim();
+            var readers = Enumerable.Range(0, 4).Select(_ => Task.Run(() =>
+            {
+                start.Wait();
+                return sut.ExtensionData;
+            })).ToArray();
+
+            start.Set();
+            var seen = await Task.WhenAll(readers);
+
+            seen.Should().OnlyContain(data => data != null && ReferenceEquals(data, seen[0]));
+        }
+    }
 }

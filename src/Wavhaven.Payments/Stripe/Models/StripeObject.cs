@@ -11,8 +11,7 @@ namespace Wavhaven.Payments.Stripe;
 public abstract class StripeObject
 {
     private IDictionary<string, JsonElement>? _extensionData;
-    private ReadOnlyMemory<byte> _deferredJson;
-    private JsonTypeInfo? _deferredTypeInfo;
+    private DeferredSource? _deferred;
 
     /// <summary>Gets the object's id, e.g. <c>cs_test_…</c>, <c>cus_…</c>, <c>sub_…</c>.</summary>
     public string Id { get; set; } = string.Empty;
@@ -30,12 +29,12 @@ public abstract class StripeObject
     {
         get
         {
-            if (_deferredTypeInfo is { } typeInfo)
+            // One reference holds both the JSON and its contract, so that concurrent readers see both or neither.
+            if (Volatile.Read(ref _deferred) is { } deferred)
             {
-                var full = (StripeObject?)JsonSerializer.Deserialize(_deferredJson.Span, typeInfo);
+                var full = (StripeObject?)JsonSerializer.Deserialize(deferred.Json.Span, deferred.TypeInfo);
                 Interlocked.CompareExchange(ref _extensionData, full?._extensionData, null);
-                _deferredTypeInfo = null;
-                _deferredJson = default;
+                Volatile.Write(ref _deferred, null);
             }
 
             return _extensionData;
@@ -43,9 +42,8 @@ public abstract class StripeObject
 
         set
         {
+            Volatile.Write(ref _deferred, null);
             _extensionData = value;
-            _deferredTypeInfo = null;
-            _deferredJson = default;
         }
     }
 
@@ -56,9 +54,10 @@ public abstract class StripeObject
     internal void DeferExtensionData(ReadOnlyMemory<byte> json, JsonTypeInfo fullTypeInfo)
     {
         _extensionData = null;
-        _deferredJson = json;
-        _deferredTypeInfo = fullTypeInfo;
+        _deferred = new DeferredSource(json, fullTypeInfo);
     }
+
+    private sealed record DeferredSource(ReadOnlyMemory<byte> Json, JsonTypeInfo TypeInfo);
 }
 
 /// <summary>A page of a Stripe list (<c>object: "list"</c>).</summary>
