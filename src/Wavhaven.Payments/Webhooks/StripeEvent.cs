@@ -200,11 +200,14 @@ public sealed class StripeEvent
             }
             else if (reader.ValueTextEquals("type"u8))
             {
-                type = ReadString(ref reader);
+                type = ReadEventType(ref reader);
             }
             else if (reader.ValueTextEquals("object"u8))
             {
-                objectName = ReadString(ref reader);
+                reader.Read();
+                objectName = reader.TokenType != JsonTokenType.String ? null
+                    : reader.ValueTextEquals("event"u8) ? "event" : reader.GetString();
+                reader.Skip();
             }
             else if (reader.ValueTextEquals("created"u8))
             {
@@ -319,6 +322,37 @@ public sealed class StripeEvent
     }
 
     private static ReadOnlySpan<byte> PinnedVersionUtf8 => "2026-10-28.endive"u8;
+
+    /// <summary>The event types the library handles, as shared strings: reading one does not allocate.</summary>
+    private static readonly (string Text, byte[] Utf8)[] KnownTypes = [.. new[]
+    {
+        "checkout.session.completed", "checkout.session.async_payment_succeeded", "checkout.session.async_payment_failed",
+        "checkout.session.expired", "customer.subscription.created", "customer.subscription.updated",
+        "customer.subscription.deleted", "customer.subscription.trial_will_end", "invoice.paid", "invoice.payment_failed",
+    }.Select(text => (text, System.Text.Encoding.UTF8.GetBytes(text)))];
+
+    private static string? ReadEventType(ref Utf8JsonReader reader)
+    {
+        reader.Read();
+        if (reader.TokenType == JsonTokenType.String && !reader.ValueIsEscaped)
+        {
+            foreach (var (text, utf8) in KnownTypes)
+            {
+                if (reader.ValueSpan.SequenceEqual(utf8))
+                {
+                    return text;
+                }
+            }
+        }
+
+        if (reader.TokenType == JsonTokenType.String)
+        {
+            return reader.GetString();
+        }
+
+        reader.Skip();
+        return null;
+    }
 
     private static string? ReadString(ref Utf8JsonReader reader)
     {
