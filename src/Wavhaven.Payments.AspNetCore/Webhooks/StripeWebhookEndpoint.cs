@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
@@ -108,10 +109,27 @@ internal static class StripeWebhookEndpoint
         }
     }
 
+    /// <summary>
+    /// Answers with the reason as plain text, with its Content-Length (so Kestrel need not chunk the answer); the
+    /// answers of a processed delivery are encoded once, not per request.
+    /// </summary>
     private static Task WriteAsync(HttpContext context, int statusCode, string reason)
     {
-        context.Response.StatusCode = statusCode;
-        context.Response.ContentType = "text/plain; charset=utf-8";
-        return context.Response.WriteAsync(reason, context.RequestAborted);
+        var bytes = reason switch
+        {
+            "processed" => Processed,
+            "duplicate" => Duplicate,
+            "ignored" => Ignored,
+            _ => Encoding.UTF8.GetBytes(reason),
+        };
+        var response = context.Response;
+        response.StatusCode = statusCode;
+        response.ContentType = "text/plain; charset=utf-8";
+        response.ContentLength = bytes.Length;
+        return response.Body.WriteAsync(bytes, context.RequestAborted).AsTask();
     }
+
+    private static readonly byte[] Processed = "processed"u8.ToArray();
+    private static readonly byte[] Duplicate = "duplicate"u8.ToArray();
+    private static readonly byte[] Ignored = "ignored"u8.ToArray();
 }

@@ -312,7 +312,8 @@ internal sealed partial class CheckoutService(
         return beforeFragment + separator + "session_id=" + SessionIdPlaceholder + fragment;
     }
 
-    private static StripeForm BuildForm(CheckoutRequest request, CheckoutPlan plan, string? customerId)
+    /// <summary>The Checkout session's parameters (internal for the form-encoding benchmark).</summary>
+    internal static StripeForm BuildForm(CheckoutRequest request, CheckoutPlan plan, string? customerId)
     {
         var lineItems = new List<StripeForm>(plan.Lines.Count);
         foreach (var line in plan.Lines)

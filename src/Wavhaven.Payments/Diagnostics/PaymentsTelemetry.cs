@@ -45,24 +45,42 @@ public static class PaymentsTelemetry
     /// </summary>
     internal static string EndpointTemplate(string path)
     {
-        var segments = path.Split('/');
+        // Most calls' paths have no id (POST /v1/checkout/sessions): answer those without allocating.
         var changed = false;
-        for (var i = 0; i < segments.Length; i++)
+        foreach (var range in path.AsSpan().Split('/'))
         {
-            var segment = segments[i];
-            if (segment.Contains('_', StringComparison.Ordinal) && segment.Any(c => char.IsAsciiDigit(c) || char.IsAsciiLetterUpper(c)))
+            if (IsId(path.AsSpan(range)))
             {
-                segments[i] = "{id}";
                 changed = true;
+                break;
             }
         }
 
-        return changed ? string.Join('/', segments) : path;
+        if (!changed)
+        {
+            return path;
+        }
+
+        var segments = path.Split('/');
+        for (var i = 0; i < segments.Length; i++)
+        {
+            if (IsId(segments[i]))
+            {
+                segments[i] = "{id}";
+            }
+        }
+
+        return string.Join('/', segments);
     }
 
     /// <summary>Attempts of the queue worker, by <c>stripe.event.type</c> and <c>outcome</c> (processed, ignored, retry, dead).</summary>
     internal static readonly Counter<long> QueueAttempts = Meter.CreateCounter<long>(
         "wavhaven.payments.webhook.queue.attempts", "{attempt}", "Attempts of the webhook queue worker, by event type and outcome.");
+
+    private static bool IsId(ReadOnlySpan<char> segment) =>
+        segment.Contains('_') && segment.IndexOfAny(IdMarks) >= 0;
+
+    private static readonly System.Buffers.SearchValues<char> IdMarks = System.Buffers.SearchValues.Create("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ");
 
     internal static string OutcomeTag(Webhooks.WebhookOutcome outcome) => outcome switch
     {

@@ -31,25 +31,38 @@ internal enum FulfillmentOutcome
 /// </summary>
 internal sealed partial class FulfillmentRunner(IStripeClient stripe, ILogger<FulfillmentRunner> logger)
 {
+    private Func<FulfillmentContext, CancellationToken, Task<IReadOnlyList<StripeLineItem>>>? _lineItemLoader;
+
     public const string PurchaseType = "checkout.fulfillment";
 
     public static string PurchaseId(string sessionId) => "checkout.session:" + sessionId;
 
-    public async Task<FulfillmentOutcome> FulfilAsync(IServiceProvider services, StripeCheckoutSession session, StripeEvent? stripeEvent, CancellationToken cancellationToken)
+    /// <summary>Fulfils a session read from Stripe (the success page's sync).</summary>
+    public Task<FulfillmentOutcome> FulfilAsync(IServiceProvider services, StripeCheckoutSession session, StripeEvent? stripeEvent, CancellationToken cancellationToken) =>
+        FulfilCoreAsync(services, session.Id, session.Metadata.GetValueOrDefault(MetadataKeys.FulfillmentType), session, stripeEvent, cancellationToken);
+
+    /// <summary>Fulfils the session an event carries, read from the event only if the handler asks for it.</summary>
+    public Task<FulfillmentOutcome> FulfilAsync(IServiceProvider services, StripeEvent stripeEvent, CancellationToken cancellationToken)
     {
-        var handler = FindHandler(services, session, out var outcome);
+        var route = stripeEvent.GetCheckoutRoute();
+        return FulfilCoreAsync(services, route.Id, route.FulfillmentType, session: null, stripeEvent, cancellationToken);
+    }
+
+    private async Task<FulfillmentOutcome> FulfilCoreAsync(IServiceProvider services, string sessionId, string? fulfillmentType, StripeCheckoutSession? session, StripeEvent? stripeEvent, CancellationToken cancellationToken)
+    {
+        var handler = FindHandler(services, sessionId, fulfillmentType, out var outcome);
         if (handler is null)
         {
             return outcome;
         }
 
         var store = services.GetRequiredService<IWebhookEventStore>();
-        var purchaseId = PurchaseId(session.Id);
+        var purchaseId = PurchaseId(sessionId);
         var claim = await store.TryClaimAsync(purchaseId, PurchaseType, ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false);
         switch (claim.Status)
         {
             case WebhookClaimStatus.AlreadyProcessed:
-                Log.AlreadyFulfilled(logger, session.Id);
+                Log.AlreadyFulfilled(logger, sessionId);
                 return FulfillmentOutcome.AlreadyFulfilled;
             case WebhookClaimStatus.InProgress:
                 return FulfillmentOutcome.InProgress;
@@ -57,7 +70,8 @@ internal sealed partial class FulfillmentRunner(IStripeClient stripe, ILogger<Fu
 
         try
         {
-            await handler.FulfillAsync(CreateContext(session, stripeEvent), cancellationToken).ConfigureAwait(false);
+            var context = session is not null ? CreateContext(session, stripeEvent) : new FulfillmentContext(stripeEvent!, stripeEvent!.GetCheckoutRoute(), LineItemLoader);
+            await handler.FulfillAsync(context, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception exception)
         {
@@ -66,13 +80,13 @@ internal sealed partial class FulfillmentRunner(IStripeClient stripe, ILogger<Fu
         }
 
         await store.MarkProcessedAsync(purchaseId, CancellationToken.None).ConfigureAwait(false);
-        Log.Fulfilled(logger, session.Id, handler.Type, stripeEvent?.Id ?? "the success page's sync");
+        Log.Fulfilled(logger, sessionId, handler.Type, stripeEvent?.Id ?? "the success page's sync");
         return FulfillmentOutcome.Fulfilled;
     }
 
     public async Task<FulfillmentOutcome> NotifyAsync(IServiceProvider services, StripeCheckoutSession session, StripeEvent stripeEvent, bool expired, CancellationToken cancellationToken)
     {
-        var handler = FindHandler(services, session, out var outcome);
+        var handler = FindHandler(services, session.Id, session.Metadata.GetValueOrDefault(MetadataKeys.FulfillmentType), out var outcome);
         if (handler is null)
         {
             return outcome;
@@ -83,11 +97,11 @@ internal sealed partial class FulfillmentRunner(IStripeClient stripe, ILogger<Fu
         return FulfillmentOutcome.Fulfilled;
     }
 
-    private IFulfillmentHandler? FindHandler(IServiceProvider services, StripeCheckoutSession session, out FulfillmentOutcome outcome)
+    private IFulfillmentHandler? FindHandler(IServiceProvider services, string sessionId, string? type, out FulfillmentOutcome outcome)
     {
-        if (!session.Metadata.TryGetValue(MetadataKeys.FulfillmentType, out var type) || type.Length == 0)
+        if (string.IsNullOrEmpty(type))
         {
-            Log.NotOurs(logger, session.Id);
+            Log.NotOurs(logger, sessionId);
             outcome = FulfillmentOutcome.NotOurs;
             return null;
         }
@@ -101,16 +115,19 @@ internal sealed partial class FulfillmentRunner(IStripeClient stripe, ILogger<Fu
             }
         }
 
-        Log.NoHandler(logger, session.Id, type);
+        Log.NoHandler(logger, sessionId, type);
         outcome = FulfillmentOutcome.NoHandler;
         return null;
     }
 
-    private FulfillmentContext CreateContext(StripeCheckoutSession session, StripeEvent? stripeEvent)
-    {
-        var account = stripeEvent?.Account;
-        return new FulfillmentContext(session, stripeEvent, account, cancellationToken => LoadLineItemsAsync(session, account, cancellationToken));
-    }
+    private FulfillmentContext CreateContext(StripeCheckoutSession session, StripeEvent? stripeEvent) =>
+        new(session, stripeEvent, stripeEvent?.Account, LineItemLoader);
+
+    /// <summary>One delegate for every context, rather than a closure per purchase.</summary>
+    private Func<FulfillmentContext, CancellationToken, Task<IReadOnlyList<StripeLineItem>>> LineItemLoader => _lineItemLoader ??= LoadLineItemsAsync;
+
+    private Task<IReadOnlyList<StripeLineItem>> LoadLineItemsAsync(FulfillmentContext context, CancellationToken cancellationToken) =>
+        LoadLineItemsAsync(context.Session, context.Account, cancellationToken);
 
     private async Task<IReadOnlyList<StripeLineItem>> LoadLineItemsAsync(StripeCheckoutSession session, string? account, CancellationToken cancellationToken)
     {

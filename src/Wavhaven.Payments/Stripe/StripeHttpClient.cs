@@ -67,14 +67,14 @@ internal sealed partial class StripeHttpClient : IStripeClient
         ArgumentNullException.ThrowIfNull(responseType);
 
         var isPost = method == HttpMethod.Post;
-        var encoded = parameters?.Encode() ?? string.Empty;
+        var query = isPost ? string.Empty : parameters?.Encode() ?? string.Empty;
         var relative = path.TrimStart('/');
-        var uri = new Uri(_baseAddress, isPost || encoded.Length == 0 ? relative : relative + "?" + encoded);
+        var uri = new Uri(_baseAddress, query.Length == 0 ? relative : relative + "?" + query);
         var request = new RequestState(
             method,
             path,
             uri,
-            isPost ? Encoding.UTF8.GetBytes(encoded) : null,
+            isPost ? parameters?.EncodeToUtf8() ?? [] : null,
             isPost ? options?.IdempotencyKey ?? NewIdempotencyKey() : null,
             options?.StripeAccount,
             _options.SecretKey,
@@ -132,7 +132,7 @@ internal sealed partial class StripeHttpClient : IStripeClient
 
             if (response.IsSuccessStatusCode)
             {
-                var result = await response.Content.ReadFromJsonAsync(responseType, cancellationToken).ConfigureAwait(false);
+                var result = await ReadAsync(response.Content, responseType, cancellationToken).ConfigureAwait(false);
                 return result ?? throw new StripeApiException($"Stripe answered {method.Method} {path} with an empty body.")
                 {
                     Method = method.Method,
@@ -225,6 +225,21 @@ internal sealed partial class StripeHttpClient : IStripeClient
     {
         var seconds = Math.Min(0.5 * Math.Pow(2, retriesDone - 1), 5.0) * (0.5 + (random / 2));
         return TimeSpan.FromSeconds(Math.Max(seconds, 0.5));
+    }
+
+    /// <summary>
+    /// Reads a successful answer. The body is already buffered (the request asked for <see cref="HttpCompletionOption.ResponseContentRead"/>):
+    /// its bytes are read at once, and a Stripe object keeps them to fill in its extension data only if asked.
+    /// </summary>
+    private static async Task<T?> ReadAsync<T>(HttpContent content, JsonTypeInfo<T> responseType, CancellationToken cancellationToken)
+    {
+        if (content.Headers.ContentType?.CharSet is { } charset && !charset.Trim('"').Equals("utf-8", StringComparison.OrdinalIgnoreCase))
+        {
+            return await content.ReadFromJsonAsync(responseType, cancellationToken).ConfigureAwait(false); // transcodes
+        }
+
+        var body = await content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+        return StripeJson.Deserialize(body, responseType);
     }
 
     private static string? HeaderValue(HttpResponseMessage response, string name) =>

@@ -68,6 +68,14 @@ public sealed class StripeEvent
     /// <summary>Gets the type of <c>data.object</c>, e.g. <c>checkout.session</c> or <c>invoice</c>.</summary>
     public string? DataObjectType => _dataObjectType ??= ReadObjectType(_dataObject.Span);
 
+    /// <summary>
+    /// Gets what routing a Checkout session's event needs (its id, payment status and fulfillment type), read along
+    /// with the envelope so that the session is deserialized only if a handler reads it; <see langword="null"/>
+    /// when <c>data.object</c> is not a Checkout session, or has a field of an unexpected shape (then the full
+    /// read reports it).
+    /// </summary>
+    internal CheckoutSessionRoute? CheckoutRoute { get; private init; }
+
     /// <summary>Gets a copy of <c>data.object</c> as a <see cref="JsonElement"/>.</summary>
     public JsonElement DataObject
     {
@@ -96,6 +104,22 @@ public sealed class StripeEvent
     /// <summary>Reads <c>data.object</c> as a Checkout session.</summary>
     /// <exception cref="InvalidOperationException">The event carries another kind of object.</exception>
     public StripeCheckoutSession ToCheckoutSession() => Read("checkout.session", StripeJsonContext.Default.StripeCheckoutSession);
+
+    /// <summary>
+    /// Gets the routing fields of the Checkout session the event carries: as read with the envelope, or else (an
+    /// irregular session) from the session itself.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The event carries another kind of object.</exception>
+    internal CheckoutSessionRoute GetCheckoutRoute()
+    {
+        if (CheckoutRoute is { } route)
+        {
+            return route;
+        }
+
+        var session = ToCheckoutSession();
+        return new CheckoutSessionRoute(session.Id, session.PaymentStatus, session.Metadata.GetValueOrDefault(MetadataKeys.FulfillmentType));
+    }
 
     /// <summary>Reads <c>data.object</c> as an invoice.</summary>
     /// <exception cref="InvalidOperationException">The event carries another kind of object.</exception>
@@ -147,7 +171,7 @@ public sealed class StripeEvent
             throw new InvalidOperationException($"Event {Id} ({Type}) carries a '{DataObjectType}', not a '{objectType}'.");
         }
 
-        var value = JsonSerializer.Deserialize(_dataObject.Span, typeInfo)
+        var value = StripeJson.Deserialize(_dataObject, typeInfo)
             ?? throw new InvalidOperationException($"Event {Id} ({Type}) has a null data.object.");
         _typed = value;
         return value;
@@ -165,6 +189,8 @@ public sealed class StripeEvent
         long created = 0, pendingWebhooks = 0;
         var livemode = false;
         ReadOnlyMemory<byte>? dataObject = null, previousAttributes = null;
+        string? dataObjectType = null;
+        CheckoutSessionRoute? route = null;
 
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
@@ -174,11 +200,14 @@ public sealed class StripeEvent
             }
             else if (reader.ValueTextEquals("type"u8))
             {
-                type = ReadString(ref reader);
+                type = ReadEventType(ref reader);
             }
             else if (reader.ValueTextEquals("object"u8))
             {
-                objectName = ReadString(ref reader);
+                reader.Read();
+                objectName = reader.TokenType != JsonTokenType.String ? null
+                    : reader.ValueTextEquals("event"u8) ? "event" : reader.GetString();
+                reader.Skip();
             }
             else if (reader.ValueTextEquals("created"u8))
             {
@@ -248,7 +277,7 @@ public sealed class StripeEvent
                 {
                     if (reader.ValueTextEquals("object"u8))
                     {
-                        dataObject = ReadObjectSlice(ref reader, json);
+                        dataObject = ReadDataObject(ref reader, json, out dataObjectType, out route);
                     }
                     else if (reader.ValueTextEquals("previous_attributes"u8))
                     {
@@ -280,6 +309,8 @@ public sealed class StripeEvent
 
         return new StripeEvent(json, id, type, dataObject.Value, previousAttributes)
         {
+            _dataObjectType = dataObjectType,
+            CheckoutRoute = route,
             Created = DateTimeOffset.FromUnixTimeSeconds(created),
             Livemode = livemode,
             ApiVersion = apiVersion,
@@ -291,6 +322,37 @@ public sealed class StripeEvent
     }
 
     private static ReadOnlySpan<byte> PinnedVersionUtf8 => "2026-10-28.endive"u8;
+
+    /// <summary>The event types the library handles, as shared strings: reading one does not allocate.</summary>
+    private static readonly (string Text, byte[] Utf8)[] KnownTypes = [.. new[]
+    {
+        "checkout.session.completed", "checkout.session.async_payment_succeeded", "checkout.session.async_payment_failed",
+        "checkout.session.expired", "customer.subscription.created", "customer.subscription.updated",
+        "customer.subscription.deleted", "customer.subscription.trial_will_end", "invoice.paid", "invoice.payment_failed",
+    }.Select(text => (text, System.Text.Encoding.UTF8.GetBytes(text)))];
+
+    private static string? ReadEventType(ref Utf8JsonReader reader)
+    {
+        reader.Read();
+        if (reader.TokenType == JsonTokenType.String && !reader.ValueIsEscaped)
+        {
+            foreach (var (text, utf8) in KnownTypes)
+            {
+                if (reader.ValueSpan.SequenceEqual(utf8))
+                {
+                    return text;
+                }
+            }
+        }
+
+        if (reader.TokenType == JsonTokenType.String)
+        {
+            return reader.GetString();
+        }
+
+        reader.Skip();
+        return null;
+    }
 
     private static string? ReadString(ref Utf8JsonReader reader)
     {
@@ -318,6 +380,99 @@ public sealed class StripeEvent
         return json[start..(int)reader.BytesConsumed];
     }
 
+    /// <summary>
+    /// Slices <c>data.object</c> out of the body, and on the way (the same pass that skipping it takes) reads its
+    /// <c>object</c>, and for a Checkout session its <c>id</c>, <c>payment_status</c> and <c>metadata.wavhaven_type</c>.
+    /// </summary>
+    private static ReadOnlyMemory<byte>? ReadDataObject(ref Utf8JsonReader reader, ReadOnlyMemory<byte> json, out string? objectType, out CheckoutSessionRoute? route)
+    {
+        objectType = null;
+        route = null;
+        reader.Read();
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            reader.Skip();
+            return null;
+        }
+
+        var start = (int)reader.TokenStartIndex;
+        string? id = null, paymentStatus = null, fulfillmentType = null;
+        var regular = true;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("object"u8))
+            {
+                reader.Read();
+                objectType = reader.TokenType != JsonTokenType.String ? null
+                    : reader.ValueTextEquals("checkout.session"u8) ? CheckoutSessionObject : reader.GetString();
+                reader.Skip();
+            }
+            else if (reader.ValueTextEquals("id"u8))
+            {
+                reader.Read();
+                regular &= reader.TokenType == JsonTokenType.String;
+                id = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                reader.Skip();
+            }
+            else if (reader.ValueTextEquals("payment_status"u8))
+            {
+                reader.Read();
+                regular &= reader.TokenType is JsonTokenType.String or JsonTokenType.Null;
+                paymentStatus = reader.TokenType != JsonTokenType.String ? null
+                    : reader.ValueTextEquals("paid"u8) ? "paid"
+                    : reader.ValueTextEquals("unpaid"u8) ? "unpaid"
+                    : reader.ValueTextEquals("no_payment_required"u8) ? "no_payment_required"
+                    : reader.GetString();
+                reader.Skip();
+            }
+            else if (reader.ValueTextEquals("metadata"u8))
+            {
+                reader.Read();
+                fulfillmentType = null;
+                if (reader.TokenType == JsonTokenType.StartObject)
+                {
+                    while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                    {
+                        var isType = reader.ValueTextEquals("wavhaven_type"u8);
+                        reader.Read();
+                        switch (reader.TokenType)
+                        {
+                            case JsonTokenType.String:
+                                fulfillmentType = isType ? reader.GetString() : fulfillmentType;
+                                break;
+                            case JsonTokenType.Null:
+                                fulfillmentType = isType ? string.Empty : fulfillmentType;
+                                break;
+                            default:
+                                regular = false;
+                                reader.Skip();
+                                break;
+                        }
+                    }
+                }
+                else
+                {
+                    regular &= reader.TokenType == JsonTokenType.Null;
+                    reader.Skip();
+                }
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+
+        if (regular && id is not null && ReferenceEquals(objectType, CheckoutSessionObject))
+        {
+            route = new CheckoutSessionRoute(id, paymentStatus, fulfillmentType);
+        }
+
+        return json[start..(int)reader.BytesConsumed];
+    }
+
+    private const string CheckoutSessionObject = "checkout.session";
+
     private static string? ReadObjectType(ReadOnlySpan<byte> dataObject)
     {
         var reader = new Utf8JsonReader(dataObject);
@@ -336,3 +491,9 @@ public sealed class StripeEvent
         return null;
     }
 }
+
+/// <summary>The fields of a Checkout session that route its event: read with the envelope, without the session.</summary>
+/// <param name="Id">The session's id.</param>
+/// <param name="PaymentStatus">Its <c>payment_status</c>.</param>
+/// <param name="FulfillmentType">Its <c>metadata.wavhaven_type</c> (empty when null), or <see langword="null"/> when absent.</param>
+internal sealed record CheckoutSessionRoute(string Id, string? PaymentStatus, string? FulfillmentType);

@@ -93,7 +93,8 @@ internal sealed partial class WebhookDispatcher(
         switch (stripeEvent.Type)
         {
             case "checkout.session.completed":
-                var session = stripeEvent.ToCheckoutSession();
+                // The routing fields are read with the envelope: the session is deserialized only if a handler reads it.
+                var session = stripeEvent.GetCheckoutRoute();
                 if (session.PaymentStatus is "paid" or "no_payment_required")
                 {
                     steps.Add(new Step("fulfillment", "fulfillment", ct => FulfilAsync(services, stripeEvent, ct)));
@@ -152,7 +153,7 @@ internal sealed partial class WebhookDispatcher(
 
     private async Task<bool> FulfilAsync(IServiceProvider services, StripeEvent stripeEvent, CancellationToken cancellationToken)
     {
-        var outcome = await fulfillment.FulfilAsync(services, stripeEvent.ToCheckoutSession(), stripeEvent, cancellationToken).ConfigureAwait(false);
+        var outcome = await fulfillment.FulfilAsync(services, stripeEvent, cancellationToken).ConfigureAwait(false);
         return outcome switch
         {
             FulfillmentOutcome.InProgress => throw new RetryLaterException("The purchase is being fulfilled by another delivery or the success page right now."),

@@ -98,4 +98,19 @@ public class StripeFormTests
 
         sut.Invoking(form => form.Encode()).Should().Throw<ArgumentException>().WithMessage("*'when'*DateTime*");
     }
+
+    [Theory]
+    [InlineData("plain-ASCII_text.~09")]
+    [InlineData("brackets [kept] in values, {braces} not")]
+    [InlineData("every ASCII: !\"#$%&'()*+,/:;<=>?@\\^`|")]
+    [InlineData("Zoë, 東京, emoji 🎧 and a lone surrogate \ud800 end")]
+    [InlineData("")]
+    public void Encode_EscapesExactlyAsUriEscapeDataStringWithBracketsRestored(string text)
+    {
+        var expected = Uri.EscapeDataString(text).Replace("%5B", "[", StringComparison.Ordinal).Replace("%5D", "]", StringComparison.Ordinal);
+        var sut = new StripeForm { [text.Length == 0 ? "k" : text] = text };
+
+        sut.Encode().Should().Be((text.Length == 0 ? "k" : expected) + "=" + expected);
+        sut.EncodeToUtf8().Should().Equal(System.Text.Encoding.ASCII.GetBytes(sut.Encode()));
+    }
 }

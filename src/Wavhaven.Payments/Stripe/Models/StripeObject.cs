@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace Wavhaven.Payments.Stripe;
 
@@ -9,6 +10,9 @@ namespace Wavhaven.Payments.Stripe;
 /// </summary>
 public abstract class StripeObject
 {
+    private IDictionary<string, JsonElement>? _extensionData;
+    private DeferredSource? _deferred;
+
     /// <summary>Gets the object's id, e.g. <c>cs_test_…</c>, <c>cus_…</c>, <c>sub_…</c>.</summary>
     public string Id { get; set; } = string.Empty;
 
@@ -16,8 +20,44 @@ public abstract class StripeObject
     public string? Object { get; set; }
 
     /// <summary>Gets every field of the object that has no property of its own here, as raw JSON.</summary>
+    /// <remarks>
+    /// The objects the library reads from webhooks and API answers keep their JSON and fill this in on first use:
+    /// each unmodelled field costs a JSON document of its own, which most readers never look at.
+    /// </remarks>
     [JsonExtensionData]
-    public IDictionary<string, JsonElement>? ExtensionData { get; set; }
+    public IDictionary<string, JsonElement>? ExtensionData
+    {
+        get
+        {
+            // One reference holds both the JSON and its contract, so that concurrent readers see both or neither.
+            if (Volatile.Read(ref _deferred) is { } deferred)
+            {
+                var full = (StripeObject?)JsonSerializer.Deserialize(deferred.Json.Span, deferred.TypeInfo);
+                Interlocked.CompareExchange(ref _extensionData, full?._extensionData, null);
+                Volatile.Write(ref _deferred, null);
+            }
+
+            return _extensionData;
+        }
+
+        set
+        {
+            Volatile.Write(ref _deferred, null);
+            _extensionData = value;
+        }
+    }
+
+    /// <summary>
+    /// Records where <see cref="ExtensionData"/> comes from, for an object read without it: <paramref name="json"/>
+    /// (this object's JSON, which must not change afterwards) read with <paramref name="fullTypeInfo"/>.
+    /// </summary>
+    internal void DeferExtensionData(ReadOnlyMemory<byte> json, JsonTypeInfo fullTypeInfo)
+    {
+        _extensionData = null;
+        _deferred = new DeferredSource(json, fullTypeInfo);
+    }
+
+    private sealed record DeferredSource(ReadOnlyMemory<byte> Json, JsonTypeInfo TypeInfo);
 }
 
 /// <summary>A page of a Stripe list (<c>object: "list"</c>).</summary>

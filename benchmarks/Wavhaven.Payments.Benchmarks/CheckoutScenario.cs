@@ -1,0 +1,62 @@
+using Microsoft.Extensions.DependencyInjection;
+using Wavhaven.Payments.Catalog;
+using Wavhaven.Payments.Checkout;
+
+namespace Wavhaven.Payments.Benchmarks;
+
+/// <summary>The checkout the Stripe-client benchmarks create: a guest cart of 10 lines (2 catalog plans, 8 priced items).</summary>
+internal static class CheckoutScenario
+{
+    public const string SecretKey = "sk_test_benchmark";
+
+    public static CheckoutRequest Request { get; } = new()
+    {
+        Buyer = CheckoutBuyer.Guest("jane.doe+beats@example.com", userId: "order-100234"),
+        Lines =
+        [
+            CheckoutLine.ForPlan("beat-license", quantity: 2),
+            CheckoutLine.ForPlan("stem-pack"),
+            .. Enumerable.Range(1, 8).Select(i => CheckoutLine.Item(
+                $"Sample pack #{i} (WAV, 24-bit)",
+                unitAmount: 499 + (i * 100),
+                currency: "usd",
+                quantity: i % 3 + 1,
+                productMetadata: new Dictionary<string, string> { ["sku"] = $"SP-{i:D4}", ["genre"] = "lo-fi & chill" })),
+        ],
+        FulfillmentType = "license",
+        Metadata = new Dictionary<string, string> { ["order_id"] = "100234", ["campaign"] = "black-friday 2026" },
+        AllowPromotionCodes = true,
+    };
+
+    public static void Configure(StripePaymentsOptions options)
+    {
+        options.SecretKey = SecretKey;
+        options.SuccessUrl = "https://shop.example/checkout/success";
+        options.CancelUrl = "https://shop.example/cart";
+        options.Plans.Add(Plan("beat-license", "price_1QbeatLicenseTest00000000", 2900));
+        options.Plans.Add(Plan("stem-pack", "price_1QstemPackTest000000000", 4900));
+    }
+
+    /// <summary>The library's service graph, with its Stripe client pointed at <paramref name="apiBaseUrl"/>.</summary>
+    public static ServiceProvider Services(Uri? apiBaseUrl = null)
+    {
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddStripePayments(options =>
+        {
+            Configure(options);
+            if (apiBaseUrl is not null)
+            {
+                options.ApiBaseUrl = apiBaseUrl;
+            }
+        });
+        return services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
+    }
+
+    private static PlanOptions Plan(string id, string priceId, long amount) => new()
+    {
+        Id = id,
+        BillingType = BillingType.OneTime,
+        Prices = { new PlanPriceOptions { Interval = PriceInterval.OneTime, TestPriceId = priceId, Amount = amount, Currency = "usd" } },
+    };
+}

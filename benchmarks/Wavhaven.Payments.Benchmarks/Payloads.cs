@@ -1,0 +1,41 @@
+using System.Text;
+
+namespace Wavhaven.Payments.Benchmarks;
+
+/// <summary>
+/// The event every benchmark sends: <c>benchmarks/payloads/checkout.session.completed.json</c>, a paid guest checkout
+/// built from Stripe's example objects, whose event id and session id end in 12 placeholder digits.
+/// </summary>
+internal static class Payloads
+{
+    public const string Secret = "whsec_benchmark_endpoint_secret";
+
+    private static readonly byte[] Template = File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "payloads", "checkout.session.completed.json"));
+
+    private static readonly int EventIdDigits = DigitsAfter("\"id\":\"evt_test_bench_"u8);
+
+    private static readonly int SessionIdDigits = DigitsAfter("\"id\":\"cs_test_bench_"u8);
+
+    public static int Size => Template.Length;
+
+    /// <summary>The event with id <c>evt_test_bench_{n:D12}</c> for session <c>cs_test_bench_{n:D12}</c>: one new event, one new purchase.</summary>
+    public static byte[] CheckoutCompleted(long n)
+    {
+        var body = (byte[])Template.Clone();
+        var digits = Encoding.ASCII.GetBytes(n.ToString("D12", System.Globalization.CultureInfo.InvariantCulture));
+        digits.CopyTo(body, EventIdDigits);
+        digits.CopyTo(body, SessionIdDigits);
+        return body;
+    }
+
+    private static int DigitsAfter(ReadOnlySpan<byte> prefix)
+    {
+        var at = Template.AsSpan().IndexOf(prefix);
+        if (at < 0 || Template.AsSpan().Slice(at + prefix.Length, 12).IndexOfAnyExcept((byte)'0') >= 0)
+        {
+            throw new InvalidOperationException("The payload template lacks its placeholder id " + Encoding.ASCII.GetString(prefix) + "000000000000.");
+        }
+
+        return at + prefix.Length;
+    }
+}

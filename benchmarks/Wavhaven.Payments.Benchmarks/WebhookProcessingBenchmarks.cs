@@ -1,0 +1,124 @@
+using System.Security.Cryptography;
+using System.Text;
+using BenchmarkDotNet.Attributes;
+using Microsoft.Extensions.DependencyInjection;
+using Wavhaven.Payments.Webhooks;
+
+namespace Wavhaven.Payments.Benchmarks;
+
+/// <summary>
+/// One delivery through the real <see cref="IWebhookProcessor"/> (the library's DI graph, the in-memory event store,
+/// a no-op fulfillment handler): verify the signature, read the envelope, claim the event, dispatch, claim the
+/// purchase, run the handler, record both. The floor is the HMAC of the same bytes.
+/// </summary>
+/// <remarks>
+/// Every measured operation is a new event of a new purchase, never a duplicate: each iteration runs exactly
+/// <see cref="Operations"/> invocations (BenchmarkDotNet's jitting stage, fewer) over as many distinct events (ids <c>evt_test_bench_{n}</c>, sessions
+/// <c>cs_test_bench_{n}</c>), and the iteration's setup (not measured) builds a fresh service provider, so a fresh
+/// store, and signs the events anew at the current time. The iteration's cleanup checks that the handler ran once
+/// per invocation, and fails the run otherwise. (Operations is large so that the floor's iterations, which share the
+/// class's invocation count, last over 100 ms.)
+/// </remarks>
+[InvocationCount(Operations)]
+public class WebhookProcessingBenchmarks
+{
+    public const int Operations = 32_768;
+
+    private readonly byte[] _hash = new byte[32];
+    private readonly byte[][] _bodies = new byte[Operations][];
+    private readonly string[] _headers = new string[Operations];
+    private byte[] _signedBytes = [];
+    private byte[] _key = [];
+    private ServiceProvider? _services;
+    private IWebhookProcessor? _processor;
+    private ServiceProvider? _readingServices;
+    private IWebhookProcessor? _readingProcessor;
+    private int _next;
+    private long _fulfilledBefore;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        for (var i = 0; i < Operations; i++)
+        {
+            _bodies[i] = Payloads.CheckoutCompleted(i);
+        }
+
+        var now = DateTimeOffset.UtcNow;
+        _signedBytes = [.. Encoding.UTF8.GetBytes(now.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture) + "."), .. _bodies[0]];
+        _key = Encoding.UTF8.GetBytes(Payloads.Secret);
+    }
+
+    [IterationSetup(Targets = [nameof(VerifyParseClaimDispatch), nameof(VerifyParseClaimDispatchToSessionReader)])]
+    public void NewStoreAndFreshSignatures()
+    {
+        _services?.Dispose();
+        _readingServices?.Dispose();
+        _services = Build<NoOpFulfillmentHandler>();
+        _processor = _services.GetRequiredService<IWebhookProcessor>();
+        _readingServices = Build<SessionReadingFulfillmentHandler>();
+        _readingProcessor = _readingServices.GetRequiredService<IWebhookProcessor>();
+
+        var now = DateTimeOffset.UtcNow;
+        for (var i = 0; i < Operations; i++)
+        {
+            _headers[i] = StripeWebhookSignature.CreateHeader(_bodies[i], Payloads.Secret, now);
+        }
+
+        _next = 0;
+        _fulfilledBefore = NoOpFulfillmentHandler.Fulfilled;
+    }
+
+    [IterationCleanup(Targets = [nameof(VerifyParseClaimDispatch), nameof(VerifyParseClaimDispatchToSessionReader)])]
+    public void CheckEveryDeliveryWasHandled()
+    {
+        var fulfilled = NoOpFulfillmentHandler.Fulfilled - _fulfilledBefore;
+        if (fulfilled != _next)
+        {
+            throw new InvalidOperationException($"{_next} deliveries fulfilled {fulfilled} purchases; each must fulfil one.");
+        }
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _services?.Dispose();
+        _readingServices?.Dispose();
+    }
+
+    /// <summary>The floor: the HMAC of the signed bytes.</summary>
+    [Benchmark(Baseline = true, Description = "HMACSHA256.HashData({t}.{body}) (floor)")]
+    public byte[] HmacFloor()
+    {
+        HMACSHA256.HashData(_key, _signedBytes, _hash);
+        return _hash;
+    }
+
+    [Benchmark(Description = "ProcessAsync: verify+parse+claim+dispatch")]
+    public Task<WebhookResult> VerifyParseClaimDispatch()
+    {
+        var i = _next++;
+        return _processor!.ProcessAsync(_bodies[i], _headers[i]);
+    }
+
+    /// <summary>The same, with a handler that reads the session's metadata and email, so the session gets deserialized.</summary>
+    [Benchmark(Description = "same, handler reads the session")]
+    public Task<WebhookResult> VerifyParseClaimDispatchToSessionReader()
+    {
+        var i = _next++;
+        return _readingProcessor!.ProcessAsync(_bodies[i], _headers[i]);
+    }
+
+    private static ServiceProvider Build<THandler>()
+        where THandler : class, Fulfillment.IFulfillmentHandler
+    {
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddStripePayments(options =>
+        {
+            options.SecretKey = "sk_test_benchmark";
+            options.WebhookSecrets.Add(Payloads.Secret);
+        }).AddFulfillmentHandler<THandler>();
+        return services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
+    }
+}

@@ -1,0 +1,92 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using Wavhaven.Payments.Stripe;
+using Wavhaven.Payments.Stripe.Serialization;
+using Wavhaven.Payments.Tests.Support;
+using Wavhaven.Payments.Webhooks;
+
+namespace Wavhaven.Payments.Tests.Stripe;
+
+/// <summary>Objects read from webhooks and API answers fill their extension data in on first use, from their own JSON.</summary>
+public class DeferredExtensionDataTests
+{
+    [Fact]
+    public void SessionFromAnEvent_HasTheSameExtensionDataAsOneReadEagerly()
+    {
+        var session = StripeFixtures.Get("checkout.session");
+        var body = Encoding.UTF8.GetBytes(new JsonObject { ["id"] = "evt_1", ["object"] = "event", ["type"] = "checkout.session.completed", ["data"] = new JsonObject { ["object"] = session.DeepClone() } }.ToJsonString());
+        var eager = System.Text.Json.JsonSerializer.Deserialize(session.ToJsonString(), StripeJsonContext.Default.StripeCheckoutSession)!;
+
+        var sut = StripeEvent.Parse(body).ToCheckoutSession();
+
+        sut.ExtensionData.Should().NotBeNull().And.HaveCount(eager.ExtensionData!.Count).And.ContainKeys(eager.ExtensionData.Keys);
+        sut.ExtensionData!["collected_information"].GetProperty("shipping_details").GetProperty("name").GetString().Should().Be("name");
+        sut.ExtensionData.Should().BeSameAs(sut.ExtensionData, "it is read once");
+        sut.ExtensionData.Should().NotContainKey("payment_status", "modelled fields have properties of their own");
+    }
+
+    [Fact]
+    public void DeferredExtensionData_CanBeReplaced()
+    {
+        var json = Encoding.UTF8.GetBytes("""{"id":"cus_1","object":"customer","extra":1}""");
+        var sut = StripeJson.Deserialize(json, StripeJsonContext.Default.StripeCustomer)!;
+
+        sut.ExtensionData = null;
+
+        sut.ExtensionData.Should().BeNull();
+    }
+
+    [Fact]
+    public void ObjectWithNothingUnmodelled_HasNoExtensionData()
+    {
+        var sut = StripeJson.Deserialize(Encoding.UTF8.GetBytes("""{"id":"cus_1","object":"customer"}"""), StripeJsonContext.Default.StripeCustomer)!;
+
+        sut.Id.Should().Be("cus_1");
+        sut.ExtensionData.Should().BeNull();
+    }
+
+    [Fact]
+    public void NestedStripeObjects_KeepTheirExtensionData()
+    {
+        var json = StripeFixtures.Get("subscription").ToJsonString();
+
+        var sut = StripeJson.Deserialize(Encoding.UTF8.GetBytes(json), StripeJsonContext.Default.StripeSubscription)!;
+
+        sut.Items!.Data[0].ExtensionData.Should().NotBeNull();
+        sut.ExtensionData.Should().ContainKey("billing_cycle_anchor");
+    }
+
+    [Fact]
+    public async Task AnswerOfTheApi_FillsItsExtensionDataOnFirstUse()
+    {
+        var handler = new StubStripeHandler();
+        var client = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<IStripeClient>(TestServices.Build(handler));
+        handler.OnJson(HttpMethod.Post, "/v1/customers", """{"id":"cus_123","object":"customer","email":"jane@example.com","metadata":{},"invoice_prefix":"ABC"}""");
+
+        var sut = await client.SendAsync(HttpMethod.Post, "/v1/customers", new StripeForm(), StripeJsonContext.Default.StripeCustomer);
+
+        sut.Email.Should().Be("jane@example.com");
+        sut.ExtensionData!["invoice_prefix"].GetString().Should().Be("ABC");
+    }
+
+    [Fact]
+    public async Task ConcurrentFirstReads_AllSeeTheSameExtensionData()
+    {
+        var json = Encoding.UTF8.GetBytes(StripeFixtures.Get("checkout.session").ToJsonString());
+        for (var round = 0; round < 50; round++)
+        {
+            var sut = StripeJson.Deserialize(json, StripeJsonContext.Default.StripeCheckoutSession)!;
+            using var start = new ManualResetEventSlim();
+            var readers = Enumerable.Range(0, 4).Select(_ => Task.Run(() =>
+            {
+                start.Wait();
+                return sut.ExtensionData;
+            })).ToArray();
+
+            start.Set();
+            var seen = await Task.WhenAll(readers);
+
+            seen.Should().OnlyContain(data => data != null && ReferenceEquals(data, seen[0]));
+        }
+    }
+}

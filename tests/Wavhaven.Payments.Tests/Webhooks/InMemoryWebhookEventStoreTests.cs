@@ -1,0 +1,75 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using Wavhaven.Payments.Webhooks;
+
+namespace Wavhaven.Payments.Tests.Webhooks;
+
+public class InMemoryWebhookEventStoreTests
+{
+    private static InMemoryWebhookEventStore Create(FakeTimeProvider time, int capacity = 200_000) =>
+        new(Options.Create(new InMemoryWebhookEventStoreOptions { Capacity = capacity }), time, NullLogger<InMemoryWebhookEventStore>.Instance);
+
+    private static async Task ProcessAsync(InMemoryWebhookEventStore sut, string id)
+    {
+        (await sut.TryClaimAsync(id, "checkout.session.completed", ReadOnlyMemory<byte>.Empty)).Status.Should().Be(WebhookClaimStatus.Claimed);
+        await sut.MarkProcessedAsync(id);
+    }
+
+    [Fact]
+    public async Task PastItsCapacity_ForgetsTheOldestProcessedIds_DownToFifteenSixteenths()
+    {
+        var time = new FakeTimeProvider();
+        var sut = Create(time, capacity: 160);
+        for (var i = 0; i < 160; i++)
+        {
+            await ProcessAsync(sut, "evt_" + i);
+            time.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        await ProcessAsync(sut, "evt_160");
+        await sut.LastPrune;
+
+        sut.Count.Should().Be(150);
+        (await sut.TryClaimAsync("evt_0", "t", ReadOnlyMemory<byte>.Empty)).Status.Should().Be(WebhookClaimStatus.Claimed, "the oldest was forgotten");
+        (await sut.TryClaimAsync("evt_159", "t", ReadOnlyMemory<byte>.Empty)).Status.Should().Be(WebhookClaimStatus.AlreadyProcessed);
+    }
+
+    [Fact]
+    public async Task ExpiredIds_AreSweptOnALaterClaim_AtMostOnceAMinute()
+    {
+        var time = new FakeTimeProvider();
+        var sut = Create(time);
+        await ProcessAsync(sut, "evt_old");
+        time.Advance(TimeSpan.FromHours(73));
+
+        for (var i = 0; i < 2048; i++)
+        {
+            await ProcessAsync(sut, "evt_" + i);
+            await sut.LastPrune;
+        }
+
+        sut.Count.Should().Be(2048, "the sweep after the 1024th claim forgot the expired id");
+        (await sut.TryClaimAsync("evt_old", "t", ReadOnlyMemory<byte>.Empty)).Status.Should().Be(WebhookClaimStatus.Claimed);
+    }
+
+    [Fact]
+    public async Task PastItsCapacity_KeepsIdsInProgressOrFailed_AndForgetsTheProcessedOnesBehindThem()
+    {
+        var time = new FakeTimeProvider();
+        var sut = Create(time, capacity: 32);
+        await sut.TryClaimAsync("evt_running", "t", ReadOnlyMemory<byte>.Empty);
+        await sut.TryClaimAsync("evt_failed", "t", ReadOnlyMemory<byte>.Empty);
+        await sut.MarkFailedAsync("evt_failed", "boom");
+        for (var i = 0; i < 31; i++)
+        {
+            await ProcessAsync(sut, "evt_" + i);
+            await sut.LastPrune;
+        }
+
+        sut.Count.Should().Be(30, "33 ids were over the capacity of 32, and processed ones went down to 30");
+        (await sut.TryClaimAsync("evt_running", "t", ReadOnlyMemory<byte>.Empty)).Status.Should().Be(WebhookClaimStatus.InProgress);
+        (await sut.TryClaimAsync("evt_failed", "t", ReadOnlyMemory<byte>.Empty)).Status.Should().Be(WebhookClaimStatus.Claimed);
+        (await sut.TryClaimAsync("evt_30", "t", ReadOnlyMemory<byte>.Empty)).Status.Should().Be(WebhookClaimStatus.AlreadyProcessed);
+    }
+}
