@@ -7,7 +7,10 @@ public interface IBillingPortalService
     /// Creates a portal session for the user's Stripe customer. With <see cref="BillingPortalRequest.SwitchToPriceId"/>
     /// the portal opens straight on the confirmation of a switch of the user's current subscription to that price.
     /// </summary>
-    /// <exception cref="InvalidPaymentRequestException">The request breaks a rule; nothing was sent.</exception>
+    /// <exception cref="InvalidPaymentRequestException">
+    /// The request breaks a rule; nothing was created. Rules about the request itself are checked before any call;
+    /// "already on that price" is found once the user's subscription has been read.
+    /// </exception>
     /// <exception cref="InvalidOperationException">The user has no Stripe customer yet, or no subscription to switch.</exception>
     /// <exception cref="Stripe.StripeApiException">Stripe refused the session.</exception>
     Task<BillingPortalResult> CreatePortalSessionAsync(BillingPortalRequest request, CancellationToken cancellationToken = default);
