@@ -46,5 +46,5 @@ public sealed class CheckoutRequest
 /// <summary>An open Checkout session: send the buyer to <see cref="Url"/>.</summary>
 /// <param name="SessionId">The session id (<c>cs_…</c>).</param>
 /// <param name="Url">The hosted Checkout page.</param>
-/// <param name="ExpiresAt">When the session expires.</param>
-public sealed record CheckoutResult(string SessionId, Uri Url, DateTimeOffset ExpiresAt);
+/// <param name="ExpiresAt">When the session expires; <see langword="null"/> if Stripe did not say.</param>
+public sealed record CheckoutResult(string SessionId, Uri Url, DateTimeOffset? ExpiresAt);

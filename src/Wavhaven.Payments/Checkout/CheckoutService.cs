@@ -62,7 +62,7 @@ internal sealed partial class CheckoutService(
 
         activity?.SetTag("stripe.checkout_session.id", session.Id);
         Log.SessionCreated(logger, session.Id, plan.Mode, request.Lines.Count, request.Buyer.IsGuest ? "guest" : "registered", request.FulfillmentType);
-        return new CheckoutResult(session.Id, url, session.ExpiresAt ?? DateTimeOffset.MinValue);
+        return new CheckoutResult(session.Id, url, session.ExpiresAt);
     }
 
     public async Task<CheckoutSyncResult> SyncCheckoutAsync(string sessionId, CancellationToken cancellationToken = default)

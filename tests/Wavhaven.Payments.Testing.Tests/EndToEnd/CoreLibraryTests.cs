@@ -62,7 +62,7 @@ public sealed class CoreLibraryTests : IAsyncLifetime
         });
 
         result.Url.Should().Be(new Uri(_emulator.BaseUrl, "checkout/pay/" + result.SessionId));
-        result.ExpiresAt.Should().BeCloseTo(_emulator.Now.AddHours(24), TimeSpan.FromMinutes(1));
+        result.ExpiresAt!.Value.Should().BeCloseTo(_emulator.Now.AddHours(24), TimeSpan.FromMinutes(1));
         var session = await _stripe.GetOkAsync("/v1/checkout/sessions/" + result.SessionId + "?expand[0]=line_items");
         ((string)session["mode"]!).Should().Be("payment");
         ((string)session["customer_email"]!).Should().Be("jane@example.com");
