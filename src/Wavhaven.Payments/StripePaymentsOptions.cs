@@ -50,6 +50,13 @@ public sealed class StripePaymentsOptions
     /// </summary>
     public TimeSpan WebhookClaimLease { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// Gets or sets how long a durable store keeps processed events (their payloads hold buyers' details) before a
+    /// background job deletes them; purchase claims are kept for good. At least 3 days, Stripe's retry window;
+    /// <see cref="TimeSpan.Zero"/> keeps everything. Defaults to 30 days.
+    /// </summary>
+    public TimeSpan WebhookEventRetention { get; set; } = TimeSpan.FromDays(30);
+
     /// <summary>Gets or sets the settings of the queue worker (<c>Stripe:WebhookQueue</c>), used in queued processing.</summary>
     public WebhookQueueOptions WebhookQueue { get; set; } = new();
 

@@ -46,6 +46,11 @@ internal sealed partial class StripePaymentsOptionsValidator(IHostEnvironment? e
         Within(options.WebhookClaimLease, TimeSpan.FromMilliseconds(100), TimeSpan.FromDays(1), "Stripe:WebhookClaimLease", "the default is 00:05:00; make it longer than your slowest handler", failures);
         Within(options.RequestTimeout, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(10), "Stripe:RequestTimeout", "Stripe's clients use 00:01:20", failures);
         Within(options.MaxNetworkRetries, 0, 10, "Stripe:MaxNetworkRetries", "Stripe's clients use 2", failures);
+        if (options.WebhookEventRetention != TimeSpan.Zero)
+        {
+            Within(options.WebhookEventRetention, TimeSpan.FromDays(3), TimeSpan.FromDays(3650), "Stripe:WebhookEventRetention", "the default is 30.00:00:00; 00:00:00 keeps everything; Stripe retries for three days", failures);
+        }
+
         var queue = options.WebhookQueue;
         if (queue is null)
         {

@@ -249,6 +249,12 @@ internal sealed class EntityFrameworkWebhookEventStore(DbContext context, IOptio
         return updated == 1;
     }
 
+    public async ValueTask<int> PruneProcessedEventsAsync(DateTimeOffset processedBefore, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        return await StoreCommands.ExecuteAsync(context, Sql.PruneProcessed, [("@before", processedBefore.UtcDateTime), ("@limit", limit)], cancellationToken).ConfigureAwait(false);
+    }
+
     public async ValueTask<WebhookEventInfo?> FindAsync(string id, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(id);
@@ -409,6 +415,11 @@ internal sealed class EntityFrameworkWebhookEventStore(DbContext context, IOptio
                 SET state = 'dead', last_error = @error, next_attempt_at = NULL, updated_at = @now, lease_token = NULL, lease_expires_at = NULL
                 WHERE id = @id
                 """);
+            // Purchase claims have no payload and are kept: they stop a fulfillment running twice, however late.
+            PruneProcessed = $"""
+                DELETE FROM {table}
+                WHERE id IN (SELECT id FROM {table} WHERE state = 'processed' AND payload IS NOT NULL AND processed_at < @before LIMIT @limit)
+                """;
             Replay = $"""
                 UPDATE {table}
                 SET state = 'received', attempts = 0, next_attempt_at = @now, updated_at = @now
@@ -417,6 +428,8 @@ internal sealed class EntityFrameworkWebhookEventStore(DbContext context, IOptio
         }
 
         public string InsertClaim { get; }
+
+        public string PruneProcessed { get; }
 
         public string RetakeClaim { get; }
 

@@ -75,6 +75,7 @@ public static class StripePaymentsServiceCollectionExtensions
         services.TryAddSingleton<WebhookQueueSignal>();
         services.TryAddScoped<IWebhookEventAdmin, WebhookEventAdmin>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, WebhookQueueWorker>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, WebhookEventPruner>());
         services.AddOptions<HandlerRegistrationCheck>().ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<HandlerRegistrationCheck>, HandlerRegistrationValidator>());
         return new StripePaymentsBuilder(services);

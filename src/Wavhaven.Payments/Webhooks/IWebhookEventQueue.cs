@@ -59,6 +59,16 @@ public interface IWebhookEventQueue : IWebhookEventStore
     /// <param name="cancellationToken">The token.</param>
     /// <returns>The events.</returns>
     ValueTask<IReadOnlyList<WebhookEventInfo>> ListAsync(WebhookEventState state, int limit, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Deletes events (never purchase claims, which guard fulfillments for good) that were processed before
+    /// <paramref name="processedBefore"/>, at most <paramref name="limit"/> of them.
+    /// </summary>
+    /// <param name="processedBefore">The cutoff.</param>
+    /// <param name="limit">How many at most, so that one call stays short.</param>
+    /// <param name="cancellationToken">The token.</param>
+    /// <returns>How many were deleted.</returns>
+    ValueTask<int> PruneProcessedEventsAsync(DateTimeOffset processedBefore, int limit, CancellationToken cancellationToken = default);
 }
 
 /// <summary>An event claimed from the queue.</summary>
