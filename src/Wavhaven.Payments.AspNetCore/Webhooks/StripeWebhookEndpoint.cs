@@ -34,7 +34,7 @@ internal static class StripeWebhookEndpoint
             sizeFeature.MaxRequestBodySize = maxBodySize + 1L;
         }
 
-        byte[]? body;
+        byte[]? body = null;
         try
         {
             body = request.ContentLength is { } length
@@ -43,7 +43,7 @@ internal static class StripeWebhookEndpoint
         }
         catch (BadHttpRequestException exception) when (exception.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            body = null;
+            // Kestrel's own cap (set above) stopped a body that lied about its length: answered below as too large.
         }
         catch (EndOfStreamException)
         {

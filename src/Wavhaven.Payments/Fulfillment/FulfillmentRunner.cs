@@ -38,8 +38,8 @@ internal sealed partial class FulfillmentRunner(IStripeClient stripe, ILogger<Fu
     public static string PurchaseId(string sessionId) => "checkout.session:" + sessionId;
 
     /// <summary>Fulfils a session read from Stripe (the success page's sync).</summary>
-    public Task<FulfillmentOutcome> FulfilAsync(IServiceProvider services, StripeCheckoutSession session, StripeEvent? stripeEvent, CancellationToken cancellationToken) =>
-        FulfilCoreAsync(services, session.Id, session.Metadata.GetValueOrDefault(MetadataKeys.FulfillmentType), session, stripeEvent, cancellationToken);
+    public Task<FulfillmentOutcome> FulfilAsync(IServiceProvider services, StripeCheckoutSession session, CancellationToken cancellationToken) =>
+        FulfilCoreAsync(services, session.Id, session.Metadata.GetValueOrDefault(MetadataKeys.FulfillmentType), session, stripeEvent: null, cancellationToken);
 
     /// <summary>Fulfils the session an event carries, read from the event only if the handler asks for it.</summary>
     public Task<FulfillmentOutcome> FulfilAsync(IServiceProvider services, StripeEvent stripeEvent, CancellationToken cancellationToken)
@@ -75,7 +75,7 @@ internal sealed partial class FulfillmentRunner(IStripeClient stripe, ILogger<Fu
         }
         catch (Exception exception)
         {
-            await store.MarkFailedAsync(purchaseId, exception.GetType().Name + ": " + exception.Message, CancellationToken.None).ConfigureAwait(false);
+            await store.MarkFailedAsync(purchaseId, WebhookFailure.Describe(exception), CancellationToken.None).ConfigureAwait(false);
             throw;
         }
 

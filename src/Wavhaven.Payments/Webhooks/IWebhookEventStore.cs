@@ -52,3 +52,10 @@ public readonly record struct WebhookClaim(WebhookClaimStatus Status, int Attemp
     /// <summary>Gets whether a step completed in an earlier attempt.</summary>
     public bool IsStepCompleted(string step) => CompletedSteps is { Count: > 0 } steps && steps.Contains(step);
 }
+
+/// <summary>How the library describes a failure in the store's record of an event or purchase.</summary>
+internal static class WebhookFailure
+{
+    /// <summary>The exception's type and message: what an operator needs to find the cause in the logs.</summary>
+    public static string Describe(Exception exception) => exception.GetType().Name + ": " + exception.Message;
+}

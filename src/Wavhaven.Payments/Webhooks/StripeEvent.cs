@@ -17,7 +17,6 @@ public sealed class StripeEvent
 {
     private readonly ReadOnlyMemory<byte> _dataObject;
     private readonly ReadOnlyMemory<byte>? _previousAttributes;
-    private string? _dataObjectType;
     private object? _typed;
 
     private StripeEvent(ReadOnlyMemory<byte> rawJson, string id, string type, ReadOnlyMemory<byte> dataObject, ReadOnlyMemory<byte>? previousAttributes)
@@ -66,7 +65,7 @@ public sealed class StripeEvent
     public ReadOnlyMemory<byte>? PreviousAttributesJson => _previousAttributes;
 
     /// <summary>Gets the type of <c>data.object</c>, e.g. <c>checkout.session</c> or <c>invoice</c>.</summary>
-    public string? DataObjectType => _dataObjectType ??= ReadObjectType(_dataObject.Span);
+    public string? DataObjectType { get; private init; }
 
     /// <summary>
     /// Gets what routing a Checkout session's event needs (its id, payment status and fulfillment type), read along
@@ -309,7 +308,7 @@ public sealed class StripeEvent
 
         return new StripeEvent(json, id, type, dataObject.Value, previousAttributes)
         {
-            _dataObjectType = dataObjectType,
+            DataObjectType = dataObjectType,
             CheckoutRoute = route,
             Created = DateTimeOffset.FromUnixTimeSeconds(created),
             Livemode = livemode,
@@ -472,24 +471,6 @@ public sealed class StripeEvent
     }
 
     private const string CheckoutSessionObject = "checkout.session";
-
-    private static string? ReadObjectType(ReadOnlySpan<byte> dataObject)
-    {
-        var reader = new Utf8JsonReader(dataObject);
-        reader.Read();
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-        {
-            if (reader.ValueTextEquals("object"u8))
-            {
-                return ReadString(ref reader);
-            }
-
-            reader.Read();
-            reader.Skip();
-        }
-
-        return null;
-    }
 }
 
 /// <summary>The fields of a Checkout session that route its event: read with the envelope, without the session.</summary>

@@ -130,7 +130,7 @@ internal sealed partial class WebhookProcessor : IWebhookProcessor
             }
             catch (Exception exception)
             {
-                await store.MarkFailedAsync(stripeEvent.Id, exception.GetType().Name + ": " + exception.Message, CancellationToken.None).ConfigureAwait(false);
+                await store.MarkFailedAsync(stripeEvent.Id, WebhookFailure.Describe(exception), CancellationToken.None).ConfigureAwait(false);
                 Log.HandlerFailed(_logger, exception, stripeEvent.Type, stripeEvent.Id, claim.Attempt);
                 return new WebhookResult(WebhookOutcome.Failed, "handler failed", stripeEvent.Id, stripeEvent.Type);
             }

@@ -185,7 +185,7 @@ internal sealed partial class WebhookQueueWorker(
         }
         catch (Exception exception)
         {
-            var error = exception.GetType().Name + ": " + exception.Message;
+            var error = WebhookFailure.Describe(exception);
             if (attempt >= settings.WebhookQueue.MaxAttempts)
             {
                 try

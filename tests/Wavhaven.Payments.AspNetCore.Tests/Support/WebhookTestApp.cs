@@ -48,12 +48,13 @@ public sealed class WebhookTestApp : IAsyncDisposable
         Action<IStripePaymentsBuilder>? payments = null,
         string pattern = "/api/webhooks/stripe",
         Action<IServiceCollection>? services = null,
-        Action<WebApplication>? map = null)
+        Action<WebApplication>? map = null,
+        LogLevel logLevel = LogLevel.Debug)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
         builder.WebHost.UseKestrel().UseUrls("http://127.0.0.1:0");
         var logs = new LogSink();
-        builder.Logging.ClearProviders().AddProvider(logs).SetMinimumLevel(LogLevel.Debug);
+        builder.Logging.ClearProviders().AddProvider(logs).SetMinimumLevel(logLevel);
 
         var stripe = new StubStripeHandler();
         var recorder = new Recorder();

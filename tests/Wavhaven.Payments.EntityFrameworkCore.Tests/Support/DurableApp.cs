@@ -1,42 +1,38 @@
-using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Wavhaven.Payments.Stripe;
-using Wavhaven.Payments.Tests.Support;
+using Wavhaven.Payments.AspNetCore.Tests.Support;
 using Wavhaven.Payments.Webhooks;
 
 namespace Wavhaven.Payments.EntityFrameworkCore.Tests.Support;
 
 /// <summary>
-/// One instance of an app on Kestrel (loopback, any free port) with the library on the EF Core stores of a
-/// <see cref="TestDatabase"/>, the webhook mapped, the probe's handlers, and Stripe replaced by a stub. Several
+/// One instance of the add-on's <see cref="WebhookTestApp"/> (Kestrel on loopback, real signatures, Stripe stubbed)
+/// with the library on the EF Core stores of a <see cref="TestDatabase"/> and the probe's handlers. Several
 /// instances on one database behave as an app behind a load balancer.
 /// </summary>
 public sealed class DurableApp : IAsyncDisposable
 {
-    public const string Secret = "whsec_test_durable_secret";
+    public const string Secret = WebhookTestApp.Secret;
 
-    private DurableApp(WebApplication app, Uri address, Probe probe)
+    private readonly WebhookTestApp _app;
+
+    private DurableApp(WebhookTestApp app, Probe probe)
     {
-        App = app;
-        Client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(90) };
+        _app = app;
         Probe = probe;
     }
 
-    public WebApplication App { get; }
+    public WebApplication App => _app.App;
 
-    public HttpClient Client { get; }
+    public HttpClient Client => _app.Client;
 
     public Probe Probe { get; }
 
-    public IServiceProvider Services => App.Services;
+    public IServiceProvider Services => _app.Services;
 
     /// <summary>Settings fit for tests: quick polls and retries, three attempts.</summary>
     public static void QueuedForTests(StripePaymentsOptions options)
@@ -48,44 +44,31 @@ public sealed class DurableApp : IAsyncDisposable
         options.WebhookQueue.MaxAttempts = 3;
     }
 
+    /// <summary>The add-on's test app, on the EF Core stores of <paramref name="database"/> and the probe's handlers.</summary>
     public static async Task<DurableApp> StartAsync(TestDatabase database, Probe probe, Action<StripePaymentsOptions>? options = null)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
-        builder.WebHost.UseKestrel(kestrel => kestrel.Limits.MaxConcurrentConnections = null).UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders().SetMinimumLevel(LogLevel.Warning);
-        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(10));
-
-        builder.Services.AddSingleton(probe);
-        builder.Services.AddDbContext<TestDbContext>(database.Configure);
-        builder.Services.AddStripePayments(o =>
+        var app = await WebhookTestApp.StartAsync(
+            options,
+            payments: payments => payments
+                .UseEntityFrameworkStores<TestDbContext>()
+                .AddFulfillmentHandler<ProbeFulfillmentHandler>()
+                .AddEventHandler<ProbeEventHandler>(),
+            services: services =>
             {
-                TestServices.DefaultOptions(o);
-                o.WebhookSecrets.Add(Secret);
-                options?.Invoke(o);
-            })
-            .UseEntityFrameworkStores<TestDbContext>()
-            .AddFulfillmentHandler<ProbeFulfillmentHandler>()
-            .AddEventHandler<ProbeEventHandler>();
-        builder.Services.AddHttpClient(StripeHttpClient.HttpClientName).ConfigurePrimaryHttpMessageHandler(() => new StubStripeHandler());
-
-        var app = builder.Build();
-        app.MapStripeWebhook();
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new DurableApp(app, new Uri(address), probe);
+                services.AddSingleton(probe);
+                services.AddDbContext<TestDbContext>(database.Configure);
+                services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(10));
+            },
+            logLevel: LogLevel.Warning);
+        app.Client.Timeout = TimeSpan.FromSeconds(90);
+        return new DurableApp(app, probe);
     }
 
     public static byte[] Body(JsonObject stripeEvent) => Encoding.UTF8.GetBytes(stripeEvent.ToJsonString());
 
-    public Task<HttpResponseMessage> PostAsync(JsonObject stripeEvent) => PostAsync(Body(stripeEvent));
+    public Task<HttpResponseMessage> PostAsync(JsonObject stripeEvent) => _app.PostAsync(stripeEvent);
 
-    public async Task<HttpResponseMessage> PostAsync(byte[] body)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/webhooks/stripe") { Content = new ByteArrayContent(body) };
-        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
-        request.Headers.TryAddWithoutValidation(StripeWebhookSignature.HeaderName, StripeWebhookSignature.CreateHeader(body, Secret, DateTimeOffset.UtcNow));
-        return await Client.SendAsync(request);
-    }
+    public Task<HttpResponseMessage> PostAsync(byte[] body) => _app.PostAsync(body);
 
     public async Task<WebhookEventInfo?> GetEventAsync(string eventId)
     {
@@ -93,10 +76,5 @@ public sealed class DurableApp : IAsyncDisposable
         return await scope.ServiceProvider.GetRequiredService<IWebhookEventAdmin>().GetAsync(eventId);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        Client.Dispose();
-        await App.StopAsync();
-        await App.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _app.DisposeAsync();
 }
