@@ -178,8 +178,8 @@ public sealed class StripeEvent
 
     private static StripeEvent ParseCore(ReadOnlyMemory<byte> json)
     {
-        var reader = new Utf8JsonReader(json.Span, new JsonReaderOptions { MaxDepth = 128 });
-        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        var body = new BodyReader(json.Span);
+        if (!body.Reader.Read() || body.Reader.TokenType != JsonTokenType.StartObject)
         {
             throw new FormatException("The body is not a JSON object, so it is not a Stripe event.");
         }
@@ -187,113 +187,122 @@ public sealed class StripeEvent
         string? id = null, type = null, objectName = null, apiVersion = null, account = null, requestId = null, requestKey = null;
         long created = 0, pendingWebhooks = 0;
         var livemode = false;
-        ReadOnlyMemory<byte>? dataObject = null, previousAttributes = null;
+        Range? dataObject = null, previousAttributes = null;
         string? dataObjectType = null;
         CheckoutSessionRoute? route = null;
 
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        while (body.Reader.Read() && body.Reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (reader.ValueTextEquals("id"u8))
+            if (body.Reader.ValueTextEquals("id"u8))
             {
-                id = ReadString(ref reader);
+                id = body.ReadString();
             }
-            else if (reader.ValueTextEquals("type"u8))
+            else if (body.Reader.ValueTextEquals("type"u8))
             {
-                type = ReadEventType(ref reader);
+                type = body.ReadEventType();
             }
-            else if (reader.ValueTextEquals("object"u8))
+            else if (body.Reader.ValueTextEquals("object"u8))
             {
-                reader.Read();
-                objectName = reader.TokenType != JsonTokenType.String ? null
-                    : reader.ValueTextEquals("event"u8) ? "event" : reader.GetString();
-                reader.Skip();
+                body.Reader.Read();
+                objectName = body.Reader.TokenType != JsonTokenType.String ? null
+                    : body.Reader.ValueTextEquals("event"u8) ? "event" : body.Reader.GetString();
+                body.SkipValue();
             }
-            else if (reader.ValueTextEquals("created"u8))
+            else if (body.Reader.ValueTextEquals("created"u8))
             {
-                reader.Read();
-                created = reader.TokenType == JsonTokenType.Number ? reader.GetInt64() : 0;
+                body.Reader.Read();
+                created = body.Reader.TokenType == JsonTokenType.Number ? body.Reader.GetInt64() : 0;
+                body.SkipValue();
             }
-            else if (reader.ValueTextEquals("livemode"u8))
+            else if (body.Reader.ValueTextEquals("livemode"u8))
             {
-                reader.Read();
-                livemode = reader.TokenType == JsonTokenType.True;
+                body.Reader.Read();
+                livemode = body.Reader.TokenType == JsonTokenType.True;
+                body.SkipValue();
             }
-            else if (reader.ValueTextEquals("api_version"u8))
+            else if (body.Reader.ValueTextEquals("api_version"u8))
             {
-                reader.Read();
-                apiVersion = reader.TokenType != JsonTokenType.String ? null
-                    : reader.ValueTextEquals(PinnedVersionUtf8) ? StripeApiVersion.Current : reader.GetString();
+                body.Reader.Read();
+                apiVersion = body.Reader.TokenType != JsonTokenType.String ? null
+                    : body.Reader.ValueTextEquals(PinnedVersionUtf8) ? StripeApiVersion.Current : body.Reader.GetString();
+                body.SkipValue();
             }
-            else if (reader.ValueTextEquals("account"u8))
+            else if (body.Reader.ValueTextEquals("account"u8))
             {
-                account = ReadString(ref reader);
+                account = body.ReadString();
             }
-            else if (reader.ValueTextEquals("pending_webhooks"u8))
+            else if (body.Reader.ValueTextEquals("pending_webhooks"u8))
             {
-                reader.Read();
-                pendingWebhooks = reader.TokenType == JsonTokenType.Number ? reader.GetInt64() : 0;
+                body.Reader.Read();
+                pendingWebhooks = body.Reader.TokenType == JsonTokenType.Number ? body.Reader.GetInt64() : 0;
+                body.SkipValue();
             }
-            else if (reader.ValueTextEquals("request"u8))
+            else if (body.Reader.ValueTextEquals("request"u8))
             {
-                reader.Read();
-                if (reader.TokenType == JsonTokenType.StartObject)
+                body.Reader.Read();
+                if (body.Reader.TokenType == JsonTokenType.StartObject)
                 {
-                    while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                    while (body.Reader.Read() && body.Reader.TokenType == JsonTokenType.PropertyName)
                     {
-                        if (reader.ValueTextEquals("id"u8))
+                        if (body.Reader.ValueTextEquals("id"u8))
                         {
-                            requestId = ReadString(ref reader);
+                            requestId = body.ReadString();
                         }
-                        else if (reader.ValueTextEquals("idempotency_key"u8))
+                        else if (body.Reader.ValueTextEquals("idempotency_key"u8))
                         {
-                            requestKey = ReadString(ref reader);
+                            requestKey = body.ReadString();
                         }
                         else
                         {
-                            reader.Read();
-                            reader.Skip();
+                            body.Reader.Read();
+                            body.SkipValue();
                         }
                     }
                 }
-                else if (reader.TokenType == JsonTokenType.String)
+                else if (body.Reader.TokenType == JsonTokenType.String)
                 {
-                    requestId = reader.GetString();
+                    requestId = body.Reader.GetString();
                 }
                 else
                 {
-                    reader.Skip();
+                    body.SkipValue();
                 }
             }
-            else if (reader.ValueTextEquals("data"u8))
+            else if (body.Reader.ValueTextEquals("data"u8))
             {
-                reader.Read();
-                if (reader.TokenType != JsonTokenType.StartObject)
+                body.Reader.Read();
+                if (body.Reader.TokenType != JsonTokenType.StartObject)
                 {
                     throw new FormatException("The event's data is not an object.");
                 }
 
-                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                while (body.Reader.Read() && body.Reader.TokenType == JsonTokenType.PropertyName)
                 {
-                    if (reader.ValueTextEquals("object"u8))
+                    if (body.Reader.ValueTextEquals("object"u8))
                     {
-                        dataObject = ReadDataObject(ref reader, json, out dataObjectType, out route);
+                        dataObject = ReadDataObject(ref body, out dataObjectType, out route);
                     }
-                    else if (reader.ValueTextEquals("previous_attributes"u8))
+                    else if (body.Reader.ValueTextEquals("previous_attributes"u8))
                     {
-                        previousAttributes = ReadObjectSlice(ref reader, json);
+                        previousAttributes = ReadObjectRange(ref body);
                     }
                     else
                     {
-                        reader.Read();
-                        reader.Skip();
+                        body.Reader.Read();
+                        body.SkipValue();
                     }
                 }
             }
             else
             {
-                reader.Read();
-                reader.Skip();
+                body.Reader.Read();
+                body.SkipValue();
             }
+        }
+
+        if (body.Reader.TokenType != JsonTokenType.EndObject || body.Reader.Read())
+        {
+            throw new FormatException("The body is not a Stripe event: it does not end where its object ends.");
         }
 
         if (objectName is not null && objectName != "event")
@@ -301,12 +310,12 @@ public sealed class StripeEvent
             throw new FormatException($"The body is a Stripe '{objectName}', not an event.");
         }
 
-        if (string.IsNullOrEmpty(id) || string.IsNullOrEmpty(type) || dataObject is null)
+        if (string.IsNullOrEmpty(id) || string.IsNullOrEmpty(type) || dataObject is not { } dataRange)
         {
             throw new FormatException("The body is not a Stripe event: it needs an id, a type and data.object.");
         }
 
-        return new StripeEvent(json, id, type, dataObject.Value, previousAttributes)
+        return new StripeEvent(json, id, type, json[dataRange], previousAttributes is { } previous ? json[previous] : null)
         {
             DataObjectType = dataObjectType,
             CheckoutRoute = route,
@@ -330,144 +339,269 @@ public sealed class StripeEvent
         "customer.subscription.deleted", "customer.subscription.trial_will_end", "invoice.paid", "invoice.payment_failed",
     }.Select(text => (text, System.Text.Encoding.UTF8.GetBytes(text)))];
 
-    private static string? ReadEventType(ref Utf8JsonReader reader)
+    private static Range? ReadObjectRange(ref BodyReader body)
     {
-        reader.Read();
-        if (reader.TokenType == JsonTokenType.String && !reader.ValueIsEscaped)
+        body.Reader.Read();
+        if (body.Reader.TokenType != JsonTokenType.StartObject)
         {
-            foreach (var (text, utf8) in KnownTypes)
-            {
-                if (reader.ValueSpan.SequenceEqual(utf8))
-                {
-                    return text;
-                }
-            }
-        }
-
-        if (reader.TokenType == JsonTokenType.String)
-        {
-            return reader.GetString();
-        }
-
-        reader.Skip();
-        return null;
-    }
-
-    private static string? ReadString(ref Utf8JsonReader reader)
-    {
-        reader.Read();
-        if (reader.TokenType == JsonTokenType.String)
-        {
-            return reader.GetString();
-        }
-
-        reader.Skip();
-        return null;
-    }
-
-    private static ReadOnlyMemory<byte>? ReadObjectSlice(ref Utf8JsonReader reader, ReadOnlyMemory<byte> json)
-    {
-        reader.Read();
-        if (reader.TokenType != JsonTokenType.StartObject)
-        {
-            reader.Skip();
+            body.SkipValue();
             return null;
         }
 
-        var start = (int)reader.TokenStartIndex;
-        reader.Skip();
-        return json[start..(int)reader.BytesConsumed];
+        var start = body.TokenStart;
+        body.SkipValue();
+        return start..body.Consumed;
     }
 
     /// <summary>
-    /// Slices <c>data.object</c> out of the body, and on the way (the same pass that skipping it takes) reads its
-    /// <c>object</c>, and for a Checkout session its <c>id</c>, <c>payment_status</c> and <c>metadata.wavhaven_type</c>.
+    /// Finds <c>data.object</c>'s extent and reads, from its own properties, its <c>object</c>, and for a Checkout
+    /// session its <c>id</c>, <c>payment_status</c> and <c>metadata.wavhaven_type</c>, without tokenizing the rest:
+    /// one <see cref="JsonBracketScanner"/> pass finds its end and its properties, and only those four values are read.
+    /// Everything else is validated when the object is read in full. An object with escapes (rare) is walked with the
+    /// reader instead, so that escaped names are still recognised.
     /// </summary>
-    private static ReadOnlyMemory<byte>? ReadDataObject(ref Utf8JsonReader reader, ReadOnlyMemory<byte> json, out string? objectType, out CheckoutSessionRoute? route)
+    private static Range? ReadDataObject(ref BodyReader body, out string? objectType, out CheckoutSessionRoute? route)
     {
         objectType = null;
         route = null;
-        reader.Read();
-        if (reader.TokenType != JsonTokenType.StartObject)
+        body.Reader.Read();
+        if (body.Reader.TokenType != JsonTokenType.StartObject)
         {
-            reader.Skip();
+            body.SkipValue();
             return null;
         }
 
-        var start = (int)reader.TokenStartIndex;
-        string? id = null, paymentStatus = null, fulfillmentType = null;
-        var regular = true;
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        var start = body.TokenStart;
+        var fields = new RouteFields();
+        var keys = new ObjectKeys(stackalloc int[MaxScannedProperties]);
+        var close = JsonBracketScanner.ScanObject(body.Json, start, ref keys);
+        if (close >= 0 && !keys.SawBackslash && !keys.Overflowed)
         {
-            if (reader.ValueTextEquals("object"u8))
+            foreach (var colon in keys.Colons[..keys.Count])
             {
-                reader.Read();
-                objectType = reader.TokenType != JsonTokenType.String ? null
-                    : reader.ValueTextEquals("checkout.session"u8) ? CheckoutSessionObject : reader.GetString();
-                reader.Skip();
-            }
-            else if (reader.ValueTextEquals("id"u8))
-            {
-                reader.Read();
-                regular &= reader.TokenType == JsonTokenType.String;
-                id = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
-                reader.Skip();
-            }
-            else if (reader.ValueTextEquals("payment_status"u8))
-            {
-                reader.Read();
-                regular &= reader.TokenType is JsonTokenType.String or JsonTokenType.Null;
-                paymentStatus = reader.TokenType != JsonTokenType.String ? null
-                    : reader.ValueTextEquals("paid"u8) ? "paid"
-                    : reader.ValueTextEquals("unpaid"u8) ? "unpaid"
-                    : reader.ValueTextEquals("no_payment_required"u8) ? "no_payment_required"
-                    : reader.GetString();
-                reader.Skip();
-            }
-            else if (reader.ValueTextEquals("metadata"u8))
-            {
-                reader.Read();
-                fulfillmentType = null;
-                if (reader.TokenType == JsonTokenType.StartObject)
+                var field = RouteFieldAt(body.Json, start, colon);
+                if (field != RouteField.None)
                 {
-                    while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-                    {
-                        var isType = reader.ValueTextEquals("wavhaven_type"u8);
-                        reader.Read();
-                        switch (reader.TokenType)
-                        {
-                            case JsonTokenType.String:
-                                fulfillmentType = isType ? reader.GetString() : fulfillmentType;
-                                break;
-                            case JsonTokenType.Null:
-                                fulfillmentType = isType ? string.Empty : fulfillmentType;
-                                break;
-                            default:
-                                regular = false;
-                                reader.Skip();
-                                break;
-                        }
-                    }
+                    var value = new Utf8JsonReader(body.Json[(colon + 1)..close], new JsonReaderOptions { MaxDepth = 128 });
+                    fields.Read(ref value, field);
+                }
+            }
+
+            body.ResumeAt(close);
+        }
+        else
+        {
+            while (body.Reader.Read() && body.Reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var field = body.Reader.ValueTextEquals("object"u8) ? RouteField.Object
+                    : body.Reader.ValueTextEquals("id"u8) ? RouteField.Id
+                    : body.Reader.ValueTextEquals("payment_status"u8) ? RouteField.PaymentStatus
+                    : body.Reader.ValueTextEquals("metadata"u8) ? RouteField.Metadata
+                    : RouteField.None;
+                if (field == RouteField.None)
+                {
+                    body.Reader.Read();
+                    body.SkipValue();
                 }
                 else
                 {
-                    regular &= reader.TokenType == JsonTokenType.Null;
-                    reader.Skip();
+                    fields.Read(ref body.Reader, field);
                 }
             }
-            else
+        }
+
+        objectType = fields.ObjectType;
+        if (fields.Regular && fields.Id is not null && ReferenceEquals(objectType, CheckoutSessionObject))
+        {
+            route = new CheckoutSessionRoute(fields.Id, fields.PaymentStatus, fields.FulfillmentType);
+        }
+
+        return start..body.Consumed;
+    }
+
+    /// <summary>More properties than a Stripe object has; past it, the reader walks the object instead.</summary>
+    private const int MaxScannedProperties = 256;
+
+    private enum RouteField
+    {
+        None,
+        Object,
+        Id,
+        PaymentStatus,
+        Metadata,
+    }
+
+    /// <summary>Which routing field the property whose colon is at <paramref name="colon"/> holds, from its unescaped name.</summary>
+    private static RouteField RouteFieldAt(ReadOnlySpan<byte> json, int objectStart, int colon)
+    {
+        var end = colon - 1;
+        while (end > objectStart && json[end] is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\r')
+        {
+            end--;
+        }
+
+        // json[end] is the name's closing quote; the name is preceded by its opening quote.
+        var before = json[(objectStart + 1)..end];
+        return before.IsEmpty ? RouteField.None : before[^1] switch
+        {
+            (byte)'t' when NameIs(before, "object"u8) => RouteField.Object,
+            (byte)'d' when NameIs(before, "id"u8) => RouteField.Id,
+            (byte)'s' when NameIs(before, "payment_status"u8) => RouteField.PaymentStatus,
+            (byte)'a' when NameIs(before, "metadata"u8) => RouteField.Metadata,
+            _ => RouteField.None,
+        };
+
+        static bool NameIs(ReadOnlySpan<byte> before, ReadOnlySpan<byte> name) =>
+            before.Length > name.Length && before.EndsWith(name) && before[^(name.Length + 1)] == (byte)'"';
+    }
+
+    /// <summary>The routing fields of <c>data.object</c> as they are read.</summary>
+    private struct RouteFields()
+    {
+        public string? ObjectType;
+        public string? Id;
+        public string? PaymentStatus;
+        public string? FulfillmentType;
+        public bool Regular = true;
+
+        /// <summary>Reads one field's value: the reader is before it, and is left on its last token.</summary>
+        public void Read(ref Utf8JsonReader reader, RouteField field)
+        {
+            reader.Read();
+            switch (field)
             {
-                reader.Read();
-                reader.Skip();
+                case RouteField.Object:
+                    ObjectType = reader.TokenType != JsonTokenType.String ? null
+                        : reader.ValueTextEquals("checkout.session"u8) ? CheckoutSessionObject : reader.GetString();
+                    reader.Skip();
+                    break;
+                case RouteField.Id:
+                    Regular &= reader.TokenType == JsonTokenType.String;
+                    Id = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                    reader.Skip();
+                    break;
+                case RouteField.PaymentStatus:
+                    Regular &= reader.TokenType is JsonTokenType.String or JsonTokenType.Null;
+                    PaymentStatus = reader.TokenType != JsonTokenType.String ? null
+                        : reader.ValueTextEquals("paid"u8) ? "paid"
+                        : reader.ValueTextEquals("unpaid"u8) ? "unpaid"
+                        : reader.ValueTextEquals("no_payment_required"u8) ? "no_payment_required"
+                        : reader.GetString();
+                    reader.Skip();
+                    break;
+                case RouteField.Metadata:
+                    ReadMetadata(ref reader);
+                    break;
             }
         }
 
-        if (regular && id is not null && ReferenceEquals(objectType, CheckoutSessionObject))
+        private void ReadMetadata(ref Utf8JsonReader reader)
         {
-            route = new CheckoutSessionRoute(id, paymentStatus, fulfillmentType);
+            FulfillmentType = null;
+            if (reader.TokenType != JsonTokenType.StartObject)
+            {
+                Regular &= reader.TokenType == JsonTokenType.Null;
+                reader.Skip();
+                return;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isType = reader.ValueTextEquals("wavhaven_type"u8);
+                reader.Read();
+                switch (reader.TokenType)
+                {
+                    case JsonTokenType.String:
+                        FulfillmentType = isType ? reader.GetString() : FulfillmentType;
+                        break;
+                    case JsonTokenType.Null:
+                        FulfillmentType = isType ? string.Empty : FulfillmentType;
+                        break;
+                    default:
+                        Regular = false;
+                        reader.Skip();
+                        break;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// A <see cref="Utf8JsonReader"/> over the body that can skip a nested value, or the rest of the object it is in,
+    /// without tokenizing it: <see cref="JsonBracketScanner"/> finds the closing bracket and the reader resumes there
+    /// with its state, so it still checks that the bracket closes the container it opened.
+    /// </summary>
+    private ref struct BodyReader(ReadOnlySpan<byte> json)
+    {
+        private int _offset;
+
+        /// <summary>Gets the body.</summary>
+        public readonly ReadOnlySpan<byte> Json = json;
+
+        public Utf8JsonReader Reader = new(json, new JsonReaderOptions { MaxDepth = 128 });
+
+        /// <summary>Gets where the current token starts in the body.</summary>
+        public readonly int TokenStart => _offset + (int)Reader.TokenStartIndex;
+
+        /// <summary>Gets where the current token ends in the body.</summary>
+        public readonly int Consumed => _offset + (int)Reader.BytesConsumed;
+
+        /// <summary>Moves past the value whose first token is the current one, to its last token.</summary>
+        public void SkipValue()
+        {
+            if (Reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
+            {
+                ResumeAt(JsonBracketScanner.FindClose(Json, TokenStart, depth: 0));
+            }
         }
 
-        return json[start..(int)reader.BytesConsumed];
+        public string? ReadString()
+        {
+            Reader.Read();
+            if (Reader.TokenType == JsonTokenType.String)
+            {
+                return Reader.GetString();
+            }
+
+            SkipValue();
+            return null;
+        }
+
+        public string? ReadEventType()
+        {
+            Reader.Read();
+            if (Reader.TokenType == JsonTokenType.String && !Reader.ValueIsEscaped)
+            {
+                foreach (var (text, utf8) in KnownTypes)
+                {
+                    if (Reader.ValueSpan.SequenceEqual(utf8))
+                    {
+                        return text;
+                    }
+                }
+            }
+
+            if (Reader.TokenType == JsonTokenType.String)
+            {
+                return Reader.GetString();
+            }
+
+            SkipValue();
+            return null;
+        }
+
+        /// <summary>Moves the reader to the closing bracket at <paramref name="close"/> (of the container it is in, or has just opened) and reads it.</summary>
+        public void ResumeAt(int close)
+        {
+            if (close < 0)
+            {
+                throw new JsonException("An object or array is not closed.");
+            }
+
+            Reader = new Utf8JsonReader(Json[close..], isFinalBlock: true, Reader.CurrentState);
+            _offset = close;
+            Reader.Read();
+        }
     }
 
     private const string CheckoutSessionObject = "checkout.session";

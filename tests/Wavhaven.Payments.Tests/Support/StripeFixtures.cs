@@ -16,6 +16,9 @@ public static class StripeFixtures
         return JsonNode.Parse(File.ReadAllText(path))!["resources"]!.AsObject();
     });
 
+    /// <summary>Gets the name of every resource with an example object.</summary>
+    public static IEnumerable<string> ResourceNames => Resources.Value.Select(resource => resource.Key);
+
     /// <summary>A fresh, mutable copy of the example object of a resource (e.g. <c>checkout.session</c>).</summary>
     public static JsonObject Get(string resource) =>
         Resources.Value[resource]?.DeepClone().AsObject() ?? throw new ArgumentException($"No fixture for '{resource}'.", nameof(resource));

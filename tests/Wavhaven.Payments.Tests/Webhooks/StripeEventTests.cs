@@ -1,4 +1,7 @@
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Wavhaven.Payments.Tests.Support;
 using Wavhaven.Payments.Webhooks;
 
 namespace Wavhaven.Payments.Tests.Webhooks;
@@ -44,5 +47,91 @@ public class StripeEventTests
         sut.CheckoutRoute.Should().BeNull();
         sut.DataObjectType.Should().Be("invoice");
         sut.Invoking(e => e.GetCheckoutRoute()).Should().Throw<InvalidOperationException>();
+    }
+
+    [Fact]
+    public void EveryStripeExampleObject_IsReadAsAJsonDocumentReadsIt()
+    {
+        foreach (var resource in StripeFixtures.ResourceNames)
+        {
+            foreach (var indented in new[] { false, true })
+            {
+                var dataObject = StripeFixtures.Get(resource);
+                if (resource == "checkout.session")
+                {
+                    dataObject["metadata"] = new JsonObject { ["order_id"] = "o_1", ["wavhaven_type"] = "license" };
+                    dataObject["payment_status"] = "paid";
+                }
+
+                var body = Event(dataObject, indented);
+
+                var sut = StripeEvent.Parse(body);
+
+                var expected = JsonDocument.Parse(body).RootElement.GetProperty("data").GetProperty("object");
+                var because = $"{resource} ({(indented ? "indented" : "compact")})";
+                sut.Id.Should().Be("evt_fixture", because);
+                sut.Type.Should().Be("fixture.event", because);
+                Encoding.UTF8.GetString(sut.DataObjectJson.Span).Should().Be(expected.GetRawText(), because);
+                Encoding.UTF8.GetString(sut.PreviousAttributesJson!.Value.Span).Should().Be(
+                    JsonDocument.Parse(body).RootElement.GetProperty("data").GetProperty("previous_attributes").GetRawText(), because);
+                sut.DataObjectType.Should().Be(expected.TryGetProperty("object", out var type) ? type.GetString() : null, because);
+                sut.CheckoutRoute.Should().Be(
+                    resource == "checkout.session" ? new CheckoutSessionRoute(expected.GetProperty("id").GetString()!, "paid", "license") : null,
+                    because);
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData("""{"id_x":"no","payment_intent":{"id":"pi_1","payment_status":"unpaid","metadata":{"wavhaven_type":"no"}},"custom_text":{"submit":{"message":"id: cs_fake, payment_status: no"}},"id":"cs_4","lines":[{"object":"item"},"payment_status"],"object":"checkout.session","payment_status":"unpaid","metadata":{"wavhaven_type":"license"},"xid":"no","xpayment_status":"no","url":"https://checkout.stripe.com/c/pay/cs_4#a{}"}""")]
+    [InlineData("""{"id_x":"no","payment_intent":{"id":"pi_1","payment_status":"unpaid","metadata":{"wavhaven_type":"no"}},"custom_text":{"submit":{"message":"\"id\":\"cs_fake\",\"payment_status\":\"no\""}},"id":"cs_4","object":"checkout.session","payment_status":"unpaid","metadata":{"wavhaven_type":"license"},"xid":"no","xpayment_status":"no"}""")]
+    public void LookalikeNames_NestedFields_AndFieldsInsideStrings_AreNotTakenForTheSessionsOwn(string dataObject)
+    {
+        var sut = Parse(dataObject);
+
+        sut.CheckoutRoute.Should().Be(new CheckoutSessionRoute("cs_4", "unpaid", "license"));
+    }
+
+    [Fact]
+    public void ObjectsWithMoreFieldsThanTheScannerKeeps_AreStillRead()
+    {
+        var dataObject = StripeFixtures.Get("checkout.session");
+        for (var i = 0; i < 300; i++)
+        {
+            dataObject[$"extra_{i}"] = i;
+        }
+
+        dataObject["metadata"] = new JsonObject { ["wavhaven_type"] = "license" };
+        dataObject["payment_status"] = "paid";
+
+        var sut = StripeEvent.Parse(Event(dataObject, indented: false));
+
+        sut.CheckoutRoute.Should().Be(new CheckoutSessionRoute(dataObject["id"]!.GetValue<string>(), "paid", "license"));
+    }
+
+    [Theory]
+    [InlineData("""{"id":"evt_1","type":"t","data":{"object":{"id":"cs_1","lines":[1,2}}}""", "a bracket closes the wrong container")]
+    [InlineData("""{"id":"evt_1","type":"t","data":{"object":{"id":"cs_1","lines":[1,2]""", "data.object never ends")]
+    [InlineData("""{"id":"evt_1","type":"t","data":{"object":{"id":"cs_1"}}} {"id":"evt_2"}""", "something follows the event")]
+    [InlineData("""{"id":"evt_1","type":"t","data":{"object":{"id":"cs_1"}},"request":{"id":[}}""", "the envelope itself is malformed")]
+    public void MalformedBodies_AreRefused(string body, string because) =>
+        FluentActions.Invoking(() => StripeEvent.Parse(Encoding.UTF8.GetBytes(body))).Should().Throw<FormatException>(because);
+
+    private static byte[] Event(JsonObject dataObject, bool indented)
+    {
+        // Stripe's own order of the envelope's fields.
+        var envelope = new JsonObject
+        {
+            ["id"] = "evt_fixture",
+            ["object"] = "event",
+            ["api_version"] = "2026-10-28.endive",
+            ["created"] = 1_780_000_000,
+            ["data"] = new JsonObject { ["object"] = dataObject, ["previous_attributes"] = new JsonObject { ["status"] = "open" } },
+            ["livemode"] = false,
+            ["pending_webhooks"] = 1,
+            ["request"] = new JsonObject { ["id"] = "req_1", ["idempotency_key"] = "key_1" },
+            ["type"] = "fixture.event",
+        };
+        return Encoding.UTF8.GetBytes(envelope.ToJsonString(new JsonSerializerOptions { WriteIndented = indented }));
     }
 }

@@ -1,0 +1,248 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace Wavhaven.Payments.Stripe.Serialization;
+
+/// <summary>
+/// Finds where a JSON object or array ends without tokenizing what is inside it: 32 bytes at a time, it marks the
+/// quotes that are not escaped, the bytes inside strings, and the brackets outside them, and counts depth only on
+/// those brackets.
+/// </summary>
+/// <remarks>
+/// It checks nothing but the nesting of brackets outside strings, and does not tell <c>{</c> from <c>[</c>: callers
+/// hand the bracket it finds to <see cref="System.Text.Json.Utf8JsonReader"/>, which checks that it closes the right
+/// container, and whatever was skipped is validated when it is read. It is meant for bodies whose signature was
+/// verified first.
+/// </remarks>
+internal static class JsonBracketScanner
+{
+    private const int BlockSize = 32;
+
+    /// <summary>
+    /// Returns the index in <paramref name="json"/> of the bracket at which the nesting depth, starting at
+    /// <paramref name="depth"/> at <paramref name="from"/> (a position outside any string), drops to zero; or -1 when
+    /// it never does.
+    /// </summary>
+    /// <param name="json">The JSON text.</param>
+    /// <param name="from">Where to start: the opening bracket of a value to skip (with <paramref name="depth"/> 0), or a
+    /// position between tokens inside containers (with <paramref name="depth"/> the number of them to leave).</param>
+    /// <param name="depth">How many containers are open at <paramref name="from"/>.</param>
+    public static int FindClose(ReadOnlySpan<byte> json, int from, int depth)
+    {
+        var keys = new ObjectKeys([]);
+        return Scan(json, from, depth, ref keys);
+    }
+
+    /// <summary>
+    /// Returns the index of the bracket that closes the object opening at <paramref name="start"/> (or -1), and
+    /// collects the positions of the colons of its own properties (not those of nested values) into
+    /// <paramref name="keys"/>.
+    /// </summary>
+    public static int ScanObject(ReadOnlySpan<byte> json, int start, ref ObjectKeys keys) => Scan(json, start, 0, ref keys);
+
+    private static int Scan(ReadOnlySpan<byte> json, int from, int depth, ref ObjectKeys keys)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(depth);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)from, (uint)json.Length, nameof(from));
+        var collect = !keys.Colons.IsEmpty;
+        Span<byte> last = stackalloc byte[BlockSize];
+        uint inString = 0; // all ones when a string is open across the block boundary
+        var escapeCarry = false;
+        for (var at = from; at < json.Length; at += BlockSize)
+        {
+            scoped ReadOnlySpan<byte> block;
+            if (json.Length - at >= BlockSize)
+            {
+                block = json.Slice(at, BlockSize);
+            }
+            else
+            {
+                last.Fill((byte)' ');
+                json[at..].CopyTo(last);
+                block = last;
+            }
+
+            Classify(block, out var quotes, out var backslashes, out var opens, out var closes, out var colons);
+            if ((backslashes | (escapeCarry ? 1u : 0u)) != 0)
+            {
+                keys.SawBackslash = true;
+                quotes &= ~Escaped(backslashes, ref escapeCarry);
+            }
+
+            var strings = PrefixXor(quotes) ^ inString;
+            inString = (uint)((int)strings >> 31);
+            opens &= ~strings;
+            closes &= ~strings;
+            colons = collect ? colons & ~strings : 0;
+            if ((opens | closes) == 0)
+            {
+                if (depth == 1 && colons != 0)
+                {
+                    keys.AddAll(at, colons);
+                }
+
+                continue;
+            }
+
+            var closeCount = BitOperations.PopCount(closes);
+            if (depth > closeCount + (colons != 0 ? 1 : 0))
+            {
+                depth += BitOperations.PopCount(opens) - closeCount;
+                continue;
+            }
+
+            for (var marks = opens | closes | colons; marks != 0; marks &= marks - 1)
+            {
+                var bit = BitOperations.TrailingZeroCount(marks);
+                var mask = 1u << bit;
+                if ((opens & mask) != 0)
+                {
+                    depth++;
+                }
+                else if ((closes & mask) != 0)
+                {
+                    if (--depth == 0)
+                    {
+                        return at + bit;
+                    }
+                }
+                else if (depth == 1)
+                {
+                    keys.Add(at + bit);
+                }
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>One bit per byte of the 32-byte block: quotes, backslashes, <c>{</c> or <c>[</c>, <c>}</c> or <c>]</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Classify(ReadOnlySpan<byte> block, out uint quotes, out uint backslashes, out uint opens, out uint closes, out uint colons)
+    {
+        ref var start = ref MemoryMarshal.GetReference(block);
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var bytes = Vector256.LoadUnsafe(ref start);
+            var folded = bytes | Vector256.Create((byte)0x20); // '[' | 0x20 == '{', ']' | 0x20 == '}'
+            quotes = Vector256.Equals(bytes, Vector256.Create((byte)'"')).ExtractMostSignificantBits();
+            backslashes = Vector256.Equals(bytes, Vector256.Create((byte)'\\')).ExtractMostSignificantBits();
+            opens = Vector256.Equals(folded, Vector256.Create((byte)'{')).ExtractMostSignificantBits();
+            closes = Vector256.Equals(folded, Vector256.Create((byte)'}')).ExtractMostSignificantBits();
+            colons = Vector256.Equals(bytes, Vector256.Create((byte)':')).ExtractMostSignificantBits();
+        }
+        else if (Vector128.IsHardwareAccelerated)
+        {
+            var low = Vector128.LoadUnsafe(ref start);
+            var high = Vector128.LoadUnsafe(ref start, 16);
+            quotes = Mask128(low, high, (byte)'"', fold: false);
+            backslashes = Mask128(low, high, (byte)'\\', fold: false);
+            opens = Mask128(low, high, (byte)'{', fold: true);
+            closes = Mask128(low, high, (byte)'}', fold: true);
+            colons = Mask128(low, high, (byte)':', fold: false);
+        }
+        else
+        {
+            ClassifyScalar(block, out quotes, out backslashes, out opens, out closes, out colons);
+        }
+    }
+
+    private static uint Mask128(Vector128<byte> low, Vector128<byte> high, byte value, bool fold)
+    {
+        var target = Vector128.Create(value);
+        var foldBits = Vector128.Create(fold ? (byte)0x20 : (byte)0);
+        return Vector128.Equals(low | foldBits, target).ExtractMostSignificantBits()
+            | (Vector128.Equals(high | foldBits, target).ExtractMostSignificantBits() << 16);
+    }
+
+    /// <summary>The same classification a byte at a time, for hardware without vectors (and for tests).</summary>
+    internal static void ClassifyScalar(ReadOnlySpan<byte> block, out uint quotes, out uint backslashes, out uint opens, out uint closes, out uint colons)
+    {
+        quotes = backslashes = opens = closes = colons = 0;
+        for (var i = 0; i < BlockSize; i++)
+        {
+            var bit = 1u << i;
+            switch (block[i])
+            {
+                case (byte)'"': quotes |= bit; break;
+                case (byte)'\\': backslashes |= bit; break;
+                case (byte)'{' or (byte)'[': opens |= bit; break;
+                case (byte)'}' or (byte)']': closes |= bit; break;
+                case (byte)':': colons |= bit; break;
+            }
+        }
+    }
+
+    /// <summary>The bytes escaped by a backslash: each one right after an odd run of backslashes.</summary>
+    private static uint Escaped(uint backslashes, ref bool carry)
+    {
+        uint escaped = 0;
+        var pending = carry;
+        for (var i = 0; i < BlockSize; i++)
+        {
+            var bit = 1u << i;
+            if (pending)
+            {
+                escaped |= bit;
+                pending = false;
+            }
+            else if ((backslashes & bit) != 0)
+            {
+                pending = true;
+            }
+        }
+
+        carry = pending;
+        return escaped;
+    }
+
+    /// <summary>Bit i is the parity of the quotes at or before i: set from an opening quote up to its closing one.</summary>
+    private static uint PrefixXor(uint bits)
+    {
+        bits ^= bits << 1;
+        bits ^= bits << 2;
+        bits ^= bits << 4;
+        bits ^= bits << 8;
+        bits ^= bits << 16;
+        return bits;
+    }
+}
+
+/// <summary>Where the properties of one object have their colons, as <see cref="JsonBracketScanner.ScanObject"/> finds them.</summary>
+/// <param name="colons">Room for the positions; past it, <see cref="Overflowed"/> is set and no more are kept.</param>
+internal ref struct ObjectKeys(Span<int> colons)
+{
+    /// <summary>Gets the room for the positions.</summary>
+    public readonly Span<int> Colons = colons;
+
+    /// <summary>Gets how many positions were kept.</summary>
+    public int Count { get; private set; }
+
+    /// <summary>Gets whether there were more properties than room.</summary>
+    public bool Overflowed { get; private set; }
+
+    /// <summary>Gets or sets whether the scanned text had a backslash (an escape) anywhere.</summary>
+    public bool SawBackslash { get; set; }
+
+    public void Add(int position)
+    {
+        if (Count < Colons.Length)
+        {
+            Colons[Count++] = position;
+        }
+        else
+        {
+            Overflowed = true;
+        }
+    }
+
+    public void AddAll(int blockStart, uint colons)
+    {
+        for (; colons != 0; colons &= colons - 1)
+        {
+            Add(blockStart + BitOperations.TrailingZeroCount(colons));
+        }
+    }
+}

@@ -1,0 +1,159 @@
+using System.Text;
+using System.Text.Json;
+using Wavhaven.Payments.Stripe.Serialization;
+
+namespace Wavhaven.Payments.Tests.Stripe.Serialization;
+
+/// <summary>
+/// The scanner that skips nested values on the webhook path, checked against <see cref="Utf8JsonReader"/> on generated
+/// JSON whose strings hold brackets, quotes, colons and runs of backslashes, placed across the 32-byte blocks it reads.
+/// </summary>
+public class JsonBracketScannerTests
+{
+    /// <summary>Each generated case is checked for these seeds; a failure names its seed.</summary>
+    private static readonly int[] Seeds = [.. Enumerable.Range(1, 300)];
+
+    [Fact]
+    public void FindClose_FindsTheBracketTheReaderEndsTheValueAt()
+    {
+        foreach (var seed in Seeds)
+        {
+            var random = new Random(seed);
+            var prefix = new string(' ', random.Next(0, 40));
+            var json = Encoding.UTF8.GetBytes(prefix + RandomContainer(random, 0) + ", \"after\": {}");
+            var start = prefix.Length;
+
+            JsonBracketScanner.FindClose(json, start, depth: 0).Should().Be(ReaderEnd(json, start), "seed {0}", seed);
+        }
+    }
+
+    [Fact]
+    public void ScanObject_CollectsTheColonsOfItsOwnPropertiesOnly()
+    {
+        foreach (var seed in Seeds)
+        {
+            var random = new Random(seed);
+            var json = Encoding.UTF8.GetBytes(RandomObject(random, 0));
+            var keys = new ObjectKeys(new int[256]);
+
+            var close = JsonBracketScanner.ScanObject(json, 0, ref keys);
+
+            close.Should().Be(json.Length - 1, "seed {0}", seed);
+            keys.Overflowed.Should().BeFalse();
+            keys.Colons[..keys.Count].ToArray().Should().Equal(ReaderColons(json), "seed {0}", seed);
+            keys.SawBackslash.Should().Be(json.Contains((byte)'\\'), "seed {0}", seed);
+        }
+    }
+
+    [Fact]
+    public void FindClose_FromInsideAnObject_FindsWhereThatObjectEnds()
+    {
+        var json = """{"a":{"b":"}"},"c":[1,{"d":"]"}],"e":"\\"}"""u8.ToArray();
+        var afterFirstValue = Encoding.UTF8.GetString(json).IndexOf(",\"c\"", StringComparison.Ordinal);
+
+        JsonBracketScanner.FindClose(json, afterFirstValue, depth: 1).Should().Be(json.Length - 1);
+    }
+
+    [Theory]
+    [InlineData("""{"a":[1,2}""")]
+    [InlineData("""{"a":"}""")]
+    [InlineData("""{"a":"\"}""")]
+    [InlineData("""[[]""")]
+    public void Unclosed_ReturnsMinusOne(string json) =>
+        JsonBracketScanner.FindClose(Encoding.UTF8.GetBytes(json), 0, depth: 0).Should().Be(-1);
+
+    [Fact]
+    public void MoreProperties_ThanRoom_Overflows()
+    {
+        var json = Encoding.UTF8.GetBytes("{" + string.Join(',', Enumerable.Range(0, 5).Select(i => $"\"k{i}\":{i}")) + "}");
+        var keys = new ObjectKeys(new int[3]);
+
+        JsonBracketScanner.ScanObject(json, 0, ref keys).Should().Be(json.Length - 1);
+
+        keys.Overflowed.Should().BeTrue();
+        keys.Count.Should().Be(3);
+    }
+
+    [Fact]
+    public void VectorClassification_MatchesTheScalarOne()
+    {
+        var alphabet = "\"\\{}[]:, ab"u8.ToArray();
+        var block = new byte[32];
+        foreach (var seed in Seeds)
+        {
+            var random = new Random(seed);
+            for (var i = 0; i < block.Length; i++)
+            {
+                block[i] = random.Next(4) == 0 ? (byte)random.Next(256) : alphabet[random.Next(alphabet.Length)];
+            }
+
+            JsonBracketScanner.Classify(block, out var quotes, out var backslashes, out var opens, out var closes, out var colons);
+            JsonBracketScanner.ClassifyScalar(block, out var quotesScalar, out var backslashesScalar, out var opensScalar, out var closesScalar, out var colonsScalar);
+
+            (quotes, backslashes, opens, closes, colons).Should().Be((quotesScalar, backslashesScalar, opensScalar, closesScalar, colonsScalar), "seed {0}", seed);
+        }
+    }
+
+    private static int ReaderEnd(byte[] json, int start)
+    {
+        var reader = new Utf8JsonReader(json.AsSpan(start), new JsonReaderOptions { AllowMultipleValues = true, AllowTrailingCommas = true });
+        reader.Read();
+        reader.Skip();
+        return start + (int)reader.TokenStartIndex;
+    }
+
+    private static int[] ReaderColons(byte[] json)
+    {
+        var colons = new List<int>();
+        var reader = new Utf8JsonReader(json);
+        reader.Read();
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            colons.Add(Array.LastIndexOf(json, (byte)':', (int)reader.BytesConsumed - 1)); // the reader consumes the colon with the name
+            reader.Read();
+            reader.Skip();
+        }
+
+        return [.. colons];
+    }
+
+    private static string RandomContainer(Random random, int depth) => random.Next(2) == 0 ? RandomObject(random, depth) : RandomArray(random, depth);
+
+    private static string RandomObject(Random random, int depth)
+    {
+        var properties = Enumerable.Range(0, random.Next(0, 8)).Select(_ => RandomString(random) + Space(random) + ":" + Space(random) + RandomValue(random, depth + 1));
+        return "{" + Space(random) + string.Join("," + Space(random), properties) + Space(random) + "}";
+    }
+
+    private static string RandomArray(Random random, int depth) =>
+        "[" + string.Join(",", Enumerable.Range(0, random.Next(0, 6)).Select(_ => Space(random) + RandomValue(random, depth + 1))) + "]";
+
+    private static string RandomValue(Random random, int depth) => random.Next(depth < 5 ? 7 : 4) switch
+    {
+        0 => RandomString(random),
+        1 => random.Next(-1000, 1000).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        2 => random.Next(2) == 0 ? "true" : "null",
+        3 => RandomString(random),
+        _ => RandomContainer(random, depth),
+    };
+
+    /// <summary>A JSON string whose content is drawn from brackets, quotes, colons, backslashes and letters, escaped as JSON requires.</summary>
+    private static string RandomString(Random random)
+    {
+        var pieces = new[] { "{", "}", "[", "]", ":", ",", "\\\"", "\\\\", "\\\\\\\"", "a", "bc", "é", " ", "\\u0041", "\\n" };
+        var text = new StringBuilder("\"");
+        for (var i = random.Next(0, 12); i > 0; i--)
+        {
+            text.Append(pieces[random.Next(pieces.Length)]);
+        }
+
+        return text.Append('"').ToString();
+    }
+
+    private static string Space(Random random) => random.Next(4) switch
+    {
+        0 => " ",
+        1 => "\n  ",
+        _ => string.Empty,
+    };
+}
