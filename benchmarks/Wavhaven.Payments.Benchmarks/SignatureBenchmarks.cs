@@ -17,7 +17,7 @@ public class SignatureBenchmarks
     private byte[] _payload = [];
     private byte[] _signedBytes = [];
     private byte[] _key = [];
-    private byte[][] _keys = [];
+    private WebhookSigningKey[] _keys = [];
     private string[] _secrets = [];
     private string _header = string.Empty;
     private DateTimeOffset _now;
@@ -30,7 +30,7 @@ public class SignatureBenchmarks
         _header = StripeWebhookSignature.CreateHeader(_payload, Payloads.Secret, _now);
         _signedBytes = [.. Encoding.UTF8.GetBytes(_now.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture) + "."), .. _payload];
         _key = Encoding.UTF8.GetBytes(Payloads.Secret);
-        _keys = [_key];
+        _keys = [new WebhookSigningKey(_key, reuseState: true)];
         _secrets = [Payloads.Secret];
         if (Verify() != WebhookSignatureStatus.Valid || VerifyWithStringSecrets() != WebhookSignatureStatus.Valid)
         {

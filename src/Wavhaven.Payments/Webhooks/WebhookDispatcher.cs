@@ -26,8 +26,11 @@ internal sealed partial class WebhookDispatcher(
     /// <exception cref="RetryLaterException">The purchase is being fulfilled elsewhere right now.</exception>
     public Task<bool> RunAsync(IServiceProvider services, StripeEvent stripeEvent, WebhookClaim claim, IWebhookEventStore store, CancellationToken cancellationToken) =>
         store is ITransactionalWebhookEventStore transactional
-            ? transactional.ExecuteInTransactionAsync(ct => DispatchAndMarkProcessedAsync(services, stripeEvent, claim, store, ct), cancellationToken)
+            ? RunInTransactionAsync(transactional, services, stripeEvent, claim, cancellationToken)
             : DispatchAndMarkProcessedAsync(services, stripeEvent, claim, store, cancellationToken);
+
+    private Task<bool> RunInTransactionAsync(ITransactionalWebhookEventStore store, IServiceProvider services, StripeEvent stripeEvent, WebhookClaim claim, CancellationToken cancellationToken) =>
+        store.ExecuteInTransactionAsync(ct => DispatchAndMarkProcessedAsync(services, stripeEvent, claim, store, ct), cancellationToken);
 
     private async Task<bool> DispatchAndMarkProcessedAsync(IServiceProvider services, StripeEvent stripeEvent, WebhookClaim claim, IWebhookEventStore store, CancellationToken cancellationToken)
     {
@@ -41,18 +44,22 @@ internal sealed partial class WebhookDispatcher(
     private async Task<bool> DispatchAsync(IServiceProvider services, StripeEvent stripeEvent, WebhookClaim claim, IWebhookEventStore store, CancellationToken cancellationToken)
     {
         var steps = new List<Step>(2);
-        AddCheckoutStep(steps, services, stripeEvent);
-        AddSubscriptionSteps(steps, services, stripeEvent);
+        AddCheckoutStep(steps, stripeEvent);
+        if (SubscriptionChangeFactory.TryGetReason(stripeEvent.Type, out var reason))
+        {
+            foreach (var handler in services.GetServices<ISubscriptionHandler>())
+            {
+                steps.Add(new Step(StepKind.Subscription, "subscription:" + handler.GetType().FullName, handler));
+            }
+        }
+
         foreach (var handler in services.GetServices<IStripeEventHandler>())
         {
-            steps.Add(new Step("event:" + handler.GetType().FullName, "event", async ct =>
-            {
-                await handler.HandleAsync(stripeEvent, ct).ConfigureAwait(false);
-                return true;
-            }));
+            steps.Add(new Step(StepKind.Event, "event:" + handler.GetType().FullName, handler));
         }
 
         var handled = false;
+        Task<SubscriptionChange?>? change = null; // one change, built at most once, shared by the subscription handlers
         foreach (var step in steps)
         {
             if (claim.IsStepCompleted(step.Key))
@@ -65,7 +72,28 @@ internal sealed partial class WebhookDispatcher(
             var outcome = "succeeded";
             try
             {
-                handled |= await step.RunAsync(cancellationToken).ConfigureAwait(false);
+                switch (step.Kind)
+                {
+                    case StepKind.Fulfillment:
+                        handled |= await FulfilAsync(services, stripeEvent, cancellationToken).ConfigureAwait(false);
+                        break;
+                    case StepKind.PaymentFailed or StepKind.Expired:
+                        var notified = await fulfillment.NotifyAsync(services, stripeEvent.ToCheckoutSession(), stripeEvent, step.Kind == StepKind.Expired, cancellationToken).ConfigureAwait(false);
+                        handled |= notified == FulfillmentOutcome.Fulfilled;
+                        break;
+                    case StepKind.Subscription:
+                        if (await (change ??= subscriptionChanges.CreateAsync(stripeEvent, reason, cancellationToken)).ConfigureAwait(false) is { } value)
+                        {
+                            await ((ISubscriptionHandler)step.Handler!).HandleAsync(value, cancellationToken).ConfigureAwait(false);
+                            handled = true;
+                        }
+
+                        break;
+                    default:
+                        await ((IStripeEventHandler)step.Handler!).HandleAsync(stripeEvent, cancellationToken).ConfigureAwait(false);
+                        handled = true;
+                        break;
+                }
             }
             catch
             {
@@ -76,7 +104,7 @@ internal sealed partial class WebhookDispatcher(
             {
                 PaymentsTelemetry.HandlerDuration.Record(
                     timeProvider.GetElapsedTime(started).TotalSeconds,
-                    new TagList { { "handler.kind", step.Kind }, { "stripe.event.type", stripeEvent.Type }, { "outcome", outcome } });
+                    new TagList { { "handler.kind", step.KindTag }, { "stripe.event.type", stripeEvent.Type }, { "outcome", outcome } });
             }
 
             if (steps.Count > 1)
@@ -88,7 +116,7 @@ internal sealed partial class WebhookDispatcher(
         return handled;
     }
 
-    private void AddCheckoutStep(List<Step> steps, IServiceProvider services, StripeEvent stripeEvent)
+    private void AddCheckoutStep(List<Step> steps, StripeEvent stripeEvent)
     {
         switch (stripeEvent.Type)
         {
@@ -97,7 +125,7 @@ internal sealed partial class WebhookDispatcher(
                 var session = stripeEvent.GetCheckoutRoute();
                 if (session.PaymentStatus is "paid" or "no_payment_required")
                 {
-                    steps.Add(new Step("fulfillment", "fulfillment", ct => FulfilAsync(services, stripeEvent, ct)));
+                    steps.Add(Step.Fulfil(StepKind.Fulfillment));
                 }
                 else
                 {
@@ -106,48 +134,14 @@ internal sealed partial class WebhookDispatcher(
 
                 break;
             case "checkout.session.async_payment_succeeded":
-                steps.Add(new Step("fulfillment", "fulfillment", ct => FulfilAsync(services, stripeEvent, ct)));
+                steps.Add(Step.Fulfil(StepKind.Fulfillment));
                 break;
             case "checkout.session.async_payment_failed":
-            case "checkout.session.expired":
-                var expired = stripeEvent.Type == "checkout.session.expired";
-                steps.Add(new Step("fulfillment", "fulfillment", async ct =>
-                {
-                    var outcome = await fulfillment.NotifyAsync(services, stripeEvent.ToCheckoutSession(), stripeEvent, expired, ct).ConfigureAwait(false);
-                    return outcome == FulfillmentOutcome.Fulfilled;
-                }));
+                steps.Add(Step.Fulfil(StepKind.PaymentFailed));
                 break;
-        }
-    }
-
-    private void AddSubscriptionSteps(List<Step> steps, IServiceProvider services, StripeEvent stripeEvent)
-    {
-        if (!SubscriptionChangeFactory.TryGetReason(stripeEvent.Type, out var reason))
-        {
-            return;
-        }
-
-        var handlers = services.GetServices<ISubscriptionHandler>().ToList();
-        if (handlers.Count == 0)
-        {
-            return;
-        }
-
-        // One change, built at most once, shared by the handlers.
-        Task<SubscriptionChange?>? change = null;
-        foreach (var handler in handlers)
-        {
-            steps.Add(new Step("subscription:" + handler.GetType().FullName, "subscription", async ct =>
-            {
-                var value = await (change ??= subscriptionChanges.CreateAsync(stripeEvent, reason, ct)).ConfigureAwait(false);
-                if (value is null)
-                {
-                    return false;
-                }
-
-                await handler.HandleAsync(value, ct).ConfigureAwait(false);
-                return true;
-            }));
+            case "checkout.session.expired":
+                steps.Add(Step.Fulfil(StepKind.Expired));
+                break;
         }
     }
 
@@ -162,7 +156,29 @@ internal sealed partial class WebhookDispatcher(
         };
     }
 
-    private sealed record Step(string Key, string Kind, Func<CancellationToken, Task<bool>> RunAsync);
+    private enum StepKind
+    {
+        Fulfillment,
+        PaymentFailed,
+        Expired,
+        Subscription,
+        Event,
+    }
+
+    /// <summary>One step: what runs, the key its completion is recorded under, and the handler for per-handler steps.</summary>
+    private readonly record struct Step(StepKind Kind, string Key, object? Handler)
+    {
+        /// <summary>The step of a Checkout session's fulfillment handler (one per event, whichever it is).</summary>
+        public static Step Fulfil(StepKind kind) => new(kind, "fulfillment", null);
+
+        /// <summary>Gets the <c>handler.kind</c> tag of its duration.</summary>
+        public string KindTag => Kind switch
+        {
+            StepKind.Subscription => "subscription",
+            StepKind.Event => "event",
+            _ => "fulfillment",
+        };
+    }
 
     private static partial class Log
     {

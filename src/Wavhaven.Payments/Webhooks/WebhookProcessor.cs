@@ -14,7 +14,7 @@ namespace Wavhaven.Payments.Webhooks;
 /// outcome. Nothing is parsed before the signature is verified, and nothing runs for an event already
 /// processed or in flight.
 /// </summary>
-internal sealed partial class WebhookProcessor : IWebhookProcessor
+internal sealed partial class WebhookProcessor : IWebhookProcessor, IDisposable
 {
     private readonly IServiceScopeFactory _scopes;
     private readonly WebhookDispatcher _dispatcher;
@@ -22,7 +22,7 @@ internal sealed partial class WebhookProcessor : IWebhookProcessor
     private readonly WebhookProcessingMode _mode;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
-    private readonly byte[][] _keys;
+    private readonly WebhookSigningKey[] _keys;
     private readonly TimeSpan _tolerance;
     private readonly ConcurrentDictionary<string, bool> _reportedVersions = new(StringComparer.Ordinal);
 
@@ -34,7 +34,7 @@ internal sealed partial class WebhookProcessor : IWebhookProcessor
         _mode = options.Value.WebhookProcessing;
         _timeProvider = timeProvider;
         _logger = logger;
-        _keys = [.. options.Value.WebhookSecrets.Where(secret => !string.IsNullOrEmpty(secret)).Select(Encoding.UTF8.GetBytes)];
+        _keys = [.. options.Value.WebhookSecrets.Where(secret => !string.IsNullOrEmpty(secret)).Select(secret => new WebhookSigningKey(Encoding.UTF8.GetBytes(secret), reuseState: true))];
         _tolerance = options.Value.WebhookTolerance;
     }
 
@@ -62,7 +62,7 @@ internal sealed partial class WebhookProcessor : IWebhookProcessor
         return result;
     }
 
-    private async Task<WebhookResult> ProcessCoreAsync(ReadOnlyMemory<byte> body, string? signatureHeader, CancellationToken cancellationToken)
+    private async ValueTask<WebhookResult> ProcessCoreAsync(ReadOnlyMemory<byte> body, string? signatureHeader, CancellationToken cancellationToken)
     {
         if (_keys.Length == 0)
         {
@@ -134,6 +134,15 @@ internal sealed partial class WebhookProcessor : IWebhookProcessor
                 Log.HandlerFailed(_logger, exception, stripeEvent.Type, stripeEvent.Id, claim.Attempt);
                 return new WebhookResult(WebhookOutcome.Failed, "handler failed", stripeEvent.Id, stripeEvent.Type);
             }
+        }
+    }
+
+    /// <summary>Releases the keys' HMAC states.</summary>
+    public void Dispose()
+    {
+        foreach (var key in _keys)
+        {
+            key.Dispose();
         }
     }
 

@@ -78,4 +78,31 @@ public class StripeWebhookSignatureTests
         Verify(Payload, header, SignedAt, "whsec_other", "whsec_new").Should().Be(WebhookSignatureStatus.Valid);
         Verify(Payload, header, SignedAt, "whsec_other").Should().Be(WebhookSignatureStatus.NoMatchingSignature);
     }
+
+    [Fact]
+    public async Task ReusedKeyStates_GiveStripesSignatures_OnEveryThread_AfterFailuresToo()
+    {
+        using var rotatedOut = new WebhookSigningKey(Encoding.UTF8.GetBytes("whsec_old"), reuseState: true);
+        using var current = new WebhookSigningKey(Encoding.UTF8.GetBytes(Secret), reuseState: true);
+        WebhookSigningKey[] keys = [rotatedOut, current];
+        var payload = Encoding.UTF8.GetBytes("{\"padding\":\"" + new string('x', 256 * 1024) + "\"}"); // long enough for threads to overlap
+        var header = StripeWebhookSignature.CreateHeader(payload, Secret, SignedAt);
+        var tampered = (byte[])payload.Clone();
+        tampered[100] = (byte)'y';
+        using var start = new Barrier(4);
+
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Factory.StartNew(
+            () =>
+            {
+                start.SignalAndWait();
+                return Enumerable.Range(0, 60).Select(i => i % 3 == 0
+                    ? StripeWebhookSignature.Verify(tampered, header, keys, Tolerance, SignedAt) == WebhookSignatureStatus.NoMatchingSignature
+                    : StripeWebhookSignature.Verify(payload, header, keys, Tolerance, SignedAt) == WebhookSignatureStatus.Valid).All(ok => ok);
+            },
+            CancellationToken.None,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default)));
+
+        outcomes.Should().AllSatisfy(ok => ok.Should().BeTrue());
+    }
 }
