@@ -68,7 +68,8 @@ internal sealed partial class WebhookDispatcher(
                 continue;
             }
 
-            var started = timeProvider.GetTimestamp();
+            var timed = PaymentsTelemetry.HandlerDuration.Enabled;
+            var started = timed ? timeProvider.GetTimestamp() : 0;
             var outcome = "succeeded";
             try
             {
@@ -102,9 +103,12 @@ internal sealed partial class WebhookDispatcher(
             }
             finally
             {
-                PaymentsTelemetry.HandlerDuration.Record(
-                    timeProvider.GetElapsedTime(started).TotalSeconds,
-                    new TagList { { "handler.kind", step.KindTag }, { "stripe.event.type", stripeEvent.Type }, { "outcome", outcome } });
+                if (timed)
+                {
+                    PaymentsTelemetry.HandlerDuration.Record(
+                        timeProvider.GetElapsedTime(started).TotalSeconds,
+                        new TagList { { "handler.kind", step.KindTag }, { "stripe.event.type", stripeEvent.Type }, { "outcome", outcome } });
+                }
             }
 
             if (steps.Count > 1)
