@@ -5,6 +5,7 @@
 # Prints requests/s, p50/p99 latency and the ratios. Stops everything it started, however it ends.
 #
 #   benchmarks/webhook-load/run.sh            # or: DURATION=20 WARMUP=10 CONNECTIONS=64 THREADS=2 GC_MODE=workstation run.sh
+#   STORE_CAPACITY=20000 benchmarks/webhook-load/run.sh   # the library's in-memory store keeps 20,000 ids, not 200,000
 #
 # Needs: the .NET 10 SDK, Node.js 20 with npm (installs stripe and express into a scratch folder), and wrk
 # (installed with apt-get when missing; run as root or have it installed).

@@ -27,6 +27,13 @@ if (mode == "library")
         options.SecretKey = "sk_test_webhook_load";
         options.WebhookSecrets.Add(secret);
     }).AddFulfillmentHandler<NoOpFulfillmentHandler>();
+
+    // STORE_CAPACITY overrides how many ids the in-memory store keeps (default 200,000), to see what its size costs.
+    if (Environment.GetEnvironmentVariable("STORE_CAPACITY") is { } capacity)
+    {
+        builder.Services.Configure<Wavhaven.Payments.Webhooks.InMemoryWebhookEventStoreOptions>(
+            options => options.Capacity = int.Parse(capacity, System.Globalization.CultureInfo.InvariantCulture));
+    }
 }
 
 var app = builder.Build();
