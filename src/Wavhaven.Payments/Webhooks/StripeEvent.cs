@@ -144,6 +144,11 @@ public sealed class StripeEvent
     /// <paramref name="json"/>, which must not change afterwards. Only call this on a body whose signature was
     /// verified.
     /// </summary>
+    /// <remarks>
+    /// The envelope's own fields are read and checked here; the inside of <c>data.object</c> and of
+    /// <c>data.previous_attributes</c> is only delimited, and is checked when it is read (<see cref="ToCheckoutSession"/>,
+    /// <see cref="DataObject"/>, …), which throws <see cref="JsonException"/> if it is not valid JSON.
+    /// </remarks>
     /// <exception cref="FormatException">The body is not JSON, or not a Stripe event.</exception>
     public static StripeEvent Parse(ReadOnlyMemory<byte> json)
     {

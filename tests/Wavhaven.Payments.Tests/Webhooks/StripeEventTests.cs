@@ -117,6 +117,16 @@ public class StripeEventTests
     public void MalformedBodies_AreRefused(string body, string because) =>
         FluentActions.Invoking(() => StripeEvent.Parse(Encoding.UTF8.GetBytes(body))).Should().Throw<FormatException>(because);
 
+    [Fact]
+    public void AMalformedValueInsideDataObject_IsReportedWhenTheObjectIsRead()
+    {
+        var sut = Parse("""{"id":"cs_5","object":"checkout.session","custom_fields":[{"key":tru}],"payment_status":"paid","metadata":{"wavhaven_type":"license"}}""");
+
+        sut.CheckoutRoute.Should().Be(new CheckoutSessionRoute("cs_5", "paid", "license"));
+        sut.Invoking(e => e.ToCheckoutSession()).Should().Throw<JsonException>();
+        sut.Invoking(e => e.DataObject).Should().Throw<JsonException>();
+    }
+
     private static byte[] Event(JsonObject dataObject, bool indented)
     {
         // Stripe's own order of the envelope's fields.
