@@ -15,7 +15,7 @@ namespace Wavhaven.Payments.Benchmarks;
 /// Every measured operation is a new event of a new purchase, never a duplicate: each iteration runs exactly
 /// <see cref="Operations"/> invocations (BenchmarkDotNet's jitting stage, fewer) over as many distinct events (ids <c>evt_test_bench_{n}</c>, sessions
 /// <c>cs_test_bench_{n}</c>), and the iteration's setup (not measured) builds a fresh service provider, so a fresh
-/// store, and signs the events anew at the current time. The iteration's cleanup checks that the handler ran once
+/// store, in which these events are new again; their signatures are made when they near the tolerance. The iteration's cleanup checks that the handler ran once
 /// per invocation, and fails the run otherwise. (Operations is large so that the floor's iterations, which share the
 /// class's invocation count, last over 100 ms.)
 /// </remarks>
@@ -35,6 +35,7 @@ public class WebhookProcessingBenchmarks
     private ServiceProvider? _readingServices;
     private IWebhookProcessor? _readingProcessor;
     private int _next;
+    private DateTimeOffset _signedAt = DateTimeOffset.MinValue;
     private long _fulfilledBefore;
 
     [GlobalSetup]
@@ -52,7 +53,7 @@ public class WebhookProcessingBenchmarks
     }
 
     [IterationSetup(Targets = [nameof(VerifyParseClaimDispatch), nameof(VerifyParseClaimDispatchToSessionReader)])]
-    public void NewStoreAndFreshSignatures()
+    public void NewStoreAndValidSignatures()
     {
         _services?.Dispose();
         _readingServices?.Dispose();
@@ -61,10 +62,17 @@ public class WebhookProcessingBenchmarks
         _readingServices = Build<SessionReadingFulfillmentHandler>();
         _readingProcessor = _readingServices.GetRequiredService<IWebhookProcessor>();
 
+        // The signatures are made again only when they near the 5-minute tolerance (a run takes about a minute): signing
+        // 32,768 headers per iteration made garbage that the measured deliveries' collections then had to promote.
         var now = DateTimeOffset.UtcNow;
-        for (var i = 0; i < Operations; i++)
+        if (now - _signedAt > TimeSpan.FromMinutes(3))
         {
-            _headers[i] = StripeWebhookSignature.CreateHeader(_bodies[i], Payloads.Secret, now);
+            for (var i = 0; i < Operations; i++)
+            {
+                _headers[i] = StripeWebhookSignature.CreateHeader(_bodies[i], Payloads.Secret, now);
+            }
+
+            _signedAt = now;
         }
 
         _next = 0;
