@@ -72,4 +72,80 @@ public class InMemoryWebhookEventStoreTests
         (await sut.TryClaimAsync("evt_failed", "t", ReadOnlyMemory<byte>.Empty)).Status.Should().Be(WebhookClaimStatus.Claimed);
         (await sut.TryClaimAsync("evt_30", "t", ReadOnlyMemory<byte>.Empty)).Status.Should().Be(WebhookClaimStatus.AlreadyProcessed);
     }
+
+    [Fact]
+    public async Task AClaim_BlocksOthersUntilItsLeaseEnds_ThenTheNextAttemptGetsIt()
+    {
+        var time = new FakeTimeProvider();
+        var sut = Create(time);
+
+        (await sut.TryClaimAsync("evt_1", "t", ReadOnlyMemory<byte>.Empty)).Should().Be(new WebhookClaim(WebhookClaimStatus.Claimed, 1));
+        (await sut.TryClaimAsync("evt_1", "t", ReadOnlyMemory<byte>.Empty)).Status.Should().Be(WebhookClaimStatus.InProgress);
+        time.Advance(new InMemoryWebhookEventStoreOptions().ClaimLease);
+
+        var second = await sut.TryClaimAsync("evt_1", "t", ReadOnlyMemory<byte>.Empty);
+
+        second.Status.Should().Be(WebhookClaimStatus.Claimed);
+        second.Attempt.Should().Be(2);
+    }
+
+    [Fact]
+    public async Task AFailedId_IsClaimedAgain_WithTheStepsThatSucceeded_AndOnceProcessedIsDoneForGood()
+    {
+        var sut = Create(new FakeTimeProvider());
+        await sut.TryClaimAsync("evt_1", "t", ReadOnlyMemory<byte>.Empty);
+        await sut.MarkStepCompletedAsync("evt_1", "fulfillment");
+        await sut.MarkFailedAsync("evt_1", "the second step threw");
+
+        var retry = await sut.TryClaimAsync("evt_1", "t", ReadOnlyMemory<byte>.Empty);
+        await sut.MarkProcessedAsync("evt_1");
+
+        retry.Status.Should().Be(WebhookClaimStatus.Claimed);
+        retry.Attempt.Should().Be(2);
+        retry.IsStepCompleted("fulfillment").Should().BeTrue();
+        retry.IsStepCompleted("event:Other").Should().BeFalse();
+        (await sut.TryClaimAsync("evt_1", "t", ReadOnlyMemory<byte>.Empty)).Should().Be(new WebhookClaim(WebhookClaimStatus.AlreadyProcessed, 2));
+    }
+
+    [Fact]
+    public async Task ManyThreadsClaimingTheSameIds_GetOneClaimPerId()
+    {
+        var sut = Create(new FakeTimeProvider());
+        var ids = Enumerable.Range(0, 2_000).Select(i => "evt_" + i).ToArray();
+        using var start = new Barrier(4);
+
+        var claimed = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Factory.StartNew(
+            () =>
+            {
+                start.SignalAndWait();
+                return ids.Count(id => sut.TryClaimAsync(id, "t", ReadOnlyMemory<byte>.Empty).Result.Status == WebhookClaimStatus.Claimed);
+            },
+            CancellationToken.None,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default)));
+
+        claimed.Sum().Should().Be(ids.Length);
+        sut.Count.Should().Be(ids.Length);
+    }
+
+    [Fact]
+    public async Task AnIdForgottenAndClaimedAnew_IsKeptWhileItsNewClaimRuns()
+    {
+        var time = new FakeTimeProvider();
+        var sut = Create(time, capacity: 16);
+        for (var i = 0; i < 17; i++)
+        {
+            await ProcessAsync(sut, "evt_" + i);
+            await sut.LastPrune;
+        }
+
+        (await sut.TryClaimAsync("evt_0", "t", ReadOnlyMemory<byte>.Empty)).Status.Should().Be(WebhookClaimStatus.Claimed, "evt_0 was forgotten");
+        for (var i = 17; i < 40; i++)
+        {
+            await ProcessAsync(sut, "evt_" + i);
+            await sut.LastPrune;
+        }
+
+        (await sut.TryClaimAsync("evt_0", "t", ReadOnlyMemory<byte>.Empty)).Status.Should().Be(WebhookClaimStatus.InProgress, "its new claim is still running");
+    }
 }
