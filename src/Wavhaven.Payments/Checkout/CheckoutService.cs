@@ -199,25 +199,24 @@ internal sealed partial class CheckoutService(
         string? currency = null;
         for (var i = 0; i < lines.Count; i++)
         {
-            var at = $"Lines[{i}]";
-            var line = lines[i] ?? throw Refuse(at, $"{at} is null.");
+            var line = lines[i] ?? throw Refuse(At(i), $"{At(i)} is null.");
             if (line.Quantity < 1)
             {
-                throw Refuse($"{at}.Quantity", $"{at}.Quantity is {line.Quantity}; it must be at least 1.");
+                throw Refuse($"{At(i)}.Quantity", $"{At(i)}.Quantity is {line.Quantity}; it must be at least 1.");
             }
 
             ResolvedLine next;
             switch (line)
             {
                 case PlanLine planLine:
-                    next = new ResolvedLine(line, ResolvePrice(planLine, at), null);
+                    next = new ResolvedLine(line, ResolvePrice(planLine, i), null);
                     break;
                 case ItemLine item:
-                    ValidateItem(item, at);
+                    ValidateItem(item, i);
                     next = new ResolvedLine(line, null, item.Currency.ToLowerInvariant());
                     break;
                 default:
-                    throw Refuse(at, $"{at} is a {line.GetType().Name}; use CheckoutLine.ForPlan or CheckoutLine.Item.");
+                    throw Refuse(At(i), $"{At(i)} is a {line.GetType().Name}; use CheckoutLine.ForPlan or CheckoutLine.Item.");
             }
 
             if (currency is null)
@@ -226,7 +225,7 @@ internal sealed partial class CheckoutService(
             }
             else if (!string.Equals(currency, next.Currency, StringComparison.Ordinal))
             {
-                throw Refuse($"{at}.Currency", $"{at} is priced in {next.Currency}, but the cart's earlier lines are in {currency}. A Checkout session takes one currency: split the cart.");
+                throw Refuse($"{At(i)}.Currency", $"{At(i)} is priced in {next.Currency}, but the cart's earlier lines are in {currency}. A Checkout session takes one currency: split the cart.");
             }
 
             resolved.Add(next);
@@ -235,47 +234,63 @@ internal sealed partial class CheckoutService(
         return resolved;
     }
 
-    private PlanPrice ResolvePrice(PlanLine line, string at)
+    private PlanPrice ResolvePrice(PlanLine line, int index)
     {
         if (string.IsNullOrEmpty(line.PlanId) || !catalog.TryGetPlan(line.PlanId, out var plan))
         {
-            throw Refuse($"{at}.PlanId", $"{at}.PlanId '{line.PlanId}' is not a plan of the catalog. Known plans: {string.Join(", ", catalog.Plans.Select(p => p.Id))}.");
+            throw Refuse($"{At(index)}.PlanId", $"{At(index)}.PlanId '{line.PlanId}' is not a plan of the catalog. Known plans: {string.Join(", ", catalog.Plans.Select(p => p.Id))}.");
         }
 
         if (plan.BillingType == BillingType.Free)
         {
-            throw Refuse($"{at}.PlanId", $"{at}: plan '{plan.Id}' is free, so there is nothing to pay. Grant it in the app without Checkout.");
+            throw Refuse($"{At(index)}.PlanId", $"{At(index)}: plan '{plan.Id}' is free, so there is nothing to pay. Grant it in the app without Checkout.");
         }
 
         if (line.Interval is { } interval)
         {
             return plan.GetPrice(interval)
-                ?? throw Refuse($"{at}.Interval", $"{at}: plan '{plan.Id}' has no {interval} price. It has: {string.Join(", ", plan.Prices.Select(p => p.Interval))}.");
+                ?? throw Refuse($"{At(index)}.Interval", $"{At(index)}: plan '{plan.Id}' has no {interval} price. It has: {string.Join(", ", plan.Prices.Select(p => p.Interval))}.");
         }
 
         return plan.Prices.Count == 1
             ? plan.Prices[0]
-            : throw Refuse($"{at}.Interval", $"{at}: plan '{plan.Id}' has several prices ({string.Join(", ", plan.Prices.Select(p => p.Interval))}); say which with the line's Interval.");
+            : throw Refuse($"{At(index)}.Interval", $"{At(index)}: plan '{plan.Id}' has several prices ({string.Join(", ", plan.Prices.Select(p => p.Interval))}); say which with the line's Interval.");
     }
 
-    private static void ValidateItem(ItemLine item, string at)
+    private static void ValidateItem(ItemLine item, int index)
     {
         if (string.IsNullOrWhiteSpace(item.Name))
         {
-            throw Refuse($"{at}.Name", $"{at}.Name is empty: Checkout shows it to the buyer.");
+            throw Refuse($"{At(index)}.Name", $"{At(index)}.Name is empty: Checkout shows it to the buyer.");
         }
 
         if (item.UnitAmount < 0)
         {
-            throw Refuse($"{at}.UnitAmount", $"{at}.UnitAmount is {item.UnitAmount}; amounts are zero or more, in minor units (1999 = 19.99).");
+            throw Refuse($"{At(index)}.UnitAmount", $"{At(index)}.UnitAmount is {item.UnitAmount}; amounts are zero or more, in minor units (1999 = 19.99).");
         }
 
-        if (item.Currency is null || item.Currency.Length != 3 || !item.Currency.All(char.IsAsciiLetter))
+        if (item.Currency is null || item.Currency.Length != 3 || !IsAsciiLetters(item.Currency))
         {
-            throw Refuse($"{at}.Currency", $"{at}.Currency '{item.Currency}' is not a three-letter ISO currency code such as usd or eur.");
+            throw Refuse($"{At(index)}.Currency", $"{At(index)}.Currency '{item.Currency}' is not a three-letter ISO currency code such as usd or eur.");
         }
 
-        MetadataRules.Validate(item.ProductMetadata, $"{at}.ProductMetadata", reservedKeys: 0);
+        MetadataRules.Validate(item.ProductMetadata, "ProductMetadata", index, reservedKeys: 0);
+    }
+
+    /// <summary>The name of a cart line in refusals, built only when one is thrown.</summary>
+    private static string At(int index) => $"Lines[{index}]";
+
+    private static bool IsAsciiLetters(string text)
+    {
+        foreach (var c in text)
+        {
+            if (!char.IsAsciiLetter(c))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static string ResolveUrl(string? fromRequest, string? fromOptions, string field, string optionKey)
