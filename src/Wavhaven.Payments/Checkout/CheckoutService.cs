@@ -34,6 +34,15 @@ internal sealed partial class CheckoutService(
 
     private const string SessionIdPlaceholder = "{CHECKOUT_SESSION_ID}";
 
+    /// <summary>
+    /// The options' URLs, as last checked (and, for the success URL, completed with its placeholder). They are the same
+    /// strings on every call, so each is parsed once rather than per checkout; a different string (options changed) is
+    /// checked again. Kept per process: a reference to the very same string can only check the same way.
+    /// </summary>
+    private static CheckedUrl? LastOptionsSuccessUrl;
+
+    private static CheckedUrl? LastOptionsCancelUrl;
+
     public async Task<CheckoutResult> CreateCheckoutAsync(CheckoutRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -151,9 +160,20 @@ internal sealed partial class CheckoutService(
         var reservedKeys = request.TenantId is null ? 3 : 4;
         MetadataRules.Validate(request.Metadata, nameof(request.Metadata), reservedKeys);
 
-        var successUrl = WithSessionIdPlaceholder(ResolveUrl(request.SuccessUrl, options.Value.SuccessUrl, nameof(request.SuccessUrl), "Stripe:SuccessUrl"));
+        var successUrl = CheckedOptionsUrl(ref LastOptionsSuccessUrl, request.SuccessUrl, options.Value.SuccessUrl)
+            ?? WithSessionIdPlaceholder(ResolveUrl(request.SuccessUrl, options.Value.SuccessUrl, nameof(request.SuccessUrl), "Stripe:SuccessUrl"));
+        var cancelUrl = CheckedOptionsUrl(ref LastOptionsCancelUrl, request.CancelUrl, options.Value.CancelUrl)
+            ?? ResolveUrl(request.CancelUrl, options.Value.CancelUrl, nameof(request.CancelUrl), "Stripe:CancelUrl");
+        if (request.SuccessUrl is null && !ReferenceEquals(LastOptionsSuccessUrl?.Source, options.Value.SuccessUrl))
+        {
+            LastOptionsSuccessUrl = new CheckedUrl(options.Value.SuccessUrl!, successUrl);
+        }
 
-        var cancelUrl = ResolveUrl(request.CancelUrl, options.Value.CancelUrl, nameof(request.CancelUrl), "Stripe:CancelUrl");
+        if (request.CancelUrl is null && !ReferenceEquals(LastOptionsCancelUrl?.Source, options.Value.CancelUrl))
+        {
+            LastOptionsCancelUrl = new CheckedUrl(options.Value.CancelUrl!, cancelUrl);
+        }
+
         return new CheckoutPlan(mode, lines, successUrl, cancelUrl);
     }
 
@@ -438,6 +458,13 @@ internal sealed partial class CheckoutService(
         && address.Host.Contains('.', StringComparison.Ordinal);
 
     private static InvalidPaymentRequestException Refuse(string field, string message) => new(field, message);
+
+    /// <summary>What the options' URL became when last checked, if the request has none and the options' is the same string.</summary>
+    private static string? CheckedOptionsUrl(ref CheckedUrl? last, string? fromRequest, string? fromOptions) =>
+        fromRequest is null && Volatile.Read(ref last) is { } checkedUrl && ReferenceEquals(checkedUrl.Source, fromOptions) ? checkedUrl.Checked : null;
+
+    /// <summary>A URL from the options, and what <see cref="ResolveUrl"/> made of it.</summary>
+    private sealed record CheckedUrl(string Source, string Checked);
 
     /// <summary>A request that passed every rule, ready to be encoded.</summary>
     internal sealed record CheckoutPlan(string Mode, IReadOnlyList<ResolvedLine> Lines, string SuccessUrl, string CancelUrl);
