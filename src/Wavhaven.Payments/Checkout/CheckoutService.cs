@@ -34,6 +34,15 @@ internal sealed partial class CheckoutService(
 
     private const string SessionIdPlaceholder = "{CHECKOUT_SESSION_ID}";
 
+    /// <summary>
+    /// The options' URLs, as last checked (and, for the success URL, completed with its placeholder). They are the same
+    /// strings on every call, so each is parsed once rather than per checkout; a different string (options changed) is
+    /// checked again. Kept per process: a reference to the very same string can only check the same way.
+    /// </summary>
+    private static CheckedUrl? LastOptionsSuccessUrl;
+
+    private static CheckedUrl? LastOptionsCancelUrl;
+
     public async Task<CheckoutResult> CreateCheckoutAsync(CheckoutRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -151,9 +160,20 @@ internal sealed partial class CheckoutService(
         var reservedKeys = request.TenantId is null ? 3 : 4;
         MetadataRules.Validate(request.Metadata, nameof(request.Metadata), reservedKeys);
 
-        var successUrl = WithSessionIdPlaceholder(ResolveUrl(request.SuccessUrl, options.Value.SuccessUrl, nameof(request.SuccessUrl), "Stripe:SuccessUrl"));
+        var successUrl = CheckedOptionsUrl(ref LastOptionsSuccessUrl, request.SuccessUrl, options.Value.SuccessUrl)
+            ?? WithSessionIdPlaceholder(ResolveUrl(request.SuccessUrl, options.Value.SuccessUrl, nameof(request.SuccessUrl), "Stripe:SuccessUrl"));
+        var cancelUrl = CheckedOptionsUrl(ref LastOptionsCancelUrl, request.CancelUrl, options.Value.CancelUrl)
+            ?? ResolveUrl(request.CancelUrl, options.Value.CancelUrl, nameof(request.CancelUrl), "Stripe:CancelUrl");
+        if (request.SuccessUrl is null && !ReferenceEquals(LastOptionsSuccessUrl?.Source, options.Value.SuccessUrl))
+        {
+            LastOptionsSuccessUrl = new CheckedUrl(options.Value.SuccessUrl!, successUrl);
+        }
 
-        var cancelUrl = ResolveUrl(request.CancelUrl, options.Value.CancelUrl, nameof(request.CancelUrl), "Stripe:CancelUrl");
+        if (request.CancelUrl is null && !ReferenceEquals(LastOptionsCancelUrl?.Source, options.Value.CancelUrl))
+        {
+            LastOptionsCancelUrl = new CheckedUrl(options.Value.CancelUrl!, cancelUrl);
+        }
+
         return new CheckoutPlan(mode, lines, successUrl, cancelUrl);
     }
 
@@ -199,25 +219,24 @@ internal sealed partial class CheckoutService(
         string? currency = null;
         for (var i = 0; i < lines.Count; i++)
         {
-            var at = $"Lines[{i}]";
-            var line = lines[i] ?? throw Refuse(at, $"{at} is null.");
+            var line = lines[i] ?? throw Refuse(At(i), $"{At(i)} is null.");
             if (line.Quantity < 1)
             {
-                throw Refuse($"{at}.Quantity", $"{at}.Quantity is {line.Quantity}; it must be at least 1.");
+                throw Refuse($"{At(i)}.Quantity", $"{At(i)}.Quantity is {line.Quantity}; it must be at least 1.");
             }
 
             ResolvedLine next;
             switch (line)
             {
                 case PlanLine planLine:
-                    next = new ResolvedLine(line, ResolvePrice(planLine, at), null);
+                    next = new ResolvedLine(line, ResolvePrice(planLine, i), null);
                     break;
                 case ItemLine item:
-                    ValidateItem(item, at);
+                    ValidateItem(item, i);
                     next = new ResolvedLine(line, null, item.Currency.ToLowerInvariant());
                     break;
                 default:
-                    throw Refuse(at, $"{at} is a {line.GetType().Name}; use CheckoutLine.ForPlan or CheckoutLine.Item.");
+                    throw Refuse(At(i), $"{At(i)} is a {line.GetType().Name}; use CheckoutLine.ForPlan or CheckoutLine.Item.");
             }
 
             if (currency is null)
@@ -226,7 +245,7 @@ internal sealed partial class CheckoutService(
             }
             else if (!string.Equals(currency, next.Currency, StringComparison.Ordinal))
             {
-                throw Refuse($"{at}.Currency", $"{at} is priced in {next.Currency}, but the cart's earlier lines are in {currency}. A Checkout session takes one currency: split the cart.");
+                throw Refuse($"{At(i)}.Currency", $"{At(i)} is priced in {next.Currency}, but the cart's earlier lines are in {currency}. A Checkout session takes one currency: split the cart.");
             }
 
             resolved.Add(next);
@@ -235,47 +254,63 @@ internal sealed partial class CheckoutService(
         return resolved;
     }
 
-    private PlanPrice ResolvePrice(PlanLine line, string at)
+    private PlanPrice ResolvePrice(PlanLine line, int index)
     {
         if (string.IsNullOrEmpty(line.PlanId) || !catalog.TryGetPlan(line.PlanId, out var plan))
         {
-            throw Refuse($"{at}.PlanId", $"{at}.PlanId '{line.PlanId}' is not a plan of the catalog. Known plans: {string.Join(", ", catalog.Plans.Select(p => p.Id))}.");
+            throw Refuse($"{At(index)}.PlanId", $"{At(index)}.PlanId '{line.PlanId}' is not a plan of the catalog. Known plans: {string.Join(", ", catalog.Plans.Select(p => p.Id))}.");
         }
 
         if (plan.BillingType == BillingType.Free)
         {
-            throw Refuse($"{at}.PlanId", $"{at}: plan '{plan.Id}' is free, so there is nothing to pay. Grant it in the app without Checkout.");
+            throw Refuse($"{At(index)}.PlanId", $"{At(index)}: plan '{plan.Id}' is free, so there is nothing to pay. Grant it in the app without Checkout.");
         }
 
         if (line.Interval is { } interval)
         {
             return plan.GetPrice(interval)
-                ?? throw Refuse($"{at}.Interval", $"{at}: plan '{plan.Id}' has no {interval} price. It has: {string.Join(", ", plan.Prices.Select(p => p.Interval))}.");
+                ?? throw Refuse($"{At(index)}.Interval", $"{At(index)}: plan '{plan.Id}' has no {interval} price. It has: {string.Join(", ", plan.Prices.Select(p => p.Interval))}.");
         }
 
         return plan.Prices.Count == 1
             ? plan.Prices[0]
-            : throw Refuse($"{at}.Interval", $"{at}: plan '{plan.Id}' has several prices ({string.Join(", ", plan.Prices.Select(p => p.Interval))}); say which with the line's Interval.");
+            : throw Refuse($"{At(index)}.Interval", $"{At(index)}: plan '{plan.Id}' has several prices ({string.Join(", ", plan.Prices.Select(p => p.Interval))}); say which with the line's Interval.");
     }
 
-    private static void ValidateItem(ItemLine item, string at)
+    private static void ValidateItem(ItemLine item, int index)
     {
         if (string.IsNullOrWhiteSpace(item.Name))
         {
-            throw Refuse($"{at}.Name", $"{at}.Name is empty: Checkout shows it to the buyer.");
+            throw Refuse($"{At(index)}.Name", $"{At(index)}.Name is empty: Checkout shows it to the buyer.");
         }
 
         if (item.UnitAmount < 0)
         {
-            throw Refuse($"{at}.UnitAmount", $"{at}.UnitAmount is {item.UnitAmount}; amounts are zero or more, in minor units (1999 = 19.99).");
+            throw Refuse($"{At(index)}.UnitAmount", $"{At(index)}.UnitAmount is {item.UnitAmount}; amounts are zero or more, in minor units (1999 = 19.99).");
         }
 
-        if (item.Currency is null || item.Currency.Length != 3 || !item.Currency.All(char.IsAsciiLetter))
+        if (item.Currency is null || item.Currency.Length != 3 || !IsAsciiLetters(item.Currency))
         {
-            throw Refuse($"{at}.Currency", $"{at}.Currency '{item.Currency}' is not a three-letter ISO currency code such as usd or eur.");
+            throw Refuse($"{At(index)}.Currency", $"{At(index)}.Currency '{item.Currency}' is not a three-letter ISO currency code such as usd or eur.");
         }
 
-        MetadataRules.Validate(item.ProductMetadata, $"{at}.ProductMetadata", reservedKeys: 0);
+        MetadataRules.Validate(item.ProductMetadata, "ProductMetadata", index, reservedKeys: 0);
+    }
+
+    /// <summary>The name of a cart line in refusals, built only when one is thrown.</summary>
+    private static string At(int index) => $"Lines[{index}]";
+
+    private static bool IsAsciiLetters(string text)
+    {
+        foreach (var c in text)
+        {
+            if (!char.IsAsciiLetter(c))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static string ResolveUrl(string? fromRequest, string? fromOptions, string field, string optionKey)
@@ -423,6 +458,13 @@ internal sealed partial class CheckoutService(
         && address.Host.Contains('.', StringComparison.Ordinal);
 
     private static InvalidPaymentRequestException Refuse(string field, string message) => new(field, message);
+
+    /// <summary>What the options' URL became when last checked, if the request has none and the options' is the same string.</summary>
+    private static string? CheckedOptionsUrl(ref CheckedUrl? last, string? fromRequest, string? fromOptions) =>
+        fromRequest is null && Volatile.Read(ref last) is { } checkedUrl && ReferenceEquals(checkedUrl.Source, fromOptions) ? checkedUrl.Checked : null;
+
+    /// <summary>A URL from the options, and what <see cref="ResolveUrl"/> made of it.</summary>
+    private sealed record CheckedUrl(string Source, string Checked);
 
     /// <summary>A request that passed every rule, ready to be encoded.</summary>
     internal sealed record CheckoutPlan(string Mode, IReadOnlyList<ResolvedLine> Lines, string SuccessUrl, string CancelUrl);

@@ -5,8 +5,9 @@ namespace Wavhaven.Payments.Stripe;
 /// <summary>The Stripe endpoints the library calls, typed. <c>account</c> acts on a Connect account.</summary>
 internal static class StripeEndpoints
 {
-    public static Task<StripeCheckoutSession> CreateCheckoutSessionAsync(this IStripeClient client, StripeForm parameters, string idempotencyKey, CancellationToken cancellationToken) =>
-        client.SendAsync(HttpMethod.Post, "/v1/checkout/sessions", parameters, StripeJsonContext.Default.StripeCheckoutSession, new(idempotencyKey), cancellationToken);
+    /// <summary>Creates a Checkout session and reads only its id, URL and expiry: all that creating a checkout needs.</summary>
+    public static Task<StripeCheckoutSessionLink> CreateCheckoutSessionAsync(this IStripeClient client, StripeForm parameters, string idempotencyKey, CancellationToken cancellationToken) =>
+        client.SendAsync(HttpMethod.Post, "/v1/checkout/sessions", parameters, StripeJsonContext.Default.StripeCheckoutSessionLink, new(idempotencyKey), cancellationToken);
 
     public static Task<StripeCheckoutSession> GetCheckoutSessionAsync(this IStripeClient client, string sessionId, string? account, CancellationToken cancellationToken) =>
         client.SendAsync(HttpMethod.Get, "/v1/checkout/sessions/" + Uri.EscapeDataString(sessionId), null, StripeJsonContext.Default.StripeCheckoutSession, Options(account), cancellationToken);

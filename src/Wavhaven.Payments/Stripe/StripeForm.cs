@@ -77,7 +77,14 @@ internal sealed class StripeForm : IEnumerable<KeyValuePair<string, object?>>
     /// <summary>The encoder: the body so far and the current key, both escaped ASCII in pooled buffers.</summary>
     private sealed class FormWriter : IDisposable
     {
-        private static readonly SearchValues<char> Unreserved = SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~[]");
+        /// <summary>1 for the ASCII characters sent as they are: RFC 3986 unreserved, plus brackets.</summary>
+        private static ReadOnlySpan<byte> IsUnreserved =>
+        [
+            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // control
+            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, //  !"#$%&'()*+,-./0-9:;<=>?
+            0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 1, // @A-Z[\]^_
+            0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 0, // `a-z{|}~DEL
+        ];
 
         private byte[] _body = ArrayPool<byte>.Shared.Rent(1024);
         private byte[] _key = ArrayPool<byte>.Shared.Rent(128);
@@ -136,9 +143,9 @@ internal sealed class StripeForm : IEnumerable<KeyValuePair<string, object?>>
                     {
                         var mark = KeyLength;
                         var length = KeyLength;
-                        Write("["u8, ref _key, ref length);
+                        Write((byte)'[', ref _key, ref length);
                         WriteNumber(index, ref _key, ref length);
-                        Write("]"u8, ref _key, ref length);
+                        Write((byte)']', ref _key, ref length);
                         KeyLength = length;
                         Append(item);
                         KeyLength = mark;
@@ -165,9 +172,9 @@ internal sealed class StripeForm : IEnumerable<KeyValuePair<string, object?>>
         {
             var mark = KeyLength;
             var length = KeyLength;
-            Write("["u8, ref _key, ref length);
+            Write((byte)'[', ref _key, ref length);
             Escape(childKey, ref _key, length, out length);
-            Write("]"u8, ref _key, ref length);
+            Write((byte)']', ref _key, ref length);
             KeyLength = length;
             Append(childValue);
             KeyLength = mark;
@@ -178,46 +185,86 @@ internal sealed class StripeForm : IEnumerable<KeyValuePair<string, object?>>
         {
             if (_bodyLength > 0)
             {
-                Write("&"u8, ref _body, ref _bodyLength);
+                Write((byte)'&', ref _body, ref _bodyLength);
             }
 
             Write(_key.AsSpan(0, KeyLength), ref _body, ref _bodyLength);
-            Write("="u8, ref _body, ref _bodyLength);
+            Write((byte)'=', ref _body, ref _bodyLength);
         }
 
         // encodeURIComponent plus !'()* (that is, RFC 3986 unreserved characters only), with brackets left
         // literal: exactly what stripe-node sends. Other characters are percent-encoded as UTF-8 (uppercase hex),
         // a lone surrogate as U+FFFD, as Uri.EscapeDataString does.
+        // Keys and values are short (most under 20 characters), so one scalar pass over a table beats a vectorized
+        // search plus a transcoding call per run: the search's set-up cost dominated the encoder's profile.
         private static void Escape(string text, ref byte[] buffer, int start, out int end)
         {
+            Ensure(ref buffer, start, text.Length);
             var length = start;
-            var rest = text.AsSpan();
-            Span<byte> utf8 = stackalloc byte[4];
-            while (rest.Length > 0)
+            var i = 0;
+            var table = IsUnreserved;
+            var output = buffer;
+            for (; i < text.Length; i++)
             {
-                var plain = rest.IndexOfAnyExcept(Unreserved);
-                var run = plain < 0 ? rest.Length : plain;
-                Ensure(ref buffer, length, run);
-                length += Encoding.ASCII.GetBytes(rest[..run], buffer.AsSpan(length));
-                rest = rest[run..];
-                if (rest.Length == 0)
+                var c = text[i];
+                if (c >= 128 || table[c] == 0)
                 {
                     break;
                 }
 
-                Rune.DecodeFromUtf16(rest, out var rune, out var consumed);
-                rest = rest[consumed..];
-                var count = rune.EncodeToUtf8(utf8);
-                Ensure(ref buffer, length, 3 * count);
-                foreach (var b in utf8[..count])
-                {
-                    buffer[length++] = (byte)'%';
-                    buffer[length++] = (byte)"0123456789ABCDEF"[b >> 4];
-                    buffer[length++] = (byte)"0123456789ABCDEF"[b & 0xF];
-                }
+                output[length++] = (byte)c;
+            }
+
+            if (i < text.Length)
+            {
+                length = EscapeRest(text.AsSpan(i), ref buffer, length);
             }
 
             end = length;
+        }
+
+        /// <summary>The rest of <see cref="Escape"/> from the first character that needs a percent-encoding.</summary>
+        private static int EscapeRest(ReadOnlySpan<char> rest, ref byte[] buffer, int length)
+        {
+            // At most 9 bytes a character: 3 UTF-8 bytes (a surrogate pair is 4 for 2 characters), 3 bytes each.
+            Ensure(ref buffer, length, 9 * rest.Length);
+            var output = buffer;
+            Span<byte> utf8 = stackalloc byte[4];
+            while (rest.Length > 0)
+            {
+                var c = rest[0];
+                if (c < 128)
+                {
+                    if (IsUnreserved[c] != 0)
+                    {
+                        output[length++] = (byte)c;
+                    }
+                    else
+                    {
+                        length = WritePercent((byte)c, output, length);
+                    }
+
+                    rest = rest[1..];
+                    continue;
+                }
+
+                Rune.DecodeFromUtf16(rest, out var rune, out var consumed);
+                rest = rest[consumed..];
+                foreach (var b in utf8[..rune.EncodeToUtf8(utf8)])
+                {
+                    length = WritePercent(b, output, length);
+                }
+            }
+
+            return length;
+        }
+
+        private static int WritePercent(byte b, byte[] output, int length)
+        {
+            output[length] = (byte)'%';
+            output[length + 1] = (byte)"0123456789ABCDEF"[b >> 4];
+            output[length + 2] = (byte)"0123456789ABCDEF"[b & 0xF];
+            return length + 3;
         }
 
         private static void WriteNumber(long number, ref byte[] buffer, ref int length)
@@ -225,6 +272,12 @@ internal sealed class StripeForm : IEnumerable<KeyValuePair<string, object?>>
             Ensure(ref buffer, length, 20);
             Utf8Formatter.TryFormat(number, buffer.AsSpan(length), out var written);
             length += written;
+        }
+
+        private static void Write(byte value, ref byte[] buffer, ref int length)
+        {
+            Ensure(ref buffer, length, 1);
+            buffer[length++] = value;
         }
 
         private static void Write(ReadOnlySpan<byte> bytes, ref byte[] buffer, ref int length)

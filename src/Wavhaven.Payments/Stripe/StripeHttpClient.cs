@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
@@ -38,6 +39,7 @@ internal sealed partial class StripeHttpClient : IStripeClient
     private readonly ResiliencePipeline<HttpResponseMessage> _pipeline;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<string, Uri> _uris = new(StringComparer.Ordinal);
 
     public StripeHttpClient(
         IHttpClientFactory httpClientFactory,
@@ -68,8 +70,7 @@ internal sealed partial class StripeHttpClient : IStripeClient
 
         var isPost = method == HttpMethod.Post;
         var query = isPost ? string.Empty : parameters?.Encode() ?? string.Empty;
-        var relative = path.TrimStart('/');
-        var uri = new Uri(_baseAddress, query.Length == 0 ? relative : relative + "?" + query);
+        var uri = query.Length == 0 ? UriOf(path) : new Uri(_baseAddress, path.TrimStart('/') + "?" + query);
         var request = new RequestState(
             method,
             path,
@@ -146,6 +147,29 @@ internal sealed partial class StripeHttpClient : IStripeClient
             throw await ReadErrorAsync(response, request, requestId, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// The absolute URI of a call without a query. Those of paths without ids (POST /v1/checkout/sessions: a handful,
+    /// fixed by the library) are parsed once; a path with an id is parsed each time, and the cache stops at
+    /// <see cref="MaxCachedUris"/> in case an id ever looks like a plain word.
+    /// </summary>
+    private Uri UriOf(string path)
+    {
+        if (_uris.TryGetValue(path, out var cached))
+        {
+            return cached;
+        }
+
+        var uri = new Uri(_baseAddress, path.TrimStart('/'));
+        if (ReferenceEquals(PaymentsTelemetry.EndpointTemplate(path), path) && _uris.Count < MaxCachedUris)
+        {
+            _uris.TryAdd(path, uri);
+        }
+
+        return uri;
+    }
+
+    private const int MaxCachedUris = 64;
 
     private static readonly ResiliencePropertyKey<RequestState> RequestKey = new("Wavhaven.Payments.StripeRequest");
 

@@ -236,6 +236,27 @@ public class CheckoutServiceRequestTests
     }
 
     [Fact]
+    public async Task CreateCheckoutAsync_OptionsUrlsChangedAtRunTime_AreCheckedAndUsedAgain()
+    {
+        var (sut, handler, services) = Create();
+        var options = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<StripePaymentsOptions>>().Value;
+        await sut.CreateCheckoutAsync(GuestRequest());
+
+        options.SuccessUrl = "https://changed.example/" + "thanks";
+        options.CancelUrl = "https://changed.example/" + "basket";
+        await sut.CreateCheckoutAsync(GuestRequest());
+        options.SuccessUrl = "not a url " + Guid.NewGuid();
+        var refused = () => sut.CreateCheckoutAsync(GuestRequest());
+
+        var forms = handler.Requests.Select(Form).ToList();
+        forms[1]["success_url"].Should().Be("https://changed.example/thanks?session_id={CHECKOUT_SESSION_ID}");
+        forms[1]["cancel_url"].Should().Be("https://changed.example/basket");
+        forms[0]["success_url"].Should().NotBe(forms[1]["success_url"]);
+        (await refused.Should().ThrowAsync<InvalidPaymentRequestException>()).Which.Field.Should().Be("SuccessUrl");
+        handler.Requests.Should().HaveCount(2);
+    }
+
+    [Fact]
     public async Task CreateCheckoutAsync_CartWithARecurringPriceAndAnItem_IsASubscriptionWithoutPaymentIntentData()
     {
         var (sut, handler, _) = Create();

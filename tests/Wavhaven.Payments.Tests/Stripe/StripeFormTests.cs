@@ -113,4 +113,31 @@ public class StripeFormTests
         sut.Encode().Should().Be((text.Length == 0 ? "k" : expected) + "=" + expected);
         sut.EncodeToUtf8().Should().Equal(System.Text.Encoding.ASCII.GetBytes(sut.Encode()));
     }
+
+    [Fact]
+    public void Encode_EveryAsciiAndLatin1Character_EscapesAsUriEscapeDataStringWithBracketsRestored()
+    {
+        var text = new string([.. Enumerable.Range(0, 256).Select(code => (char)code)]);
+        var expected = Uri.EscapeDataString(text).Replace("%5B", "[", StringComparison.Ordinal).Replace("%5D", "]", StringComparison.Ordinal);
+
+        new StripeForm { ["k"] = text }.Encode().Should().Be("k=" + expected);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(700)]
+    [InlineData(1023)]
+    [InlineData(5000)]
+    public void Encode_LongKeysAndValues_GrowTheirBuffersAndStayExact(int plainPrefix)
+    {
+        // A plain run of any length, then characters that need escaping, so that both the fast and the escaping
+        // paths cross the pooled buffers' first sizes (128 bytes for keys, 1024 for the body).
+        var key = new string('k', plainPrefix % 300) + "[ключ]";
+        var value = new string('v', plainPrefix) + " Zoë & 東京 🎧 " + new string('w', plainPrefix);
+        var escaped = (string text) => Uri.EscapeDataString(text).Replace("%5B", "[", StringComparison.Ordinal).Replace("%5D", "]", StringComparison.Ordinal);
+        var sut = new StripeForm { ["first"] = value, ["nested"] = new StripeForm { [key] = value } };
+
+        sut.Encode().Should().Be("first=" + escaped(value) + "&nested[" + escaped(key) + "]=" + escaped(value));
+    }
 }

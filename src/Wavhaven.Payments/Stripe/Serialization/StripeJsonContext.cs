@@ -8,6 +8,7 @@ namespace Wavhaven.Payments.Stripe.Serialization;
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     NumberHandling = JsonNumberHandling.Strict)]
 [JsonSerializable(typeof(StripeCheckoutSession))]
+[JsonSerializable(typeof(StripeCheckoutSessionLink))]
 [JsonSerializable(typeof(StripeList<StripeLineItem>))]
 [JsonSerializable(typeof(StripeCustomer))]
 [JsonSerializable(typeof(StripeSearchResult<StripeCustomer>))]
