@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
@@ -45,7 +44,11 @@ internal sealed partial class InMemoryWebhookEventStore(
 
     // Every id, in the order it was first claimed, with the sequence number of that claim: the oldest are at the head,
     // so pruning never scans or sorts the map, and an id forgotten and claimed anew is told apart by its new number.
-    private readonly ConcurrentQueue<(string Id, long Sequence)> _order = new();
+    // A Queue (a ring over one array, reused once it is large enough) under a lock, not a ConcurrentQueue: a
+    // ConcurrentQueue that cycles through 200,000 ids keeps allocating new segments of up to a million slots on the
+    // large object heap, each one setting off a full collection.
+    private readonly Queue<(string Id, long Sequence)> _order = new();
+    private readonly Lock _orderGate = new();
     private long _sequence;
     private int _pruning;
 
@@ -88,7 +91,11 @@ internal sealed partial class InMemoryWebhookEventStore(
             claim = new WebhookClaim(WebhookClaimStatus.Claimed, 1);
         }
 
-        _order.Enqueue((id, sequence));
+        lock (_orderGate)
+        {
+            _order.Enqueue((id, sequence));
+        }
+
         PruneIfDue(now, Interlocked.Increment(ref _count));
         return ValueTask.FromResult(claim);
     }
@@ -180,8 +187,13 @@ internal sealed partial class InMemoryWebhookEventStore(
         var toForget = excess > 0 ? excess + (_options.Capacity / 16) : 0;
         var forgotten = 0;
         var youngestForgotten = long.MinValue;
-        var moves = _order.Count;
-        while (_order.TryPeek(out var head))
+        int moves;
+        lock (_orderGate)
+        {
+            moves = _order.Count;
+        }
+
+        while (TryPeekOrder(out var head))
         {
             var shard = ShardOf(head.Id);
             var verdict = Verdict.Stop;
@@ -220,16 +232,27 @@ internal sealed partial class InMemoryWebhookEventStore(
                 break;
             }
 
-            _order.TryDequeue(out _);
-            if (verdict == Verdict.MoveBack)
+            lock (_orderGate)
             {
-                _order.Enqueue(head);
+                _order.Dequeue(); // the head still: only the pruner (one at a time) takes from the queue
+                if (verdict == Verdict.MoveBack)
+                {
+                    _order.Enqueue(head);
+                }
             }
         }
 
         if (forgotten > 0)
         {
             Log.CapacityReached(logger, _options.Capacity, forgotten, TimeSpan.FromTicks(now - youngestForgotten));
+        }
+    }
+
+    private bool TryPeekOrder(out (string Id, long Sequence) head)
+    {
+        lock (_orderGate)
+        {
+            return _order.TryPeek(out head);
         }
     }
 
