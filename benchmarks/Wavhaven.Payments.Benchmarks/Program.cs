@@ -11,8 +11,9 @@ namespace Wavhaven.Payments.Benchmarks;
 /// </summary>
 /// <remarks>
 /// The job is short on purpose, for a shared 2-core machine: one process per benchmark, 4 warm-up and 12 measured
-/// iterations of about 250 ms. Every case runs beside its baseline in the same process and the same minutes, so the
-/// ratios hold even when the absolute times drift with the machine's neighbours.
+/// iterations of about 250 ms. A case and its baseline run one after the other, each in its own process, within the
+/// same minute or two: the ratio between them survives neighbours that slow the whole run down, not neighbours that
+/// come and go between the two (run it again when a baseline's Error column is large).
 /// </remarks>
 public static class Program
 {
