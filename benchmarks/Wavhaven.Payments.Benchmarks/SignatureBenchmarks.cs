@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using BenchmarkDotNet.Attributes;
 using Wavhaven.Payments.Webhooks;
 
@@ -9,15 +7,11 @@ namespace Wavhaven.Payments.Benchmarks;
 /// Checking a <c>Stripe-Signature</c> over a 3.4 KB <c>checkout.session.completed</c> body, against the floor: one
 /// HMAC-SHA256 of the very bytes Stripe signs (<c>{t}.{body}</c>, already laid out in one buffer).
 /// </summary>
-public class SignatureBenchmarks
+public class SignatureBenchmarks : HmacFloorBenchmarks
 {
     private static readonly TimeSpan Tolerance = TimeSpan.FromMinutes(5);
 
-    private readonly byte[] _hash = new byte[32];
     private byte[] _payload = [];
-    private byte[] _signedBytes = [];
-    private byte[] _key = [];
-    private IncrementalHash? _reusedHmac;
     private WebhookSigningKey[] _keys = [];
     private string[] _secrets = [];
     private string _header = string.Empty;
@@ -29,10 +23,8 @@ public class SignatureBenchmarks
         _payload = Payloads.CheckoutCompleted(1);
         _now = DateTimeOffset.UtcNow;
         _header = StripeWebhookSignature.CreateHeader(_payload, Payloads.Secret, _now);
-        _signedBytes = [.. Encoding.UTF8.GetBytes(_now.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture) + "."), .. _payload];
-        _key = Encoding.UTF8.GetBytes(Payloads.Secret);
-        _reusedHmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, _key);
-        _keys = [new WebhookSigningKey(_key, reuseState: true)];
+        SetUpFloors(_payload, _now);
+        _keys = [new WebhookSigningKey(Key, reuseState: true)];
         _secrets = [Payloads.Secret];
         if (Verify() != WebhookSignatureStatus.Valid || VerifyWithStringSecrets() != WebhookSignatureStatus.Valid)
         {
@@ -43,31 +35,11 @@ public class SignatureBenchmarks
     [GlobalCleanup]
     public void Cleanup()
     {
-        _reusedHmac?.Dispose();
+        CleanUpFloors();
         foreach (var key in _keys)
         {
             key.Dispose();
         }
-    }
-
-    /// <summary>The floor: the HMAC that no verification can skip.</summary>
-    [Benchmark(Baseline = true, Description = "HMACSHA256.HashData({t}.{body}) (floor)")]
-    public byte[] HmacFloor()
-    {
-        HMACSHA256.HashData(_key, _signedBytes, _hash);
-        return _hash;
-    }
-
-    /// <summary>
-    /// A stricter floor: the same HMAC from a keyed state kept across calls, as the library keeps one per thread. The
-    /// one-shot floor also derives the key's pads and sets up its native context each time.
-    /// </summary>
-    [Benchmark(Description = "IncrementalHash HMAC, keyed state reused (stricter floor)")]
-    public byte[] HmacReusedState()
-    {
-        _reusedHmac!.AppendData(_signedBytes);
-        _reusedHmac.GetHashAndReset(_hash);
-        return _hash;
     }
 
     /// <summary>What the webhook processor calls: secrets encoded once, at start-up.</summary>

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using BenchmarkDotNet.Attributes;
 using Microsoft.Extensions.DependencyInjection;
 using Wavhaven.Payments.Webhooks;
@@ -20,16 +18,12 @@ namespace Wavhaven.Payments.Benchmarks;
 /// class's invocation count, last over 100 ms.)
 /// </remarks>
 [InvocationCount(Operations)]
-public class WebhookProcessingBenchmarks
+public class WebhookProcessingBenchmarks : HmacFloorBenchmarks
 {
     public const int Operations = 32_768;
 
-    private readonly byte[] _hash = new byte[32];
     private readonly byte[][] _bodies = new byte[Operations][];
     private readonly string[] _headers = new string[Operations];
-    private byte[] _signedBytes = [];
-    private byte[] _key = [];
-    private IncrementalHash? _reusedHmac;
     private ServiceProvider? _services;
     private IWebhookProcessor? _processor;
     private ServiceProvider? _readingServices;
@@ -46,10 +40,7 @@ public class WebhookProcessingBenchmarks
             _bodies[i] = Payloads.CheckoutCompleted(i);
         }
 
-        var now = DateTimeOffset.UtcNow;
-        _signedBytes = [.. Encoding.UTF8.GetBytes(now.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture) + "."), .. _bodies[0]];
-        _key = Encoding.UTF8.GetBytes(Payloads.Secret);
-        _reusedHmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, _key);
+        SetUpFloors(_bodies[0], DateTimeOffset.UtcNow);
     }
 
     [IterationSetup(Targets = [nameof(VerifyParseClaimDispatch), nameof(VerifyParseClaimDispatchToSessionReader)])]
@@ -94,27 +85,7 @@ public class WebhookProcessingBenchmarks
     {
         _services?.Dispose();
         _readingServices?.Dispose();
-        _reusedHmac?.Dispose();
-    }
-
-    /// <summary>The floor: the HMAC of the signed bytes.</summary>
-    [Benchmark(Baseline = true, Description = "HMACSHA256.HashData({t}.{body}) (floor)")]
-    public byte[] HmacFloor()
-    {
-        HMACSHA256.HashData(_key, _signedBytes, _hash);
-        return _hash;
-    }
-
-    /// <summary>
-    /// A stricter floor: the same HMAC from a keyed state kept across calls, as the library keeps one per thread. The
-    /// one-shot floor also derives the key's pads and sets up its native context each time.
-    /// </summary>
-    [Benchmark(Description = "IncrementalHash HMAC, keyed state reused (stricter floor)")]
-    public byte[] HmacReusedState()
-    {
-        _reusedHmac!.AppendData(_signedBytes);
-        _reusedHmac.GetHashAndReset(_hash);
-        return _hash;
+        CleanUpFloors();
     }
 
     [Benchmark(Description = "ProcessAsync: verify+parse+claim+dispatch")]

@@ -39,30 +39,27 @@ internal sealed partial class FulfillmentRunner(IStripeClient stripe, ILogger<Fu
 
     /// <summary>Fulfils a session read from Stripe (the success page's sync).</summary>
     public Task<FulfillmentOutcome> FulfilAsync(IServiceProvider services, StripeCheckoutSession session, CancellationToken cancellationToken) =>
-        FulfilCoreAsync(services, session.Id, session.Metadata.GetValueOrDefault(MetadataKeys.FulfillmentType), session, stripeEvent: null, cancellationToken);
+        FulfilCoreAsync(services, CreateContext(session, stripeEvent: null), cancellationToken);
 
     /// <summary>Fulfils the session an event carries, read from the event only if the handler asks for it.</summary>
-    public Task<FulfillmentOutcome> FulfilAsync(IServiceProvider services, StripeEvent stripeEvent, CancellationToken cancellationToken)
-    {
-        var route = stripeEvent.GetCheckoutRoute();
-        return FulfilCoreAsync(services, route.Id, route.FulfillmentType, session: null, stripeEvent, cancellationToken);
-    }
+    public Task<FulfillmentOutcome> FulfilAsync(IServiceProvider services, StripeEvent stripeEvent, CancellationToken cancellationToken) =>
+        FulfilCoreAsync(services, new FulfillmentContext(stripeEvent, stripeEvent.GetCheckoutRoute(), LineItemLoader), cancellationToken);
 
-    private async Task<FulfillmentOutcome> FulfilCoreAsync(IServiceProvider services, string sessionId, string? fulfillmentType, StripeCheckoutSession? session, StripeEvent? stripeEvent, CancellationToken cancellationToken)
+    private async Task<FulfillmentOutcome> FulfilCoreAsync(IServiceProvider services, FulfillmentContext context, CancellationToken cancellationToken)
     {
-        var handler = FindHandler(services, sessionId, fulfillmentType, out var outcome);
+        var handler = FindHandler(services, context, out var outcome);
         if (handler is null)
         {
             return outcome;
         }
 
         var store = services.GetRequiredService<IWebhookEventStore>();
-        var purchaseId = PurchaseId(sessionId);
+        var purchaseId = PurchaseId(context.SessionId);
         var claim = await store.TryClaimAsync(purchaseId, PurchaseType, ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false);
         switch (claim.Status)
         {
             case WebhookClaimStatus.AlreadyProcessed:
-                Log.AlreadyFulfilled(logger, sessionId);
+                Log.AlreadyFulfilled(logger, context.SessionId);
                 return FulfillmentOutcome.AlreadyFulfilled;
             case WebhookClaimStatus.InProgress:
                 return FulfillmentOutcome.InProgress;
@@ -70,7 +67,6 @@ internal sealed partial class FulfillmentRunner(IStripeClient stripe, ILogger<Fu
 
         try
         {
-            var context = session is not null ? CreateContext(session, stripeEvent) : new FulfillmentContext(stripeEvent!, stripeEvent!.GetCheckoutRoute(), LineItemLoader);
             await handler.FulfillAsync(context, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception exception)
@@ -80,28 +76,29 @@ internal sealed partial class FulfillmentRunner(IStripeClient stripe, ILogger<Fu
         }
 
         await store.MarkProcessedAsync(purchaseId, CancellationToken.None).ConfigureAwait(false);
-        Log.Fulfilled(logger, sessionId, handler.Type, stripeEvent?.Id ?? "the success page's sync");
+        Log.Fulfilled(logger, context.SessionId, handler.Type, context.Event?.Id ?? "the success page's sync");
         return FulfillmentOutcome.Fulfilled;
     }
 
     public async Task<FulfillmentOutcome> NotifyAsync(IServiceProvider services, StripeCheckoutSession session, StripeEvent stripeEvent, bool expired, CancellationToken cancellationToken)
     {
-        var handler = FindHandler(services, session.Id, session.Metadata.GetValueOrDefault(MetadataKeys.FulfillmentType), out var outcome);
+        var context = CreateContext(session, stripeEvent);
+        var handler = FindHandler(services, context, out var outcome);
         if (handler is null)
         {
             return outcome;
         }
 
-        var context = CreateContext(session, stripeEvent);
         await (expired ? handler.OnExpiredAsync(context, cancellationToken) : handler.OnPaymentFailedAsync(context, cancellationToken)).ConfigureAwait(false);
         return FulfillmentOutcome.Fulfilled;
     }
 
-    private IFulfillmentHandler? FindHandler(IServiceProvider services, string sessionId, string? type, out FulfillmentOutcome outcome)
+    private IFulfillmentHandler? FindHandler(IServiceProvider services, FulfillmentContext context, out FulfillmentOutcome outcome)
     {
-        if (string.IsNullOrEmpty(type))
+        var type = context.FulfillmentType;
+        if (type.Length == 0)
         {
-            Log.NotOurs(logger, sessionId);
+            Log.NotOurs(logger, context.SessionId);
             outcome = FulfillmentOutcome.NotOurs;
             return null;
         }
@@ -115,7 +112,7 @@ internal sealed partial class FulfillmentRunner(IStripeClient stripe, ILogger<Fu
             }
         }
 
-        Log.NoHandler(logger, sessionId, type);
+        Log.NoHandler(logger, context.SessionId, type);
         outcome = FulfillmentOutcome.NoHandler;
         return null;
     }
@@ -126,11 +123,9 @@ internal sealed partial class FulfillmentRunner(IStripeClient stripe, ILogger<Fu
     /// <summary>One delegate for every context, rather than a closure per purchase.</summary>
     private Func<FulfillmentContext, CancellationToken, Task<IReadOnlyList<StripeLineItem>>> LineItemLoader => _lineItemLoader ??= LoadLineItemsAsync;
 
-    private Task<IReadOnlyList<StripeLineItem>> LoadLineItemsAsync(FulfillmentContext context, CancellationToken cancellationToken) =>
-        LoadLineItemsAsync(context.Session, context.Account, cancellationToken);
-
-    private async Task<IReadOnlyList<StripeLineItem>> LoadLineItemsAsync(StripeCheckoutSession session, string? account, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<StripeLineItem>> LoadLineItemsAsync(FulfillmentContext context, CancellationToken cancellationToken)
     {
+        var session = context.Session;
         if (session.LineItems is { HasMore: false } expanded)
         {
             return expanded.Data;
@@ -140,7 +135,7 @@ internal sealed partial class FulfillmentRunner(IStripeClient stripe, ILogger<Fu
         string? startingAfter = null;
         while (true)
         {
-            var page = await stripe.ListCheckoutLineItemsAsync(session.Id, startingAfter, account, cancellationToken).ConfigureAwait(false);
+            var page = await stripe.ListCheckoutLineItemsAsync(session.Id, startingAfter, context.Account, cancellationToken).ConfigureAwait(false);
             items.AddRange(page.Data);
             if (!page.HasMore || page.Data.Count == 0)
             {

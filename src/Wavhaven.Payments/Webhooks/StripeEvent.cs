@@ -215,9 +215,7 @@ public sealed class StripeEvent
             }
             else if (body.Reader.ValueTextEquals("created"u8))
             {
-                body.Reader.Read();
-                created = body.Reader.TokenType == JsonTokenType.Number ? body.Reader.GetInt64() : 0;
-                body.SkipValue();
+                created = body.ReadInt64();
             }
             else if (body.Reader.ValueTextEquals("livemode"u8))
             {
@@ -238,9 +236,7 @@ public sealed class StripeEvent
             }
             else if (body.Reader.ValueTextEquals("pending_webhooks"u8))
             {
-                body.Reader.Read();
-                pendingWebhooks = body.Reader.TokenType == JsonTokenType.Number ? body.Reader.GetInt64() : 0;
-                body.SkipValue();
+                pendingWebhooks = body.ReadInt64();
             }
             else if (body.Reader.ValueTextEquals("request"u8))
             {
@@ -570,6 +566,15 @@ public sealed class StripeEvent
 
             SkipValue();
             return null;
+        }
+
+        /// <summary>Reads a property's value as a whole number, or 0 when it is something else.</summary>
+        public long ReadInt64()
+        {
+            Reader.Read();
+            var value = Reader.TokenType == JsonTokenType.Number ? Reader.GetInt64() : 0;
+            SkipValue();
+            return value;
         }
 
         public string? ReadEventType()

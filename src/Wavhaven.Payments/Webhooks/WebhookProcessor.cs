@@ -53,6 +53,7 @@ internal sealed partial class WebhookProcessor : IWebhookProcessor, IDisposable
         {
             PaymentsTelemetry.WebhookDuration.Record(_timeProvider.GetElapsedTime(started).TotalSeconds, tags);
         }
+
         if (activity is not null)
         {
             activity.SetTag("stripe.event.id", result.EventId);
