@@ -226,7 +226,7 @@ internal sealed partial class StripePaymentsOptionsValidator(IHostEnvironment? e
                 failures.Add($"{at}.Amount is negative. Give the amount in minor units, e.g. 1999 for 19.99.");
             }
 
-            if (!CurrencyPattern().IsMatch(price.Currency ?? string.Empty))
+            if (!IsCurrencyCode(price.Currency))
             {
                 failures.Add($"{at}.Currency {Quote(price.Currency)} is not a three-letter ISO currency code such as usd or eur.");
             }
@@ -256,12 +256,15 @@ internal sealed partial class StripePaymentsOptionsValidator(IHostEnvironment? e
     private static string Quote(string? value) =>
         StripeKeys.LooksSecret(value) ? "[a secret, not shown]" : $"'{value}'";
 
-    private static bool IsAbsoluteHttpUrl(string url) =>
+    /// <summary>Whether a URL is absolute and http or https: what Stripe accepts as a redirect (checkout uses it too).</summary>
+    internal static bool IsAbsoluteHttpUrl(string url) =>
         Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp);
+
+    /// <summary>Whether a currency looks like an ISO code: three ASCII letters (checkout uses it too).</summary>
+    internal static bool IsCurrencyCode(string? currency) =>
+        currency is { Length: 3 } && char.IsAsciiLetter(currency[0]) && char.IsAsciiLetter(currency[1]) && char.IsAsciiLetter(currency[2]);
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
     private static partial Regex PlanIdPattern();
 
-    [GeneratedRegex("^[A-Za-z]{3}$")]
-    private static partial Regex CurrencyPattern();
 }

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.IO.Compression;
 using System.Reflection.Metadata;
 using System.Reflection.PortableExecutable;
-using System.Text;
 using System.Xml.Linq;
 
 namespace Wavhaven.Payments.Packaging.Tests;
@@ -10,7 +9,9 @@ namespace Wavhaven.Payments.Packaging.Tests;
 /// <summary>Packs the src projects once (Release, CI settings, a version of its own) for every test of the class.</summary>
 public sealed class PackedPackages : IAsyncLifetime
 {
-    public static readonly string[] Ids = ["Wavhaven.Payments", "Wavhaven.Payments.AspNetCore", "Wavhaven.Payments.Testing"];
+    public static readonly string[] Ids = ["Wavhaven.Payments", "Wavhaven.Payments.AspNetCore", "Wavhaven.Payments.EntityFrameworkCore", "Wavhaven.Payments.Testing"];
+
+    public static TheoryData<string> IdData => [.. Ids];
 
     public string Version { get; } = "0.1.0-packtest." + DateTime.UtcNow.ToString("yyyyMMddHHmmssfff", System.Globalization.CultureInfo.InvariantCulture);
 
@@ -49,9 +50,7 @@ public sealed class PackedPackages : IAsyncLifetime
 public sealed class PackageTests(PackedPackages packages) : IClassFixture<PackedPackages>
 {
     [Theory]
-    [InlineData("Wavhaven.Payments")]
-    [InlineData("Wavhaven.Payments.AspNetCore")]
-    [InlineData("Wavhaven.Payments.Testing")]
+    [MemberData(nameof(PackedPackages.IdData), MemberType = typeof(PackedPackages))]
     public void Package_HasItsReadmeLicenceDocsRepositoryAndSymbols(string id)
     {
         var nupkg = Path.Combine(packages.Feed, $"{id}.{packages.Version}.nupkg");
@@ -231,9 +230,8 @@ internal static class Dotnet
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         start.Environment["DOTNET_NOLOGO"] = "1";
         using var process = Process.Start(start)!;
-        var output = new StringBuilder();
-        var stdout = Task.Run(async () => output.Append(await process.StandardOutput.ReadToEndAsync()));
-        var stderr = Task.Run(async () => output.Append(await process.StandardError.ReadToEndAsync()));
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
         using var cancellation = new CancellationTokenSource(timeout ?? TimeSpan.FromMinutes(3));
         try
         {
@@ -242,11 +240,12 @@ internal static class Dotnet
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"dotnet {arguments} did not finish in time:\n{output}");
+            throw new TimeoutException($"dotnet {arguments} did not finish in time.");
         }
 
-        await Task.WhenAll(stdout, stderr);
+        // Each stream is read whole on its own and joined after: two readers appending to one StringBuilder raced.
+        var output = await stdout + await stderr;
         process.ExitCode.Should().Be(0, "dotnet {0} failed:\n{1}", arguments, output);
-        return output.ToString();
+        return output;
     }
 }

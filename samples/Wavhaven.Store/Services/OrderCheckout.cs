@@ -30,18 +30,26 @@ public sealed class OrderCheckout(StoreDbContext db, ICheckoutService checkout, 
 
     /// <summary>Opens a Checkout session for a CREATED order and returns where to send the buyer.</summary>
     /// <exception cref="OrderNotCheckoutableException">The order is already paid.</exception>
+    /// <exception cref="KeyNotFoundException">There is no such order, or it is another user's.</exception>
     public async Task<Uri> StartAsync(int orderId, StoreUser? user, Uri siteBase, CancellationToken cancellationToken)
     {
-        var order = await db.Orders.Include(o => o.Items).SingleOrDefaultAsync(o => o.Id == orderId, cancellationToken)
-            ?? throw new KeyNotFoundException($"There is no order {orderId}.");
+        var order = await db.Orders.Include(o => o.Items).SingleOrDefaultAsync(o => o.Id == orderId, cancellationToken);
+
+        // A registered user's order is theirs alone: to anyone else it does not exist (guest orders are paid by whoever
+        // holds their number, and their licences go to the guest's email).
+        if (order is null || (order.UserId is not null && order.UserId != user?.Id))
+        {
+            throw new KeyNotFoundException($"There is no order {orderId}.");
+        }
+
         if (order.Status != OrderStatus.Created)
         {
             throw new OrderNotCheckoutableException(order.Id, order.Status);
         }
 
         order.CheckoutAttempts++;
-        CheckoutBuyer buyer = order.UserId is not null && user is not null
-            ? CheckoutBuyer.Registered(user.Id, user.Email, user.DisplayName)
+        CheckoutBuyer buyer = order.UserId is not null
+            ? CheckoutBuyer.Registered(user!.Id, user.Email, user.DisplayName)
             : CheckoutBuyer.Guest(order.GuestEmail!, userId: "order-" + order.Id);
 
         var session = await checkout.CreateCheckoutAsync(new CheckoutRequest

@@ -120,6 +120,7 @@ internal static class StripeWebhookEndpoint
             "processed" => Processed,
             "duplicate" => Duplicate,
             "ignored" => Ignored,
+            "queued" => Queued,
             _ => Encoding.UTF8.GetBytes(reason),
         };
         var response = context.Response;
@@ -132,4 +133,5 @@ internal static class StripeWebhookEndpoint
     private static readonly byte[] Processed = "processed"u8.ToArray();
     private static readonly byte[] Duplicate = "duplicate"u8.ToArray();
     private static readonly byte[] Ignored = "ignored"u8.ToArray();
+    private static readonly byte[] Queued = "queued"u8.ToArray();
 }

@@ -34,15 +34,6 @@ internal sealed partial class CheckoutService(
 
     private const string SessionIdPlaceholder = "{CHECKOUT_SESSION_ID}";
 
-    /// <summary>
-    /// The options' URLs, as last checked (and, for the success URL, completed with its placeholder). They are the same
-    /// strings on every call, so each is parsed once rather than per checkout; a different string (options changed) is
-    /// checked again. Kept per process: a reference to the very same string can only check the same way.
-    /// </summary>
-    private static CheckedUrl? LastOptionsSuccessUrl;
-
-    private static CheckedUrl? LastOptionsCancelUrl;
-
     public async Task<CheckoutResult> CreateCheckoutAsync(CheckoutRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -160,20 +151,8 @@ internal sealed partial class CheckoutService(
         var reservedKeys = request.TenantId is null ? 3 : 4;
         MetadataRules.Validate(request.Metadata, nameof(request.Metadata), reservedKeys);
 
-        var successUrl = CheckedOptionsUrl(ref LastOptionsSuccessUrl, request.SuccessUrl, options.Value.SuccessUrl)
-            ?? WithSessionIdPlaceholder(ResolveUrl(request.SuccessUrl, options.Value.SuccessUrl, nameof(request.SuccessUrl), "Stripe:SuccessUrl"));
-        var cancelUrl = CheckedOptionsUrl(ref LastOptionsCancelUrl, request.CancelUrl, options.Value.CancelUrl)
-            ?? ResolveUrl(request.CancelUrl, options.Value.CancelUrl, nameof(request.CancelUrl), "Stripe:CancelUrl");
-        if (request.SuccessUrl is null && !ReferenceEquals(LastOptionsSuccessUrl?.Source, options.Value.SuccessUrl))
-        {
-            LastOptionsSuccessUrl = new CheckedUrl(options.Value.SuccessUrl!, successUrl);
-        }
-
-        if (request.CancelUrl is null && !ReferenceEquals(LastOptionsCancelUrl?.Source, options.Value.CancelUrl))
-        {
-            LastOptionsCancelUrl = new CheckedUrl(options.Value.CancelUrl!, cancelUrl);
-        }
-
+        var successUrl = WithSessionIdPlaceholder(ResolveUrl(request.SuccessUrl, options.Value.SuccessUrl, nameof(request.SuccessUrl), "Stripe:SuccessUrl"));
+        var cancelUrl = ResolveUrl(request.CancelUrl, options.Value.CancelUrl, nameof(request.CancelUrl), "Stripe:CancelUrl");
         return new CheckoutPlan(mode, lines, successUrl, cancelUrl);
     }
 
@@ -289,7 +268,7 @@ internal sealed partial class CheckoutService(
             throw Refuse($"{At(index)}.UnitAmount", $"{At(index)}.UnitAmount is {item.UnitAmount}; amounts are zero or more, in minor units (1999 = 19.99).");
         }
 
-        if (item.Currency is null || item.Currency.Length != 3 || !IsAsciiLetters(item.Currency))
+        if (!StripePaymentsOptionsValidator.IsCurrencyCode(item.Currency))
         {
             throw Refuse($"{At(index)}.Currency", $"{At(index)}.Currency '{item.Currency}' is not a three-letter ISO currency code such as usd or eur.");
         }
@@ -300,19 +279,6 @@ internal sealed partial class CheckoutService(
     /// <summary>The name of a cart line in refusals, built only when one is thrown.</summary>
     private static string At(int index) => $"Lines[{index}]";
 
-    private static bool IsAsciiLetters(string text)
-    {
-        foreach (var c in text)
-        {
-            if (!char.IsAsciiLetter(c))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
     private static string ResolveUrl(string? fromRequest, string? fromOptions, string field, string optionKey)
     {
         var url = fromRequest ?? fromOptions;
@@ -321,7 +287,7 @@ internal sealed partial class CheckoutService(
             throw Refuse(field, $"{field} is not set: pass it on the request or set {optionKey}.");
         }
 
-        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
+        if (!StripePaymentsOptionsValidator.IsAbsoluteHttpUrl(url))
         {
             throw Refuse(field, $"{field} must be an absolute http(s) URL.");
         }
@@ -458,13 +424,6 @@ internal sealed partial class CheckoutService(
         && address.Host.Contains('.', StringComparison.Ordinal);
 
     private static InvalidPaymentRequestException Refuse(string field, string message) => new(field, message);
-
-    /// <summary>What the options' URL became when last checked, if the request has none and the options' is the same string.</summary>
-    private static string? CheckedOptionsUrl(ref CheckedUrl? last, string? fromRequest, string? fromOptions) =>
-        fromRequest is null && Volatile.Read(ref last) is { } checkedUrl && ReferenceEquals(checkedUrl.Source, fromOptions) ? checkedUrl.Checked : null;
-
-    /// <summary>A URL from the options, and what <see cref="ResolveUrl"/> made of it.</summary>
-    private sealed record CheckedUrl(string Source, string Checked);
 
     /// <summary>A request that passed every rule, ready to be encoded.</summary>
     internal sealed record CheckoutPlan(string Mode, IReadOnlyList<ResolvedLine> Lines, string SuccessUrl, string CancelUrl);

@@ -12,7 +12,7 @@ namespace Wavhaven.Payments.Diagnostics;
 /// durable event queue, dead events and a backlog the workers do not keep up with. Stripe's list of endpoints
 /// is cached, so that frequent health probes do not become frequent calls to Stripe.
 /// </summary>
-internal sealed class StripePaymentsHealthCheck(IServiceProvider services, IStripeClient stripe, TimeProvider timeProvider) : IHealthCheck
+internal sealed class StripePaymentsHealthCheck(IServiceProvider services, TimeProvider timeProvider) : IHealthCheck
 {
     /// <summary>How late the oldest due queued event may be before the backlog is reported.</summary>
     internal static readonly TimeSpan BacklogAge = TimeSpan.FromMinutes(5);
@@ -24,14 +24,14 @@ internal sealed class StripePaymentsHealthCheck(IServiceProvider services, IStri
     internal static readonly TimeSpan EndpointsCacheDuration = TimeSpan.FromMinutes(5);
 
     private readonly SemaphoreSlim _refresh = new(1, 1);
-    private (DateTimeOffset At, IReadOnlyList<StripeWebhookEndpoint> Endpoints)? _cached;
+    private volatile EndpointsSnapshot? _cached;
 
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         StripePaymentsOptions options;
         try
         {
-            options = ((IOptions<StripePaymentsOptions>)services.GetService(typeof(IOptions<StripePaymentsOptions>))!).Value;
+            options = services.GetRequiredService<IOptions<StripePaymentsOptions>>().Value;
         }
         catch (OptionsValidationException exception)
         {
@@ -93,14 +93,17 @@ internal sealed class StripePaymentsHealthCheck(IServiceProvider services, IStri
             }
 
             var now = timeProvider.GetUtcNow();
+            // Queued events are those with a next attempt: an inline delivery that failed (or a purchase claim) has none,
+            // and waits for Stripe's redelivery, not for the workers.
             var waiting = (await queue.ListAsync(WebhookEventState.Received, QueueSample, cancellationToken).ConfigureAwait(false))
                 .Concat(await queue.ListAsync(WebhookEventState.Failed, QueueSample, cancellationToken).ConfigureAwait(false))
+                .Where(e => e.NextAttemptAt is not null)
                 .ToList();
             data["queued_events"] = waiting.Count;
-            var overdue = waiting.Where(e => now - (e.NextAttemptAt ?? e.ReceivedAt) > BacklogAge).ToList();
+            var overdue = waiting.Where(e => now - e.NextAttemptAt!.Value > BacklogAge).ToList();
             if (overdue.Count > 0)
             {
-                var oldest = overdue.Max(e => now - (e.NextAttemptAt ?? e.ReceivedAt));
+                var oldest = overdue.Max(e => now - e.NextAttemptAt!.Value);
                 data["overdue_events"] = overdue.Count;
                 problems.Add($"The webhook queue has a backlog: {Count(overdue.Count)} event(s) due for more than {BacklogAge.TotalMinutes:0} minutes (the oldest for {oldest.TotalMinutes:0} minutes). Check that the queue workers run and keep up (Stripe:WebhookQueue:MaxConcurrency).");
             }
@@ -124,8 +127,10 @@ internal sealed class StripePaymentsHealthCheck(IServiceProvider services, IStri
                 return fresh.Endpoints;
             }
 
-            var list = await stripe.ListWebhookEndpointsAsync(cancellationToken).ConfigureAwait(false);
-            _cached = (timeProvider.GetUtcNow(), list.Data);
+            // Resolved here, not in the constructor: the default client reads the options when it is built, and invalid
+            // options must reach the check's own "misconfigured" answer above, not fail the check's construction.
+            var list = await services.GetRequiredService<IStripeClient>().ListWebhookEndpointsAsync(cancellationToken).ConfigureAwait(false);
+            _cached = new EndpointsSnapshot(timeProvider.GetUtcNow(), list.Data);
             return list.Data;
         }
         finally
@@ -133,4 +138,7 @@ internal sealed class StripePaymentsHealthCheck(IServiceProvider services, IStri
             _refresh.Release();
         }
     }
+
+    /// <summary>The endpoints as last listed, and when: one object, so that a reader never pairs one's time with another's list.</summary>
+    private sealed record EndpointsSnapshot(DateTimeOffset At, IReadOnlyList<StripeWebhookEndpoint> Endpoints);
 }

@@ -70,10 +70,12 @@ internal sealed partial class StripeHttpClient : IStripeClient
 
         var isPost = method == HttpMethod.Post;
         var query = isPost ? string.Empty : parameters?.Encode() ?? string.Empty;
-        var uri = query.Length == 0 ? UriOf(path) : new Uri(_baseAddress, path.TrimStart('/') + "?" + query);
+        var endpoint = PaymentsTelemetry.EndpointTemplate(path);
+        var uri = query.Length == 0 ? UriOf(path, endpoint) : new Uri(_baseAddress, path.TrimStart('/') + "?" + query);
         var request = new RequestState(
             method,
             path,
+            endpoint,
             uri,
             isPost ? parameters?.EncodeToUtf8() ?? [] : null,
             isPost ? options?.IdempotencyKey ?? NewIdempotencyKey() : null,
@@ -151,9 +153,10 @@ internal sealed partial class StripeHttpClient : IStripeClient
     /// <summary>
     /// The absolute URI of a call without a query. Those of paths without ids (POST /v1/checkout/sessions: a handful,
     /// fixed by the library) are parsed once; a path with an id is parsed each time, and the cache stops at
-    /// <see cref="MaxCachedUris"/> in case an id ever looks like a plain word.
+    /// <see cref="MaxCachedUris"/> in case an id ever looks like a plain word. <paramref name="endpoint"/> is the path's
+    /// telemetry template, which is the path itself when it has no id.
     /// </summary>
-    private Uri UriOf(string path)
+    private Uri UriOf(string path, string endpoint)
     {
         if (_uris.TryGetValue(path, out var cached))
         {
@@ -161,7 +164,7 @@ internal sealed partial class StripeHttpClient : IStripeClient
         }
 
         var uri = new Uri(_baseAddress, path.TrimStart('/'));
-        if (ReferenceEquals(PaymentsTelemetry.EndpointTemplate(path), path) && _uris.Count < MaxCachedUris)
+        if (ReferenceEquals(endpoint, path) && _uris.Count < MaxCachedUris)
         {
             _uris.TryAdd(path, uri);
         }
@@ -331,6 +334,7 @@ internal sealed partial class StripeHttpClient : IStripeClient
     private sealed class RequestState(
         HttpMethod method,
         string path,
+        string endpoint,
         Uri uri,
         byte[]? body,
         string? idempotencyKey,
@@ -342,7 +346,7 @@ internal sealed partial class StripeHttpClient : IStripeClient
 
         public string Path => path;
 
-        public string Endpoint { get; } = PaymentsTelemetry.EndpointTemplate(path);
+        public string Endpoint => endpoint;
 
         public string? IdempotencyKey => idempotencyKey;
 

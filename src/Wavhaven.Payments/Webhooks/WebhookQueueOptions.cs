@@ -1,5 +1,3 @@
-using System.ComponentModel.DataAnnotations;
-
 namespace Wavhaven.Payments.Webhooks;
 
 /// <summary>How the webhook endpoint handles a verified event.</summary>

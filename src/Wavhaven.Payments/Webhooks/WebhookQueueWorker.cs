@@ -88,10 +88,11 @@ internal sealed partial class WebhookQueueWorker(
     private async Task<bool> TryStartNextAsync(StripePaymentsOptions settings, SemaphoreSlim slots, CancellationToken stoppingToken)
     {
         var scope = scopes.CreateAsyncScope();
+        IWebhookEventQueue queue;
         QueuedWebhookEvent? next;
         try
         {
-            var queue = (IWebhookEventQueue)scope.ServiceProvider.GetRequiredService<IWebhookEventStore>();
+            queue = (IWebhookEventQueue)scope.ServiceProvider.GetRequiredService<IWebhookEventStore>();
             next = await queue.ClaimNextAsync(settings.WebhookClaimLease, stoppingToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -112,7 +113,7 @@ internal sealed partial class WebhookQueueWorker(
             return false;
         }
 
-        var task = RunAsync(scope, next, settings, stoppingToken);
+        var task = RunAsync(scope, queue, next, settings, stoppingToken);
         _running.TryAdd(task, true);
         _ = task.ContinueWith(
             (finished, state) =>
@@ -127,7 +128,7 @@ internal sealed partial class WebhookQueueWorker(
         return true;
     }
 
-    private async Task RunAsync(AsyncServiceScope scope, QueuedWebhookEvent queued, StripePaymentsOptions settings, CancellationToken stoppingToken)
+    private async Task RunAsync(AsyncServiceScope scope, IWebhookEventQueue queue, QueuedWebhookEvent queued, StripePaymentsOptions settings, CancellationToken stoppingToken)
     {
         await Task.Yield();
         await using (scope.ConfigureAwait(false))
@@ -136,7 +137,7 @@ internal sealed partial class WebhookQueueWorker(
             activity?.SetTag("stripe.event.id", queued.Id);
             activity?.SetTag("stripe.event.type", queued.Type);
             activity?.SetTag("attempt", queued.Claim.Attempt);
-            var outcome = await RunCoreAsync(scope.ServiceProvider, queued, settings, stoppingToken).ConfigureAwait(false);
+            var outcome = await RunCoreAsync(scope.ServiceProvider, queue, queued, settings, stoppingToken).ConfigureAwait(false);
             activity?.SetTag("outcome", outcome);
             if (outcome is "retry" or "dead")
             {
@@ -147,9 +148,8 @@ internal sealed partial class WebhookQueueWorker(
         }
     }
 
-    private async Task<string> RunCoreAsync(IServiceProvider services, QueuedWebhookEvent queued, StripePaymentsOptions settings, CancellationToken stoppingToken)
+    private async Task<string> RunCoreAsync(IServiceProvider services, IWebhookEventQueue queue, QueuedWebhookEvent queued, StripePaymentsOptions settings, CancellationToken stoppingToken)
     {
-        var queue = (IWebhookEventQueue)services.GetRequiredService<IWebhookEventStore>();
         var attempt = queued.Claim.Attempt;
         try
         {

@@ -99,4 +99,19 @@ public class StripePaymentsHealthCheckTests
 
         app.Stripe.Requests.Should().ContainSingle(r => r.Path == "/v1/webhook_endpoints");
     }
+
+    [Fact]
+    public async Task InvalidOptions_AreReportedAsMisconfigured_NotAsAFailingCheck()
+    {
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddStripePayments(options => options.WebhookTolerance = TimeSpan.FromSeconds(-1));
+        services.AddHealthChecks().AddStripePayments();
+        await using var provider = services.BuildServiceProvider();
+
+        var entry = (await provider.GetRequiredService<HealthCheckService>().CheckHealthAsync()).Entries["stripe"];
+
+        entry.Status.Should().Be(HealthStatus.Unhealthy);
+        entry.Description.Should().StartWith("Stripe payments are misconfigured:").And.Contain("Stripe:SecretKey");
+    }
 }

@@ -21,8 +21,8 @@ public class QueueHealthTests
     {
         await using var database = await TestDatabase.CreateAsync(kind);
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var services = StoreServices.Build(database, clock, o => o.WebhookSecrets.Add("whsec_health"));
-        var sut = new StripePaymentsHealthCheck(services, new NoEndpointsStripe(), clock);
+        await using var services = StoreServices.Build(database, clock, o => o.WebhookSecrets.Add("whsec_health"), s => s.AddSingleton<IStripeClient, NoEndpointsStripe>());
+        var sut = new StripePaymentsHealthCheck(services, clock);
         var waiting = Parse(TestEvents.Event("charge.refunded", Payments.Tests.Support.StripeFixtures.Get("charge")));
         var doomed = Parse(TestEvents.Event("invoice.paid", Payments.Tests.Support.StripeFixtures.Get("invoice")));
         await using (var scope = services.CreateAsyncScope())
@@ -56,6 +56,29 @@ public class QueueHealthTests
         }
 
         (await CheckAsync(sut)).Status.Should().Be(HealthStatus.Healthy);
+    }
+
+    [SkippableTheory]
+    [InlineData(DatabaseKind.Sqlite)]
+    [InlineData(DatabaseKind.PostgreSql)]
+    public async Task AnInlineDeliveryThatFailed_WaitsForStripe_AndIsNoBacklog(DatabaseKind kind)
+    {
+        await using var database = await TestDatabase.CreateAsync(kind);
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var services = StoreServices.Build(database, clock, o => o.WebhookSecrets.Add("whsec_health"), s => s.AddSingleton<IStripeClient, NoEndpointsStripe>());
+        var sut = new StripePaymentsHealthCheck(services, clock);
+        await using (var scope = services.CreateAsyncScope())
+        {
+            var store = scope.ServiceProvider.GetRequiredService<IWebhookEventStore>();
+            (await store.TryClaimAsync("evt_inline_failed", "charge.refunded", ReadOnlyMemory<byte>.Empty)).Status.Should().Be(WebhookClaimStatus.Claimed);
+            await store.MarkFailedAsync("evt_inline_failed", "InvalidOperationException: the ledger is down");
+        }
+
+        clock.Advance(TimeSpan.FromMinutes(30));
+        var result = await CheckAsync(sut);
+
+        result.Status.Should().Be(HealthStatus.Healthy, "Stripe redelivers it; no queue worker is behind");
+        result.Data["queued_events"].Should().Be(0);
     }
 
     private static StripeEvent Parse(System.Text.Json.Nodes.JsonObject stripeEvent) => StripeEvent.Parse(Encoding.UTF8.GetBytes(stripeEvent.ToJsonString()));

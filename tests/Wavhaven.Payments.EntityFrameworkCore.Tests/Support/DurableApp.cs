@@ -16,8 +16,6 @@ namespace Wavhaven.Payments.EntityFrameworkCore.Tests.Support;
 /// </summary>
 public sealed class DurableApp : IAsyncDisposable
 {
-    public const string Secret = WebhookTestApp.Secret;
-
     private readonly WebhookTestApp _app;
 
     private DurableApp(WebhookTestApp app, Probe probe)
@@ -25,8 +23,6 @@ public sealed class DurableApp : IAsyncDisposable
         _app = app;
         Probe = probe;
     }
-
-    public WebApplication App => _app.App;
 
     public HttpClient Client => _app.Client;
 

@@ -7,10 +7,11 @@ namespace Wavhaven.Payments.EntityFrameworkCore.Tests.Support;
 /// <summary>The library on the EF Core stores of a <see cref="TestDatabase"/>, without a host: for tests of the stores themselves.</summary>
 public static class StoreServices
 {
-    public static ServiceProvider Build(TestDatabase database, TimeProvider? timeProvider = null, Action<StripePaymentsOptions>? options = null)
+    public static ServiceProvider Build(TestDatabase database, TimeProvider? timeProvider = null, Action<StripePaymentsOptions>? options = null, Action<IServiceCollection>? configure = null)
     {
         var services = new ServiceCollection();
         services.AddLogging();
+        configure?.Invoke(services);
         if (timeProvider is not null)
         {
             services.TryAddSingleton(timeProvider);

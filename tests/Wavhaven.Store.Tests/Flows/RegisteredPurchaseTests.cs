@@ -31,6 +31,28 @@ public partial class RegisteredPurchaseTests
     }
 
     [Fact]
+    public async Task ARegisteredUsersOrder_CannotBeCheckedOutByAnotherUserOrAGuest()
+    {
+        await using var store = await StoreApp.StartAsync();
+        using var owner = store.NewBrowser();
+        await owner.RegisterAsync("owner@example.com");
+        await owner.AddToCartAsync("concrete-bloom");
+        await owner.CheckoutCartAsync();
+        var orderId = await store.WithDbAsync(db => db.Orders.Select(o => o.Id).SingleAsync());
+        using var other = store.NewBrowser();
+        await other.RegisterAsync("other@example.com");
+        using var guest = store.NewBrowser();
+
+        using var byOther = await other.PostAsync($"/orders/{orderId}/checkout");
+        using var byGuest = await guest.PostAsync($"/orders/{orderId}/checkout");
+        using var byOwner = await owner.PostAsync($"/orders/{orderId}/checkout");
+
+        byOther.StatusCode.Should().Be(System.Net.HttpStatusCode.NotFound);
+        byGuest.StatusCode.Should().Be(System.Net.HttpStatusCode.NotFound);
+        byOwner.StatusCode.Should().Be(System.Net.HttpStatusCode.Redirect, "the owner may open a new Checkout session for it");
+    }
+
+    [Fact]
     public async Task Subscription_SwitchToYearlyInThePortal_ThenCancelAtPeriodEnd_EndsWhenTheClockPassesIt()
     {
         await using var store = await StoreApp.StartAsync();

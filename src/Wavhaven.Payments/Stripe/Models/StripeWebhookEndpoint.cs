@@ -10,6 +10,4 @@ internal sealed class StripeWebhookEndpoint : StripeObject
 
     /// <summary><c>enabled</c> or <c>disabled</c>.</summary>
     public string? Status { get; set; }
-
-    public bool Livemode { get; set; }
 }
