@@ -190,12 +190,11 @@ internal sealed class EntityFrameworkWebhookEventStore(DbContext context, IOptio
         return inserted == 1;
     }
 
-    public async ValueTask<QueuedWebhookEvent?> ClaimNextAsync(TimeSpan lease, CancellationToken cancellationToken = default)
+    public async ValueTask<QueuedWebhookEvent?> ClaimNextAsync(CancellationToken cancellationToken = default)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(lease, TimeSpan.Zero);
         var now = Now();
         var token = NewToken();
-        var row = await StoreCommands.RunAsync(context, Sql.ClaimNext, [("@token", token), ("@lease", now + lease), ("@now", now)],
+        var row = await StoreCommands.RunAsync(context, Sql.ClaimNext, [("@token", token), ("@lease", now + _claimLease), ("@now", now)],
             static async (command, ct) =>
             {
                 var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);

@@ -20,13 +20,13 @@ public interface IWebhookEventQueue : IWebhookEventStore
 
     /// <summary>
     /// Claims the queued event that is due first (a new or failed event whose next attempt is due, or an
-    /// event whose claim's lease ran out), counts an attempt, and leases it for <paramref name="lease"/>. Of
-    /// concurrent callers, on any instance, each gets a different event.
+    /// event whose claim's lease ran out), counts an attempt, and leases it for the store's claim lease
+    /// (<c>Stripe:WebhookClaimLease</c>, as every claim). Of concurrent callers, on any instance, each gets a
+    /// different event.
     /// </summary>
-    /// <param name="lease">How long the claim holds before the event may be claimed again.</param>
     /// <param name="cancellationToken">The token.</param>
     /// <returns>The claimed event, or <see langword="null"/> when none is due.</returns>
-    ValueTask<QueuedWebhookEvent?> ClaimNextAsync(TimeSpan lease, CancellationToken cancellationToken = default);
+    ValueTask<QueuedWebhookEvent?> ClaimNextAsync(CancellationToken cancellationToken = default);
 
     /// <summary>Records a failed attempt of a claimed event and schedules the next one.</summary>
     /// <param name="id">The event id.</param>

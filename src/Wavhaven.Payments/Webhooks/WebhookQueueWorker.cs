@@ -93,7 +93,7 @@ internal sealed partial class WebhookQueueWorker(
         try
         {
             queue = (IWebhookEventQueue)scope.ServiceProvider.GetRequiredService<IWebhookEventStore>();
-            next = await queue.ClaimNextAsync(settings.WebhookClaimLease, stoppingToken).ConfigureAwait(false);
+            next = await queue.ClaimNextAsync(stoppingToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {

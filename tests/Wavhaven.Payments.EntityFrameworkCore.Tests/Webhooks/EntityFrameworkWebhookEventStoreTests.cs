@@ -116,14 +116,14 @@ public class EntityFrameworkWebhookEventStoreTests
         var claimed = await Task.WhenAll(Enumerable.Range(0, 16).Select(async _ =>
         {
             await using var scope = services.CreateAsyncScope();
-            return (await Queue(scope).ClaimNextAsync(Lease))?.Id;
+            return (await Queue(scope).ClaimNextAsync())?.Id;
         }));
 
         claimed.Where(id => id is not null).Should().BeEquivalentTo(ids, "each due event went to exactly one worker");
         claimed.Count(id => id is null).Should().Be(4);
         await using (var scope = services.CreateAsyncScope())
         {
-            (await Queue(scope).ClaimNextAsync(Lease)).Should().BeNull("every event is leased");
+            (await Queue(scope).ClaimNextAsync()).Should().BeNull("every event is leased");
         }
     }
 
@@ -139,7 +139,7 @@ public class EntityFrameworkWebhookEventStoreTests
         await using (var scope = services.CreateAsyncScope())
         {
             await Queue(scope).EnqueueAsync(stripeEvent);
-            var claimed = await Queue(scope).ClaimNextAsync(Lease);
+            var claimed = await Queue(scope).ClaimNextAsync();
             claimed!.Claim.Attempt.Should().Be(1);
             await Queue(scope).ScheduleRetryAsync(stripeEvent.Id, "boom", clock.GetUtcNow() + TimeSpan.FromSeconds(30));
             (await Queue(scope).FindAsync(stripeEvent.Id))!.State.Should().Be(WebhookEventState.Failed);
@@ -148,9 +148,9 @@ public class EntityFrameworkWebhookEventStoreTests
         await using (var scope = services.CreateAsyncScope())
         {
             clock.Advance(TimeSpan.FromSeconds(29));
-            (await Queue(scope).ClaimNextAsync(Lease)).Should().BeNull();
+            (await Queue(scope).ClaimNextAsync()).Should().BeNull();
             clock.Advance(TimeSpan.FromSeconds(2));
-            var retried = await Queue(scope).ClaimNextAsync(Lease);
+            var retried = await Queue(scope).ClaimNextAsync();
             retried!.Claim.Attempt.Should().Be(2);
             retried.Payload.ToArray().Should().Equal(stripeEvent.RawJson.ToArray(), "the worker gets the body as received");
         }
@@ -172,7 +172,7 @@ public class EntityFrameworkWebhookEventStoreTests
         await Store(scope).MarkFailedAsync("checkout.session:cs_test_inline", "boom");
         clock.Advance(Lease * 2);
 
-        (await Queue(scope).ClaimNextAsync(Lease)).Should().BeNull("inline failures wait for Stripe's redelivery");
+        (await Queue(scope).ClaimNextAsync()).Should().BeNull("inline failures wait for Stripe's redelivery");
     }
 
     [SkippableTheory]
@@ -219,7 +219,7 @@ public class EntityFrameworkWebhookEventStoreTests
         {
             var stripeEvent = StripeEvent.Parse(DurableApp.Body(TestEvents.Event("charge.refunded", StripeFixtures.Get("charge"))));
             (await Queue(scope).EnqueueAsync(stripeEvent)).Should().BeTrue();
-            (await Queue(scope).ClaimNextAsync(Lease))!.Id.Should().Be(stripeEvent.Id);
+            (await Queue(scope).ClaimNextAsync())!.Id.Should().Be(stripeEvent.Id);
             await Store(scope).MarkProcessedAsync(stripeEvent.Id);
             (await Queue(scope).FindAsync(stripeEvent.Id))!.State.Should().Be(WebhookEventState.Processed);
         }

@@ -137,12 +137,12 @@ public class QueuedProcessingTests
         // The first instance stores the event and its worker claims it; then the process dies: nothing
         // completes, fails or releases the claim. (A killed process cannot be simulated in-process, so the
         // first worker's claim is taken through the store, exactly as the worker takes it.)
-        await using (var services = StoreServices.Build(database))
+        await using (var services = StoreServices.Build(database, options: o => o.WebhookClaimLease = TimeSpan.FromSeconds(1.5)))
         await using (var scope = services.CreateAsyncScope())
         {
             var queue = (IWebhookEventQueue)scope.ServiceProvider.GetRequiredService<IWebhookEventStore>();
             (await queue.EnqueueAsync(StripeEvent.Parse(DurableApp.Body(stripeEvent)))).Should().BeTrue();
-            var claimed = await queue.ClaimNextAsync(TimeSpan.FromSeconds(1.5));
+            var claimed = await queue.ClaimNextAsync();
             claimed!.Id.Should().Be(eventId);
         }
 
