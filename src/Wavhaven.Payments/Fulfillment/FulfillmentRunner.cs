@@ -103,7 +103,9 @@ internal sealed partial class FulfillmentRunner(IStripeClient stripe, ILogger<Fu
             return null;
         }
 
-        foreach (var handler in services.GetServices<IFulfillmentHandler>())
+        // The container answers with an array: walked as one, without an enumerator per purchase.
+        var handlers = services.GetServices<IFulfillmentHandler>();
+        foreach (var handler in handlers as IFulfillmentHandler[] ?? [.. handlers])
         {
             if (string.Equals(handler.Type, type, StringComparison.Ordinal))
             {

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -23,10 +24,13 @@ public sealed class InMemoryWebhookEventStoreOptions
 /// instances; use a durable store (the Entity Framework Core package) for those.
 /// </summary>
 /// <remarks>
-/// The map is 64 dictionaries, each behind its own lock, whose entries are structs: an id costs its string and a slot
-/// in an array, not a node and an entry object besides. Every id lives for hours, so whatever it costs the garbage
-/// collector marks and copies on each collection until it is forgotten: with a node and an entry object per id, a
-/// full store made the default server GC's pauses the p99 latency of the whole endpoint.
+/// Every id lives for hours, so whatever object it costs, the garbage collector marks, and copies from generation to
+/// generation, until it is forgotten: with a node and an entry object per id, a full store made the default server GC's
+/// pauses the p99 latency of the whole endpoint, and the id strings alone still cost every delivery about a microsecond
+/// of collections. So the store keeps no object per id. It is 64 shards, each behind its own lock; a shard copies its
+/// ids' UTF-8 bytes into 16 KB pages on the pinned object heap, in the order they arrive, and its dictionary's keys
+/// and entries are structs that point into those pages by number and offset. The pages die in the order their ids are
+/// forgotten (an id that has to stay is copied forward when the pruner passes it), and are reused.
 /// </remarks>
 internal sealed partial class InMemoryWebhookEventStore(
     IOptions<InMemoryWebhookEventStoreOptions> options,
@@ -34,6 +38,9 @@ internal sealed partial class InMemoryWebhookEventStore(
     ILogger<InMemoryWebhookEventStore> logger) : IWebhookEventStore
 {
     private const int ShardCount = 64;
+
+    /// <summary>The longest id taken, in characters: Stripe's ids are at most 255, the library's purchase ids 17 more.</summary>
+    internal const int MaxIdLength = 1024;
 
     private readonly Shard[] _shards = [.. Enumerable.Range(0, ShardCount).Select(_ => new Shard())];
     private readonly InMemoryWebhookEventStoreOptions _options = options.Value;
@@ -47,7 +54,7 @@ internal sealed partial class InMemoryWebhookEventStore(
     // A Queue (a ring over one array, reused once it is large enough) under a lock, not a ConcurrentQueue: a
     // ConcurrentQueue that cycles through 200,000 ids keeps allocating new segments of up to a million slots on the
     // large object heap, each one setting off a full collection.
-    private readonly Queue<(string Id, long Sequence)> _order = new();
+    private readonly Queue<(IdKey Key, long Sequence)> _order = new();
     private readonly Lock _orderGate = new();
     private long _sequence;
     private int _pruning;
@@ -59,16 +66,27 @@ internal sealed partial class InMemoryWebhookEventStore(
 
     internal int Count => (int)Interlocked.Read(ref _count);
 
+    /// <summary>Gets how many pages of id bytes the shards hold (for tests).</summary>
+    internal int PageCount => _shards.Sum(shard =>
+    {
+        lock (shard.Gate)
+        {
+            return shard.PageCount;
+        }
+    });
+
     public ValueTask<WebhookClaim> TryClaimAsync(string id, string type, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrEmpty(id);
+        var hash = HashOf(id);
         var now = timeProvider.GetUtcNow().UtcTicks;
-        var shard = ShardOf(id);
+        var shard = _shards[hash & (ShardCount - 1)];
         WebhookClaim claim;
+        IdKey key;
         long sequence;
         lock (shard.Gate)
         {
-            ref var entry = ref CollectionsMarshal.GetValueRefOrAddDefault(shard.Entries, id, out var exists);
+            key = shard.Stage(id, hash);
+            ref var entry = ref CollectionsMarshal.GetValueRefOrAddDefault(shard.Entries, key, out var exists);
             if (exists)
             {
                 switch (entry.State)
@@ -82,10 +100,11 @@ internal sealed partial class InMemoryWebhookEventStore(
                         entry.ClaimedAt = now;
                         entry.UpdatedAt = now;
                         entry.Attempts++;
-                        return ValueTask.FromResult(new WebhookClaim(WebhookClaimStatus.Claimed, entry.Attempts, entry.Steps?.ToArray()));
+                        return ValueTask.FromResult(new WebhookClaim(WebhookClaimStatus.Claimed, entry.Attempts, shard.CompletedSteps(entry.Sequence)));
                 }
             }
 
+            shard.Commit(key);
             sequence = Interlocked.Increment(ref _sequence);
             entry = new Entry { State = EntryState.InProgress, ClaimedAt = now, UpdatedAt = now, Attempts = 1, Sequence = sequence };
             claim = new WebhookClaim(WebhookClaimStatus.Claimed, 1);
@@ -93,7 +112,7 @@ internal sealed partial class InMemoryWebhookEventStore(
 
         lock (_orderGate)
         {
-            _order.Enqueue((id, sequence));
+            _order.Enqueue((key, sequence));
         }
 
         PruneIfDue(now, Interlocked.Increment(ref _count));
@@ -102,13 +121,14 @@ internal sealed partial class InMemoryWebhookEventStore(
 
     public ValueTask MarkStepCompletedAsync(string id, string step, CancellationToken cancellationToken = default)
     {
-        var shard = ShardOf(id);
+        var hash = HashOf(id);
+        var shard = _shards[hash & (ShardCount - 1)];
         lock (shard.Gate)
         {
-            ref var entry = ref CollectionsMarshal.GetValueRefOrNullRef(shard.Entries, id);
+            ref var entry = ref CollectionsMarshal.GetValueRefOrNullRef(shard.Entries, shard.Stage(id, hash));
             if (!Unsafe.IsNullRef(ref entry))
             {
-                (entry.Steps ??= new HashSet<string>(StringComparer.Ordinal)).Add(step);
+                shard.AddCompletedStep(entry.Sequence, step);
             }
         }
 
@@ -122,18 +142,19 @@ internal sealed partial class InMemoryWebhookEventStore(
 
     private ValueTask Mark(string id, EntryState state)
     {
+        var hash = HashOf(id);
         var now = timeProvider.GetUtcNow().UtcTicks;
-        var shard = ShardOf(id);
+        var shard = _shards[hash & (ShardCount - 1)];
         lock (shard.Gate)
         {
-            ref var entry = ref CollectionsMarshal.GetValueRefOrNullRef(shard.Entries, id);
+            ref var entry = ref CollectionsMarshal.GetValueRefOrNullRef(shard.Entries, shard.Stage(id, hash));
             if (!Unsafe.IsNullRef(ref entry))
             {
                 entry.State = state;
                 entry.UpdatedAt = now;
                 if (state == EntryState.Processed)
                 {
-                    entry.Steps = null;
+                    shard.ForgetSteps(entry.Sequence);
                 }
             }
         }
@@ -141,7 +162,17 @@ internal sealed partial class InMemoryWebhookEventStore(
         return ValueTask.CompletedTask;
     }
 
-    private Shard ShardOf(string id) => _shards[StringComparer.Ordinal.GetHashCode(id) & (ShardCount - 1)];
+    /// <summary>The id's hash, which picks its shard and its bucket; refuses what no store could take.</summary>
+    private static int HashOf(string id)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        if (id.Length > MaxIdLength)
+        {
+            throw new ArgumentException($"The id is {id.Length} characters long; the in-memory event store takes ids of up to {MaxIdLength}.", nameof(id));
+        }
+
+        return string.GetHashCode(id, StringComparison.Ordinal);
+    }
 
     private void PruneIfDue(long now, long count)
     {
@@ -158,6 +189,11 @@ internal sealed partial class InMemoryWebhookEventStore(
             return;
         }
 
+        StartPrune(now);
+    }
+
+    // Apart from PruneIfDue, whose every call would otherwise allocate the lambda's closure of `now`.
+    private void StartPrune(long now) =>
         LastPrune = Task.Run(() =>
         {
             try
@@ -169,7 +205,6 @@ internal sealed partial class InMemoryWebhookEventStore(
                 Volatile.Write(ref _pruning, 0);
             }
         });
-    }
 
     /// <summary>Gets the latest prune (for tests).</summary>
     internal Task LastPrune { get; private set; } = Task.CompletedTask;
@@ -195,11 +230,11 @@ internal sealed partial class InMemoryWebhookEventStore(
 
         while (TryPeekOrder(out var head))
         {
-            var shard = ShardOf(head.Id);
+            var shard = _shards[head.Key.Hash & (ShardCount - 1)];
             var verdict = Verdict.Stop;
             lock (shard.Gate)
             {
-                ref var entry = ref CollectionsMarshal.GetValueRefOrNullRef(shard.Entries, head.Id);
+                ref var entry = ref CollectionsMarshal.GetValueRefOrNullRef(shard.Entries, head.Key);
                 if (Unsafe.IsNullRef(ref entry) || entry.Sequence != head.Sequence)
                 {
                     verdict = Verdict.Drop; // forgotten already, or claimed anew since
@@ -216,12 +251,16 @@ internal sealed partial class InMemoryWebhookEventStore(
                             youngestForgotten = Math.Max(youngestForgotten, entry.UpdatedAt);
                         }
 
-                        shard.Entries.Remove(head.Id);
+                        shard.ForgetSteps(entry.Sequence);
+                        shard.Entries.Remove(head.Key);
+                        shard.Release(head.Key);
                         Interlocked.Decrement(ref _count);
                         verdict = Verdict.Drop;
                     }
                     else if ((toForget > 0 || entry.ClaimedAt < cutoff) && moves-- > 0)
                     {
+                        // Its bytes move to the pages' end with it, so that its old page can be reused once the rest go.
+                        head.Key = shard.MoveToEnd(head.Key);
                         verdict = Verdict.MoveBack;
                     }
                 }
@@ -248,7 +287,7 @@ internal sealed partial class InMemoryWebhookEventStore(
         }
     }
 
-    private bool TryPeekOrder(out (string Id, long Sequence) head)
+    private bool TryPeekOrder(out (IdKey Key, long Sequence) head)
     {
         lock (_orderGate)
         {
@@ -270,7 +309,7 @@ internal sealed partial class InMemoryWebhookEventStore(
         Failed,
     }
 
-    /// <summary>What is known of one id; times are UTC ticks.</summary>
+    /// <summary>What is known of one id; times are UTC ticks. <see cref="Sequence"/> is unique in the store.</summary>
     private struct Entry
     {
         public EntryState State;
@@ -278,13 +317,127 @@ internal sealed partial class InMemoryWebhookEventStore(
         public long ClaimedAt;
         public long UpdatedAt;
         public long Sequence;
-        public HashSet<string>? Steps;
     }
 
-    private sealed class Shard
+    /// <summary>Where a shard keeps an id's UTF-8 bytes, with the id's hash.</summary>
+    private readonly record struct IdKey(int Hash, int Page, int Offset, int Length);
+
+    /// <summary>
+    /// One lock's worth of the map: the dictionary, and the pages its keys point into. Ids are written at the pages' end
+    /// (<see cref="Stage"/>): a lookup's key points there, and a claim that adds the id keeps it (<see cref="Commit"/>).
+    /// A page is reused when the last id on it is forgotten. Everything here runs under <see cref="Gate"/>.
+    /// </summary>
+    private sealed class Shard : IEqualityComparer<IdKey>
     {
+        private const int PageSize = 16 * 1024;
+
+        private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
         public readonly Lock Gate = new();
-        public readonly Dictionary<string, Entry> Entries = new(StringComparer.Ordinal);
+        public readonly Dictionary<IdKey, Entry> Entries;
+
+        private readonly List<byte[]> _pages = [];
+        private readonly List<int> _liveIds = [];
+        private readonly Stack<int> _freePages = new();
+        private int _endPage = -1;
+        private int _endOffset = PageSize;
+
+        // The steps that succeeded of ids that have more than one and are not processed yet, by the entry's sequence:
+        // rare, so kept aside and made on first use rather than a reference in every entry.
+        private Dictionary<long, HashSet<string>>? _steps;
+
+        public Shard() => Entries = new Dictionary<IdKey, Entry>(this);
+
+        public int PageCount => _pages.Count;
+
+        /// <summary>Writes the id at the pages' end, without keeping it there: the key finds the id's entry.</summary>
+        /// <exception cref="ArgumentException">The id is not valid UTF-16 (a lone surrogate).</exception>
+        public IdKey Stage(string id, int hash)
+        {
+            EnsureRoom(StrictUtf8.GetMaxByteCount(id.Length));
+            int length;
+            try
+            {
+                length = StrictUtf8.GetBytes(id, _pages[_endPage].AsSpan(_endOffset));
+            }
+            catch (EncoderFallbackException exception)
+            {
+                throw new ArgumentException("The id is not valid UTF-16: it holds a lone surrogate.", nameof(id), exception);
+            }
+
+            return new IdKey(hash, _endPage, _endOffset, length);
+        }
+
+        /// <summary>Keeps the id that <see cref="Stage"/> wrote last, for the entry just added under its key.</summary>
+        public void Commit(IdKey key)
+        {
+            _endOffset += key.Length;
+            _liveIds[key.Page]++;
+        }
+
+        /// <summary>Lets the bytes of a forgotten id go; its page is reused once none of its ids is left.</summary>
+        public void Release(IdKey key)
+        {
+            if (--_liveIds[key.Page] == 0 && key.Page != _endPage)
+            {
+                _freePages.Push(key.Page);
+            }
+        }
+
+        /// <summary>Copies a kept id to the pages' end and re-keys its entry there.</summary>
+        public IdKey MoveToEnd(IdKey key)
+        {
+            EnsureRoom(key.Length);
+            _pages[key.Page].AsSpan(key.Offset, key.Length).CopyTo(_pages[_endPage].AsSpan(_endOffset));
+            var moved = key with { Page = _endPage, Offset = _endOffset };
+            Entries.Remove(key, out var entry);
+            Entries.Add(moved, entry);
+            Commit(moved);
+            Release(key);
+            return moved;
+        }
+
+        public IReadOnlyCollection<string>? CompletedSteps(long sequence) =>
+            _steps is not null && _steps.TryGetValue(sequence, out var steps) ? [.. steps] : null;
+
+        public void AddCompletedStep(long sequence, string step)
+        {
+            ref var steps = ref CollectionsMarshal.GetValueRefOrAddDefault(_steps ??= [], sequence, out _);
+            (steps ??= new HashSet<string>(StringComparer.Ordinal)).Add(step);
+        }
+
+        public void ForgetSteps(long sequence) => _steps?.Remove(sequence);
+
+        public bool Equals(IdKey x, IdKey y) =>
+            x.Hash == y.Hash && x.Length == y.Length && Bytes(x).SequenceEqual(Bytes(y));
+
+        public int GetHashCode(IdKey key) => key.Hash;
+
+        private ReadOnlySpan<byte> Bytes(IdKey key) => _pages[key.Page].AsSpan(key.Offset, key.Length);
+
+        /// <summary>Moves the end to a page of its own when the current one lacks room, freeing the old one if nothing lives on it.</summary>
+        private void EnsureRoom(int bytes)
+        {
+            if (PageSize - _endOffset >= bytes)
+            {
+                return;
+            }
+
+            if (_endPage >= 0 && _liveIds[_endPage] == 0)
+            {
+                _freePages.Push(_endPage);
+            }
+
+            if (!_freePages.TryPop(out _endPage))
+            {
+                // Pinned: the pages live as long as their ids, and the collector never copies what it cannot move.
+                _pages.Add(GC.AllocateUninitializedArray<byte>(PageSize, pinned: true));
+                _liveIds.Add(0);
+                _endPage = _pages.Count - 1;
+            }
+
+            _endOffset = 0;
+        }
     }
 
     private static partial class Log

@@ -105,8 +105,9 @@ internal sealed partial class WebhookProcessor : IWebhookProcessor, IDisposable
             return await EnqueueAsync(stripeEvent, cancellationToken).ConfigureAwait(false);
         }
 
+        // Disposed in a finally rather than by `await using (scope.ConfigureAwait(false))`, which boxes the struct scope.
         var scope = _scopes.CreateAsyncScope();
-        await using (scope.ConfigureAwait(false))
+        try
         {
             var store = scope.ServiceProvider.GetRequiredService<IWebhookEventStore>();
             var claim = await store.TryClaimAsync(stripeEvent.Id, stripeEvent.Type, body, cancellationToken).ConfigureAwait(false);
@@ -141,6 +142,10 @@ internal sealed partial class WebhookProcessor : IWebhookProcessor, IDisposable
                 return new WebhookResult(WebhookOutcome.Failed, "handler failed", stripeEvent.Id, stripeEvent.Type);
             }
         }
+        finally
+        {
+            await scope.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     /// <summary>Releases the keys' HMAC states.</summary>
@@ -155,7 +160,7 @@ internal sealed partial class WebhookProcessor : IWebhookProcessor, IDisposable
     private async Task<WebhookResult> EnqueueAsync(StripeEvent stripeEvent, CancellationToken cancellationToken)
     {
         var scope = _scopes.CreateAsyncScope();
-        await using (scope.ConfigureAwait(false))
+        try
         {
             var store = scope.ServiceProvider.GetRequiredService<IWebhookEventStore>();
             if (store is not IWebhookEventQueue queue)
@@ -172,6 +177,10 @@ internal sealed partial class WebhookProcessor : IWebhookProcessor, IDisposable
             _signal.Pulse();
             Log.Queued(_logger, stripeEvent.Type, stripeEvent.Id);
             return new WebhookResult(WebhookOutcome.Queued, "queued", stripeEvent.Id, stripeEvent.Type);
+        }
+        finally
+        {
+            await scope.DisposeAsync().ConfigureAwait(false);
         }
     }
 

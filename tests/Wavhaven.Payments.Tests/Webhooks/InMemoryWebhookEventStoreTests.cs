@@ -148,4 +148,83 @@ public class InMemoryWebhookEventStoreTests
 
         (await sut.TryClaimAsync("evt_0", "t", ReadOnlyMemory<byte>.Empty)).Status.Should().Be(WebhookClaimStatus.InProgress, "its new claim is still running");
     }
+
+    [Fact]
+    public async Task IdsUpToStripesLongest_AndNonAsciiIds_AreToldApartByEveryCharacter()
+    {
+        var sut = Create(new FakeTimeProvider());
+        var longest = "cs_live_" + new string('a', 246) + "b";
+        string[] ids =
+        [
+            "checkout.session:" + longest,
+            "checkout.session:" + longest[..^1] + "c",
+            longest,
+            "evt_caf\u00e9",
+            "evt_cafe\u0301",
+            "evt_\U0001F600",
+            "evt_\U0001F601",
+            new string('z', InMemoryWebhookEventStore.MaxIdLength),
+        ];
+
+        foreach (var id in ids)
+        {
+            await ProcessAsync(sut, id);
+        }
+
+        sut.Count.Should().Be(ids.Length);
+        foreach (var id in ids)
+        {
+            (await sut.TryClaimAsync(id, "t", ReadOnlyMemory<byte>.Empty)).Status.Should().Be(WebhookClaimStatus.AlreadyProcessed, id);
+        }
+
+        (await sut.TryClaimAsync("checkout.session:" + longest[..^1], "t", ReadOnlyMemory<byte>.Empty)).Status.Should().Be(WebhookClaimStatus.Claimed, "a prefix is another id");
+    }
+
+    [Theory]
+    [InlineData("too long")]
+    [InlineData("lone surrogate")]
+    public async Task AnIdItCannotKeep_IsRefusedByName_AndChangesNothing(string problem)
+    {
+        var sut = Create(new FakeTimeProvider());
+        await ProcessAsync(sut, "evt_kept");
+        var id = problem == "too long" ? new string('e', InMemoryWebhookEventStore.MaxIdLength + 1) : "evt_\ud800x";
+
+        var claim = () => sut.TryClaimAsync(id, "t", ReadOnlyMemory<byte>.Empty).AsTask();
+
+        (await claim.Should().ThrowAsync<ArgumentException>()).Which.Message.Should().Contain(problem == "too long" ? "1025 characters" : "lone surrogate");
+        sut.Count.Should().Be(1);
+        (await sut.TryClaimAsync("evt_kept", "t", ReadOnlyMemory<byte>.Empty)).Status.Should().Be(WebhookClaimStatus.AlreadyProcessed);
+    }
+
+    [Fact]
+    public async Task CyclingIdsPastItsCapacity_ReusesItsPages_AndKeepsTheIdsThatMustStay()
+    {
+        var time = new FakeTimeProvider();
+        var sut = Create(time, capacity: 2_000);
+        await sut.TryClaimAsync("evt_running", "t", ReadOnlyMemory<byte>.Empty);
+        await sut.TryClaimAsync("evt_failed", "t", ReadOnlyMemory<byte>.Empty);
+        await sut.MarkStepCompletedAsync("evt_failed", "fulfillment");
+        await sut.MarkFailedAsync("evt_failed", "the second step threw");
+        var pagesWhenFull = 0;
+
+        // 100,000 purchase-sized ids through a store that keeps 2,000: every page is written over many times, and the two
+        // ids that must stay are moved forward past each prune.
+        for (var i = 0; i < 100_000; i++)
+        {
+            await ProcessAsync(sut, $"checkout.session:cs_test_a1{i:D56}");
+            await sut.LastPrune;
+            if (i == 2_000)
+            {
+                pagesWhenFull = sut.PageCount;
+            }
+        }
+
+        sut.PageCount.Should().BeLessThanOrEqualTo(pagesWhenFull + 64, "pages are reused once their ids are forgotten, not added");
+        (await sut.TryClaimAsync("evt_running", "t", ReadOnlyMemory<byte>.Empty)).Status.Should().Be(WebhookClaimStatus.InProgress);
+        var retry = await sut.TryClaimAsync("evt_failed", "t", ReadOnlyMemory<byte>.Empty);
+        retry.Status.Should().Be(WebhookClaimStatus.Claimed);
+        retry.IsStepCompleted("fulfillment").Should().BeTrue();
+        (await sut.TryClaimAsync($"checkout.session:cs_test_a1{99_999:D56}", "t", ReadOnlyMemory<byte>.Empty)).Status.Should().Be(WebhookClaimStatus.AlreadyProcessed);
+        (await sut.TryClaimAsync($"checkout.session:cs_test_a1{0:D56}", "t", ReadOnlyMemory<byte>.Empty)).Status.Should().Be(WebhookClaimStatus.Claimed, "the oldest were forgotten");
+    }
 }
