@@ -7,7 +7,8 @@ using Perfolizer.Horology;
 namespace Wavhaven.Payments.Benchmarks;
 
 /// <summary>
-/// <c>dotnet run -c Release --project benchmarks/Wavhaven.Payments.Benchmarks -- --filter '*'</c>.
+/// <c>dotnet run -c Release --project benchmarks/Wavhaven.Payments.Benchmarks -- --filter '*'</c>; with
+/// <c>-- --interleaved [rounds]</c>, the processing floor and case in alternation instead (<see cref="InterleavedProcessingRun"/>).
 /// </summary>
 /// <remarks>
 /// The job is short on purpose, for a shared 2-core machine: one process per benchmark, 4 warm-up and 12 measured
@@ -19,6 +20,12 @@ public static class Program
 {
     public static void Main(string[] args)
     {
+        if (args is ["--interleaved", ..])
+        {
+            InterleavedProcessingRun.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 20);
+            return;
+        }
+
         var job = Job.Default
             .WithLaunchCount(1)
             .WithWarmupCount(4)

@@ -103,7 +103,8 @@ public class WebhookProcessingBenchmarks : HmacFloorBenchmarks
         return _readingProcessor!.ProcessAsync(_bodies[i], _headers[i]);
     }
 
-    private static ServiceProvider Build<THandler>()
+    /// <summary>The library's DI graph as an app builds it: logging without providers, the in-memory store, one handler.</summary>
+    internal static ServiceProvider Build<THandler>()
         where THandler : class, Fulfillment.IFulfillmentHandler
     {
         var services = new ServiceCollection();

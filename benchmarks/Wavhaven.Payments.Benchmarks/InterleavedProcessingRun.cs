@@ -1,0 +1,112 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using Wavhaven.Payments.Webhooks;
+
+namespace Wavhaven.Payments.Benchmarks;
+
+/// <summary>
+/// <c>-- --interleaved [rounds]</c>: the processing benchmark's floor and its no-op-handler case, measured in turn within
+/// each round of one process, so that both see the same neighbours; the ratio is taken per round and the median reported.
+/// </summary>
+/// <remarks>
+/// BenchmarkDotNet runs a case and its baseline in separate processes a minute apart and collects all garbage before
+/// every iteration: on a shared machine the first moves ratios by ±0.3, and the second hides what a delivery leaves for
+/// later collections. Here nothing is collected on purpose, so each round's deliveries pay for the collections they
+/// cause, including those of earlier rounds' stores, as in a server that has been up for hours. A round is 32,768
+/// deliveries of distinct events into a fresh provider (a fresh store), as in <see cref="WebhookProcessingBenchmarks"/>,
+/// and 32,768 floor HMACs; the first two rounds warm up and are not reported.
+/// </remarks>
+internal static class InterleavedProcessingRun
+{
+    private const int WarmUpRounds = 2;
+
+    public static void Run(int rounds)
+    {
+        var operations = WebhookProcessingBenchmarks.Operations;
+        var bodies = new byte[operations][];
+        var headers = new string[operations];
+        var now = DateTimeOffset.UtcNow;
+        for (var i = 0; i < operations; i++)
+        {
+            bodies[i] = Payloads.CheckoutCompleted(i);
+            headers[i] = StripeWebhookSignature.CreateHeader(bodies[i], Payloads.Secret, now);
+        }
+
+        var key = Encoding.UTF8.GetBytes(Payloads.Secret);
+        byte[] signed = [.. Encoding.UTF8.GetBytes(now.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture) + "."), .. bodies[0]];
+        var hash = new byte[32];
+        var floors = new List<double>();
+        var libraries = new List<double>();
+        var ratios = new List<double>();
+        var pause = TimeSpan.Zero;
+        var collections = new int[3];
+
+        for (var round = 0; round < WarmUpRounds + rounds; round++)
+        {
+            if (DateTimeOffset.UtcNow - now > TimeSpan.FromMinutes(4))
+            {
+                throw new InvalidOperationException("The run neared the signatures' 5-minute tolerance: ask for fewer rounds.");
+            }
+
+            var floor = Stopwatch.StartNew();
+            for (var i = 0; i < operations; i++)
+            {
+                HMACSHA256.HashData(key, signed, hash);
+            }
+
+            floor.Stop();
+
+            using var services = WebhookProcessingBenchmarks.Build<NoOpFulfillmentHandler>();
+            var processor = services.GetRequiredService<IWebhookProcessor>();
+            var fulfilledBefore = NoOpFulfillmentHandler.Fulfilled;
+            var pauseBefore = GC.GetTotalPauseDuration();
+            int[] collectionsBefore = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
+            var library = Stopwatch.StartNew();
+            for (var i = 0; i < operations; i++)
+            {
+                var delivery = processor.ProcessAsync(bodies[i], headers[i]);
+                if (!delivery.IsCompletedSuccessfully || delivery.Result.Outcome != WebhookOutcome.Processed)
+                {
+                    throw new InvalidOperationException($"Delivery {i} did not complete as processed at once.");
+                }
+            }
+
+            library.Stop();
+            if (NoOpFulfillmentHandler.Fulfilled - fulfilledBefore != operations)
+            {
+                throw new InvalidOperationException("A delivery did not reach the handler exactly once.");
+            }
+
+            if (round < WarmUpRounds)
+            {
+                continue;
+            }
+
+            pause += GC.GetTotalPauseDuration() - pauseBefore;
+            for (var generation = 0; generation < 3; generation++)
+            {
+                collections[generation] += GC.CollectionCount(generation) - collectionsBefore[generation];
+            }
+
+            floors.Add(floor.Elapsed.TotalMicroseconds / operations);
+            libraries.Add(library.Elapsed.TotalMicroseconds / operations);
+            ratios.Add(libraries[^1] / floors[^1]);
+        }
+
+        var deliveries = (double)rounds * operations;
+        Console.WriteLine(FormattableString.Invariant($"interleaved: {rounds} rounds of {operations} deliveries (distinct events, fresh store per round) and {operations} floor HMACs; no forced collections"));
+        Console.WriteLine(FormattableString.Invariant($"floor   HMACSHA256.HashData: median {Median(floors):0.000} us  (min {floors.Min():0.000}, max {floors.Max():0.000})"));
+        Console.WriteLine(FormattableString.Invariant($"library ProcessAsync:        median {Median(libraries):0.000} us  (min {libraries.Min():0.000}, max {libraries.Max():0.000})"));
+        Console.WriteLine(FormattableString.Invariant($"ratio per round:             median {Median(ratios):0.00}x  (min {ratios.Min():0.00}, max {ratios.Max():0.00})"));
+        Console.WriteLine(FormattableString.Invariant($"collections during the deliveries: gen0 {collections[0] / deliveries * 1000:0.00}, gen1 {collections[1] / deliveries * 1000:0.00}, gen2 {collections[2] / deliveries * 1000:0.000} per 1000; pauses {pause.TotalMicroseconds / deliveries:0.000} us per delivery"));
+    }
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+}
