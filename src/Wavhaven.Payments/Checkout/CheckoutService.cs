@@ -122,6 +122,11 @@ internal sealed partial class CheckoutService(
             throw Refuse(nameof(request.FulfillmentType), $"FulfillmentType is {request.FulfillmentType.Length} characters long; Stripe metadata values hold at most {MetadataRules.MaxValueLength}.");
         }
 
+        if (request.TenantId is { } tenant && string.IsNullOrWhiteSpace(tenant))
+        {
+            throw Refuse(nameof(request.TenantId), MetadataRules.EmptyTenantMessage);
+        }
+
         if (request.TenantId is { Length: > MetadataRules.MaxValueLength })
         {
             throw Refuse(nameof(request.TenantId), $"TenantId is {request.TenantId.Length} characters long; Stripe metadata values hold at most {MetadataRules.MaxValueLength}.");

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Wavhaven.Payments.Catalog;
+using Wavhaven.Payments.Checkout;
 using Wavhaven.Payments.Customers;
 using Wavhaven.Payments.Stripe;
 
@@ -21,6 +22,11 @@ internal sealed partial class BillingPortalService(
         if (string.IsNullOrWhiteSpace(request.UserId))
         {
             throw new InvalidPaymentRequestException(nameof(request.UserId), "UserId is empty: pass the app's id of the signed-in user.");
+        }
+
+        if (request.TenantId is { } tenant && string.IsNullOrWhiteSpace(tenant))
+        {
+            throw new InvalidPaymentRequestException(nameof(request.TenantId), MetadataRules.EmptyTenantMessage);
         }
 
         if (!Uri.TryCreate(request.ReturnUrl, UriKind.Absolute, out var returnUri) || (returnUri.Scheme != Uri.UriSchemeHttps && returnUri.Scheme != Uri.UriSchemeHttp))

@@ -144,6 +144,20 @@ public class BillingPortalServiceTests
         await act.Should().ThrowAsync<InvalidPaymentRequestException>().WithMessage(message);
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData("  ")]
+    public async Task CreatePortalSessionAsync_EmptyTenant_IsRefused_NotTakenForNoTenant(string tenantId)
+    {
+        var (sut, handler) = await Create();
+
+        var act = () => sut.CreatePortalSessionAsync(new BillingPortalRequest { UserId = "user-42", TenantId = tenantId, ReturnUrl = ReturnUrl });
+
+        var error = (await act.Should().ThrowAsync<InvalidPaymentRequestException>().WithMessage("TenantId is empty: leave it null*")).Which;
+        error.Field.Should().Be("TenantId");
+        handler.Requests.Should().BeEmpty("an empty tenant would have searched for the user's customer without one");
+    }
+
     [Fact]
     public async Task CreatePortalSessionAsync_BadReturnUrl_SaysWhy()
     {
