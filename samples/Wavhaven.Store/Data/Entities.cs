@@ -53,8 +53,6 @@ public sealed class Order
     public string? CheckoutSessionId { get; set; }
 
     public List<OrderItem> Items { get; set; } = [];
-
-    public long TotalCents => Items.Sum(item => item.PriceCents);
 }
 
 public sealed class OrderItem

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Identity;
 using Wavhaven.Store.Data;
 using Wavhaven.Store.Services;
@@ -16,8 +17,18 @@ public static class StoreEndpoints
     }
 
     /// <summary>Opens a Checkout session for an order; 409 unless the order is CREATED.</summary>
-    private static async Task<IResult> CheckoutOrderAsync(int id, HttpContext context, OrderCheckout orders, UserManager<StoreUser> users, CancellationToken cancellationToken)
+    /// <remarks>
+    /// The POST comes from a form on the store's pages, with their antiforgery token; a form on another site, posted with
+    /// the buyer's cookies, has none and is refused before anything is opened. (Pages check their tokens themselves; an
+    /// endpoint that binds no form must ask.)
+    /// </remarks>
+    private static async Task<IResult> CheckoutOrderAsync(int id, HttpContext context, OrderCheckout orders, UserManager<StoreUser> users, IAntiforgery antiforgery, CancellationToken cancellationToken)
     {
+        if (!await antiforgery.IsRequestValidAsync(context))
+        {
+            return Results.Problem("The form's antiforgery token is missing or invalid: reload the page and try again.", statusCode: StatusCodes.Status400BadRequest);
+        }
+
         var user = await users.GetUserAsync(context.User);
         try
         {

@@ -105,7 +105,7 @@ public class GuestPurchaseTests
         await store.Emulator.WaitForDeliveriesAsync();
         var order = await store.WithDbAsync(db => db.Orders.SingleAsync());
 
-        using var again = await browser.PostAsync($"/orders/{order.Id}/checkout");
+        using var again = await browser.PostFormAsync($"/orders/{order.Id}/checkout");
 
         again.StatusCode.Should().Be(HttpStatusCode.Conflict);
         (await again.Content.ReadAsStringAsync()).Should().Contain($"Order {order.Id} is PAID").And.Contain("only a CREATED order can be checked out");
@@ -122,7 +122,7 @@ public class GuestPurchaseTests
 
         var cancelled = await browser.GetPageAsync($"/checkout/cancelled?order={order.Id}");
         cancelled.Should().Contain("id=\"order-status\">CREATED");
-        using var retry = await browser.PostAsync($"/orders/{order.Id}/checkout");
+        using var retry = await browser.SubmitAsync($"/checkout/cancelled?order={order.Id}", $"/orders/{order.Id}/checkout", new Dictionary<string, string>()); // the page's own form and token
         retry.StatusCode.Should().Be(HttpStatusCode.Redirect);
         var successUrl = await store.Emulator.CompleteCheckoutAsync(retry.Headers.Location!.ToString());
         var success = await browser.GetPageAsync(successUrl.PathAndQuery);

@@ -43,13 +43,30 @@ public partial class RegisteredPurchaseTests
         await other.RegisterAsync("other@example.com");
         using var guest = store.NewBrowser();
 
-        using var byOther = await other.PostAsync($"/orders/{orderId}/checkout");
-        using var byGuest = await guest.PostAsync($"/orders/{orderId}/checkout");
-        using var byOwner = await owner.PostAsync($"/orders/{orderId}/checkout");
+        using var byOther = await other.PostFormAsync($"/orders/{orderId}/checkout");
+        using var byGuest = await guest.PostFormAsync($"/orders/{orderId}/checkout");
+        using var byOwner = await owner.PostFormAsync($"/orders/{orderId}/checkout");
 
         byOther.StatusCode.Should().Be(System.Net.HttpStatusCode.NotFound);
         byGuest.StatusCode.Should().Be(System.Net.HttpStatusCode.NotFound);
         byOwner.StatusCode.Should().Be(System.Net.HttpStatusCode.Redirect, "the owner may open a new Checkout session for it");
+    }
+
+    [Fact]
+    public async Task AnOrderCheckoutPostedWithoutTheStoresFormToken_IsRefused_AndOpensNoSession()
+    {
+        await using var store = await StoreApp.StartAsync();
+        using var owner = store.NewBrowser();
+        await owner.RegisterAsync("owner@example.com");
+        await owner.AddToCartAsync("concrete-bloom");
+        await owner.CheckoutCartAsync();
+        var order = await store.WithDbAsync(db => db.Orders.SingleAsync());
+
+        // What another site's hidden form would send with the owner's cookies: no antiforgery token.
+        using var forged = await owner.PostAsync($"/orders/{order.Id}/checkout");
+
+        forged.StatusCode.Should().Be(System.Net.HttpStatusCode.BadRequest);
+        (await store.WithDbAsync(db => db.Orders.SingleAsync())).CheckoutAttempts.Should().Be(order.CheckoutAttempts, "no Checkout session was opened");
     }
 
     [Fact]

@@ -113,6 +113,9 @@ public sealed partial class Browser : IDisposable
         return await _client.PostAsync(postUrl, new FormUrlEncodedContent(form));
     }
 
+    /// <summary>Posts an empty form to <paramref name="url"/> with the antiforgery token of the store's home page, as its forms do.</summary>
+    public Task<HttpResponseMessage> PostFormAsync(string url) => SubmitAsync("/", url, new Dictionary<string, string>());
+
     public Task<HttpResponseMessage> PostAsync(string url, IDictionary<string, string>? fields = null) =>
         _client.PostAsync(url, new FormUrlEncodedContent(fields ?? new Dictionary<string, string>()));
 
