@@ -9,9 +9,12 @@ load generator replace with a counter, so that every delivery is a new event and
 Usage: python3 make-payload.py [path/to/fixtures3.json] > checkout.session.completed.json
 """
 import json
+import os
 import sys
 
-fixtures = sys.argv[1] if len(sys.argv) > 1 else "../../../shared/stripe/fixtures3.json"
+# By default, the workspace's copy beside the repository, found from this script's place rather than the caller's.
+here = os.path.dirname(os.path.abspath(__file__))
+fixtures = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "..", "..", "..", "shared", "stripe", "fixtures3.json")
 resources = json.load(open(fixtures, encoding="utf-8"))["resources"]
 
 session = resources["checkout.session"]

@@ -58,7 +58,7 @@ done
 log "installing stripe and express (npm) into $scratch/node"
 mkdir -p "$scratch/node"
 cp "$here/node/server.js" "$here/node/generate.js" "$scratch/node/"
-(cd "$scratch/node" && timeout 300 npm init -y >/dev/null && timeout 300 npm install --silent --no-audit --no-fund stripe express >/dev/null)
+(cd "$scratch/node" && timeout 300 npm init -y >/dev/null && timeout 300 npm install --silent --no-audit --no-fund stripe@23.1.0 express@5.3.0 >/dev/null)
 stripe_version="$(node -p "require('$scratch/node/node_modules/stripe/package.json').version")"
 express_version="$(node -p "require('$scratch/node/node_modules/express/package.json').version")"
 
