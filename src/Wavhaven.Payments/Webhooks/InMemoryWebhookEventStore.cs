@@ -64,6 +64,11 @@ internal sealed partial class InMemoryWebhookEventStore(
     private static readonly TimeSpan SweepInterval = TimeSpan.FromMinutes(1);
     private long _lastSweepTicks;
 
+    // The store's times are only compared with each other (leases of minutes, retention of hours), so on the system clock
+    // it reads the coarse monotonic count: about 9 ns against 30 ns for the wall clock on this kind of virtual machine,
+    // four times per delivery, and deaf to the wall clock's steps. Any other TimeProvider (a test's) is read as given.
+    private readonly bool _monotonic = timeProvider == TimeProvider.System;
+
     internal int Count => (int)Interlocked.Read(ref _count);
 
     /// <summary>Gets how many pages of id bytes the shards hold (for tests).</summary>
@@ -78,7 +83,7 @@ internal sealed partial class InMemoryWebhookEventStore(
     public ValueTask<WebhookClaim> TryClaimAsync(string id, string type, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken = default)
     {
         var hash = HashOf(id);
-        var now = timeProvider.GetUtcNow().UtcTicks;
+        var now = Now();
         var shard = _shards[hash & (ShardCount - 1)];
         WebhookClaim claim;
         IdKey key;
@@ -143,7 +148,7 @@ internal sealed partial class InMemoryWebhookEventStore(
     private ValueTask Mark(string id, EntryState state)
     {
         var hash = HashOf(id);
-        var now = timeProvider.GetUtcNow().UtcTicks;
+        var now = Now();
         var shard = _shards[hash & (ShardCount - 1)];
         lock (shard.Gate)
         {
@@ -161,6 +166,9 @@ internal sealed partial class InMemoryWebhookEventStore(
 
         return ValueTask.CompletedTask;
     }
+
+    /// <summary>Now, in ticks: only differences between two readings mean anything.</summary>
+    private long Now() => _monotonic ? Environment.TickCount64 * TimeSpan.TicksPerMillisecond : timeProvider.GetUtcNow().UtcTicks;
 
     /// <summary>The id's hash, which picks its shard and its bucket; refuses what no store could take.</summary>
     private static int HashOf(string id)

@@ -227,4 +227,20 @@ public class InMemoryWebhookEventStoreTests
         (await sut.TryClaimAsync($"checkout.session:cs_test_a1{99_999:D56}", "t", ReadOnlyMemory<byte>.Empty)).Status.Should().Be(WebhookClaimStatus.AlreadyProcessed);
         (await sut.TryClaimAsync($"checkout.session:cs_test_a1{0:D56}", "t", ReadOnlyMemory<byte>.Empty)).Status.Should().Be(WebhookClaimStatus.Claimed, "the oldest were forgotten");
     }
+
+    [Fact]
+    public async Task OnTheSystemClock_AClaimsLeaseRunsOutInRealTime()
+    {
+        var sut = new InMemoryWebhookEventStore(
+            Options.Create(new InMemoryWebhookEventStoreOptions { ClaimLease = TimeSpan.FromSeconds(1) }), TimeProvider.System, NullLogger<InMemoryWebhookEventStore>.Instance);
+
+        var first = await sut.TryClaimAsync("evt_1", "t", ReadOnlyMemory<byte>.Empty);
+        var meanwhile = await sut.TryClaimAsync("evt_1", "t", ReadOnlyMemory<byte>.Empty);
+        await Task.Delay(TimeSpan.FromSeconds(1.3));
+        var after = await sut.TryClaimAsync("evt_1", "t", ReadOnlyMemory<byte>.Empty);
+
+        first.Status.Should().Be(WebhookClaimStatus.Claimed);
+        meanwhile.Status.Should().Be(WebhookClaimStatus.InProgress);
+        after.Should().Be(new WebhookClaim(WebhookClaimStatus.Claimed, 2), "the first claim's lease ran out");
+    }
 }
