@@ -11,7 +11,8 @@ public static class StripePaymentsBuilderExtensions
 {
     /// <summary>
     /// Registers a fulfillment handler (scoped, so it may use the app's DbContext). Each handler serves one
-    /// <see cref="IFulfillmentHandler.Type"/>; two handlers of one type fail the host's start.
+    /// <see cref="IFulfillmentHandler.Type"/>, which must not change; two handlers of one type fail the host's start.
+    /// A purchase creates only the handler of its type.
     /// </summary>
     /// <typeparam name="THandler">The handler.</typeparam>
     /// <param name="builder">The builder.</param>
@@ -21,6 +22,7 @@ public static class StripePaymentsBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.TryAddEnumerable(ServiceDescriptor.Scoped<IFulfillmentHandler, THandler>());
+        builder.Services.TryAddScoped<THandler>(); // resolved by class once its type is known: see FulfillmentRunner
         return builder;
     }
 

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Wavhaven.Payments.Stripe;
@@ -32,6 +33,10 @@ internal enum FulfillmentOutcome
 internal sealed partial class FulfillmentRunner(IStripeClient stripe, ILogger<FulfillmentRunner> logger)
 {
     private Func<FulfillmentContext, CancellationToken, Task<IReadOnlyList<StripeLineItem>>>? _lineItemLoader;
+
+    // Each fulfillment type's handler class, learned on the first walk over all the handlers: later purchases resolve
+    // only that class (AddFulfillmentHandler registers it as itself too), not every handler and its dependencies.
+    private readonly ConcurrentDictionary<string, Type> _handlerClasses = new(StringComparer.Ordinal);
 
     public const string PurchaseType = "checkout.fulfillment";
 
@@ -103,15 +108,33 @@ internal sealed partial class FulfillmentRunner(IStripeClient stripe, ILogger<Fu
             return null;
         }
 
-        // The container answers with an array: walked as one, without an enumerator per purchase.
+        // Checked again on the instance: a handler whose Type is not constant is not taken on a stale answer.
+        if (_handlerClasses.TryGetValue(type, out var handlerClass)
+            && services.GetService(handlerClass) is IFulfillmentHandler known
+            && string.Equals(known.Type, type, StringComparison.Ordinal))
+        {
+            outcome = FulfillmentOutcome.Fulfilled;
+            return known;
+        }
+
+        // The type's first purchase, or handlers registered other than by AddFulfillmentHandler (not resolvable by their
+        // class): all of them, as the container's array, learning each one's type on the way.
         var handlers = services.GetServices<IFulfillmentHandler>();
+        IFulfillmentHandler? found = null;
         foreach (var handler in handlers as IFulfillmentHandler[] ?? [.. handlers])
         {
-            if (string.Equals(handler.Type, type, StringComparison.Ordinal))
+            var handlerType = handler.Type;
+            _handlerClasses.TryAdd(handlerType, handler.GetType());
+            if (found is null && string.Equals(handlerType, type, StringComparison.Ordinal))
             {
-                outcome = FulfillmentOutcome.Fulfilled;
-                return handler;
+                found = handler;
             }
+        }
+
+        if (found is not null)
+        {
+            outcome = FulfillmentOutcome.Fulfilled;
+            return found;
         }
 
         Log.NoHandler(logger, context.SessionId, type);

@@ -22,6 +22,9 @@ public sealed class Recorder
     /// <summary>How many more times the event handler throws before it succeeds.</summary>
     public int EventHandlerFailuresLeft;
 
+    /// <summary>How many <see cref="GiftCardHandler"/>s were created.</summary>
+    public int GiftCardHandlersCreated;
+
     public TimeSpan FulfillmentDelay { get; set; }
 
     public IReadOnlyList<string>? LineItemNames { get; set; }
@@ -78,6 +81,26 @@ public sealed class EventRecorder(Recorder recorder) : IStripeEventHandler
         }
 
         recorder.Events.Enqueue(stripeEvent);
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>A second fulfillment handler, of another type, that counts its creations.</summary>
+public sealed class GiftCardHandler : IFulfillmentHandler
+{
+    private readonly Recorder _recorder;
+
+    public GiftCardHandler(Recorder recorder)
+    {
+        _recorder = recorder;
+        Interlocked.Increment(ref recorder.GiftCardHandlersCreated);
+    }
+
+    public string Type => "gift-card";
+
+    public Task FulfillAsync(FulfillmentContext context, CancellationToken cancellationToken)
+    {
+        _recorder.Hooks.Enqueue(("gift-card", context));
         return Task.CompletedTask;
     }
 }

@@ -259,6 +259,27 @@ public class WebhookDispatchTests
     }
 
     [Fact]
+    public async Task APurchase_CreatesOnlyTheHandlerOfItsType_OnceTheTypesAreKnown()
+    {
+        await using var app = await WebhookTestApp.StartAsync(payments: payments => payments
+            .AddFulfillmentHandler<LicenseHandler>()
+            .AddFulfillmentHandler<GiftCardHandler>());
+        var createdAtStart = app.Recorder.GiftCardHandlersCreated; // the start-up check of the registrations creates each once
+
+        for (var i = 0; i < 3; i++)
+        {
+            using var license = await app.PostAsync(TestEvents.Event("checkout.session.completed", TestEvents.CheckoutSession($"cs_test_license_{i}")));
+            license.StatusCode.Should().Be(HttpStatusCode.OK);
+        }
+
+        using var giftCard = await app.PostAsync(TestEvents.Event("checkout.session.completed", TestEvents.CheckoutSession("cs_test_gift", fulfillmentType: "gift-card")));
+
+        app.Recorder.Fulfilled.Select(c => c.SessionId).Should().Equal("cs_test_license_0", "cs_test_license_1", "cs_test_license_2");
+        app.Recorder.Hooks.Should().ContainSingle().Which.Context.SessionId.Should().Be("cs_test_gift");
+        (app.Recorder.GiftCardHandlersCreated - createdAtStart).Should().Be(2, "the first license purchase walked every handler, the later ones created only theirs, and the gift card created its own");
+    }
+
+    [Fact]
     public async Task EscapeHatchHandler_SeesEveryEvent_AndAfterItsFailureOnlyItRunsAgain()
     {
         await using var app = await WebhookTestApp.StartAsync(payments: payments => payments
