@@ -13,9 +13,7 @@ public partial class FormTests
     {
         await using var store = await StoreApp.StartAsync();
         using var browser = store.NewBrowser();
-        await browser.RegisterAsync("forms@example.com");
-        await browser.AddToCartAsync("concrete-bloom");
-        await browser.CheckoutCartAsync();
+        await browser.StartRegisteredOrderAsync("forms@example.com");
         var orderId = await store.WithDbAsync(db => db.Orders.Select(o => o.Id).SingleAsync());
         await browser.AddToCartAsync("golden-hour");
 

@@ -35,9 +35,7 @@ public partial class RegisteredPurchaseTests
     {
         await using var store = await StoreApp.StartAsync();
         using var owner = store.NewBrowser();
-        await owner.RegisterAsync("owner@example.com");
-        await owner.AddToCartAsync("concrete-bloom");
-        await owner.CheckoutCartAsync();
+        await owner.StartRegisteredOrderAsync("owner@example.com");
         var orderId = await store.WithDbAsync(db => db.Orders.Select(o => o.Id).SingleAsync());
         using var other = store.NewBrowser();
         await other.RegisterAsync("other@example.com");
@@ -57,9 +55,7 @@ public partial class RegisteredPurchaseTests
     {
         await using var store = await StoreApp.StartAsync();
         using var owner = store.NewBrowser();
-        await owner.RegisterAsync("owner@example.com");
-        await owner.AddToCartAsync("concrete-bloom");
-        await owner.CheckoutCartAsync();
+        await owner.StartRegisteredOrderAsync("owner@example.com");
         var order = await store.WithDbAsync(db => db.Orders.SingleAsync());
 
         // What another site's hidden form would send with the owner's cookies: no antiforgery token.

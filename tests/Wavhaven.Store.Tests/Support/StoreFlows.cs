@@ -40,6 +40,14 @@ public static partial class StoreFlows
         return response.Headers.Location!;
     }
 
+    /// <summary>Registers <paramref name="email"/> and checks out one beat without paying: the order waits in CREATED.</summary>
+    public static async Task<Uri> StartRegisteredOrderAsync(this Browser browser, string email, string beatId = "concrete-bloom")
+    {
+        await browser.RegisterAsync(email);
+        await browser.AddToCartAsync(beatId);
+        return await browser.CheckoutCartAsync();
+    }
+
     public static async Task<Uri> RedirectOfAsync(this Browser browser, string pageUrl, string postUrl, IDictionary<string, string> fields)
     {
         using var response = await browser.SubmitAsync(pageUrl, postUrl, fields);
