@@ -276,6 +276,20 @@ internal sealed class EntityFrameworkWebhookEventStore(DbContext context, IOptio
         return [.. records.Select(ToInfo)];
     }
 
+    public async ValueTask<WebhookQueueBacklog> GetBacklogAsync(DateTimeOffset overdueBefore, CancellationToken cancellationToken = default)
+    {
+        _ = Sql;
+        var before = overdueBefore.UtcDateTime;
+
+        // One aggregate over the queued rows, whatever their number: a COUNT, a conditional COUNT and a MIN.
+        var backlog = await context.Set<WebhookEventRecord>().AsNoTracking()
+            .Where(e => (e.State == WebhookEventStates.Received || e.State == WebhookEventStates.Failed) && e.NextAttemptAt != null)
+            .GroupBy(_ => 1)
+            .Select(g => new { Queued = g.Count(), Overdue = g.Count(e => e.NextAttemptAt < before), Oldest = g.Min(e => e.NextAttemptAt) })
+            .FirstOrDefaultAsync(cancellationToken).ConfigureAwait(false);
+        return backlog is null ? default : new WebhookQueueBacklog(backlog.Queued, backlog.Overdue, ToOffset(backlog.Oldest));
+    }
+
     private static WebhookEventInfo ToInfo(WebhookEventRecord record) => new(
         record.Id,
         record.Type,

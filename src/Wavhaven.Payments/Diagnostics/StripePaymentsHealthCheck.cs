@@ -92,20 +92,17 @@ internal sealed class StripePaymentsHealthCheck(IServiceProvider services, TimeP
                 problems.Add($"{Count(dead.Count)} dead webhook event(s), e.g. {string.Join(", ", dead.Take(5).Select(e => $"{e.Id} ({e.Type})"))}: fix the handler, then replay them with IWebhookEventAdmin.ReplayAsync.");
             }
 
-            var now = timeProvider.GetUtcNow();
             // Queued events are those with a next attempt: an inline delivery that failed (or a purchase claim) has none,
-            // and waits for Stripe's redelivery, not for the workers.
-            var waiting = (await queue.ListAsync(WebhookEventState.Received, QueueSample, cancellationToken).ConfigureAwait(false))
-                .Concat(await queue.ListAsync(WebhookEventState.Failed, QueueSample, cancellationToken).ConfigureAwait(false))
-                .Where(e => e.NextAttemptAt is not null)
-                .ToList();
-            data["queued_events"] = waiting.Count;
-            var overdue = waiting.Where(e => now - e.NextAttemptAt!.Value > BacklogAge).ToList();
-            if (overdue.Count > 0)
+            // and waits for Stripe's redelivery, not for the workers. Counted over the whole queue: the overdue ones are
+            // the oldest, which a sample of the newest misses behind a large backlog.
+            var now = timeProvider.GetUtcNow();
+            var backlog = await queue.GetBacklogAsync(now - BacklogAge, cancellationToken).ConfigureAwait(false);
+            data["queued_events"] = backlog.Queued;
+            if (backlog.Overdue > 0)
             {
-                var oldest = overdue.Max(e => now - e.NextAttemptAt!.Value);
-                data["overdue_events"] = overdue.Count;
-                problems.Add($"The webhook queue has a backlog: {Count(overdue.Count)} event(s) due for more than {BacklogAge.TotalMinutes:0} minutes (the oldest for {oldest.TotalMinutes:0} minutes). Check that the queue workers run and keep up (Stripe:WebhookQueue:MaxConcurrency).");
+                var oldest = now - backlog.OldestDueAt!.Value;
+                data["overdue_events"] = backlog.Overdue;
+                problems.Add($"The webhook queue has a backlog: {backlog.Overdue} event(s) due for more than {BacklogAge.TotalMinutes:0} minutes (the oldest for {oldest.TotalMinutes:0} minutes). Check that the queue workers run and keep up (Stripe:WebhookQueue:MaxConcurrency).");
             }
         }
     }

@@ -61,6 +61,30 @@ public interface IWebhookEventQueue : IWebhookEventStore
     ValueTask<IReadOnlyList<WebhookEventInfo>> ListAsync(WebhookEventState state, int limit, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Measures the queue's backlog: the events waiting for a worker (new or failed, with a next attempt), how many of
+    /// them have been due since before <paramref name="overdueBefore"/>, and when the longest-waiting one fell due.
+    /// </summary>
+    /// <remarks>
+    /// A store should answer from the whole queue (the Entity Framework Core store counts in one query). This default,
+    /// for stores written before it, reads the 1,000 most recently updated new and failed events with
+    /// <see cref="ListAsync"/>: behind a larger backlog it sees only the newest, and so neither the count nor the oldest.
+    /// </remarks>
+    /// <param name="overdueBefore">Events due before this are overdue.</param>
+    /// <param name="cancellationToken">The token.</param>
+    /// <returns>The backlog.</returns>
+    async ValueTask<WebhookQueueBacklog> GetBacklogAsync(DateTimeOffset overdueBefore, CancellationToken cancellationToken = default)
+    {
+        var waiting = (await ListAsync(WebhookEventState.Received, 1000, cancellationToken).ConfigureAwait(false))
+            .Concat(await ListAsync(WebhookEventState.Failed, 1000, cancellationToken).ConfigureAwait(false))
+            .Where(e => e.NextAttemptAt is not null)
+            .ToList();
+        return new WebhookQueueBacklog(
+            waiting.Count,
+            waiting.Count(e => e.NextAttemptAt < overdueBefore),
+            waiting.Count == 0 ? null : waiting.Min(e => e.NextAttemptAt));
+    }
+
+    /// <summary>
     /// Deletes events (never purchase claims, which guard fulfillments for good) that were processed before
     /// <paramref name="processedBefore"/>, at most <paramref name="limit"/> of them.
     /// </summary>
@@ -70,6 +94,12 @@ public interface IWebhookEventQueue : IWebhookEventStore
     /// <returns>How many were deleted.</returns>
     ValueTask<int> PruneProcessedEventsAsync(DateTimeOffset processedBefore, int limit, CancellationToken cancellationToken = default);
 }
+
+/// <summary>The events waiting for a queue worker.</summary>
+/// <param name="Queued">How many events wait: new or failed, with a next attempt.</param>
+/// <param name="Overdue">How many of them have been due since before the time asked about.</param>
+/// <param name="OldestDueAt">When the longest-waiting one fell due; <see langword="null"/> when none waits.</param>
+public readonly record struct WebhookQueueBacklog(int Queued, int Overdue, DateTimeOffset? OldestDueAt);
 
 /// <summary>An event claimed from the queue.</summary>
 /// <param name="Id">The event id.</param>

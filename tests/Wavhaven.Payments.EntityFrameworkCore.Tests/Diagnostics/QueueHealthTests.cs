@@ -81,6 +81,44 @@ public class QueueHealthTests
         result.Data["queued_events"].Should().Be(0);
     }
 
+    [SkippableTheory]
+    [InlineData(DatabaseKind.Sqlite)]
+    [InlineData(DatabaseKind.PostgreSql)]
+    public async Task AnOverdueBacklog_IsReported_BehindMoreThanAThousandNewerEvents(DatabaseKind kind)
+    {
+        await using var database = await TestDatabase.CreateAsync(kind);
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var services = StoreServices.Build(database, clock, o => o.WebhookSecrets.Add("whsec_health"), s => s.AddSingleton<IStripeClient, NoEndpointsStripe>());
+        var sut = new StripePaymentsHealthCheck(services, clock);
+        StripeEvent Refund() => Parse(TestEvents.Event("charge.refunded", Payments.Tests.Support.StripeFixtures.Get("charge")));
+        await using (var scope = services.CreateAsyncScope())
+        {
+            // Workers that stopped: three events wait from the start, then 1,100 more arrive in the last minutes.
+            var queue = (IWebhookEventQueue)scope.ServiceProvider.GetRequiredService<IWebhookEventStore>();
+            for (var i = 0; i < 3; i++)
+            {
+                (await queue.EnqueueAsync(Refund())).Should().BeTrue();
+            }
+
+            clock.Advance(TimeSpan.FromMinutes(8));
+            for (var i = 0; i < 1_100; i++)
+            {
+                (await queue.EnqueueAsync(Refund())).Should().BeTrue();
+            }
+
+            var backlog = await queue.GetBacklogAsync(clock.GetUtcNow() - TimeSpan.FromMinutes(5));
+            (backlog.Queued, backlog.Overdue).Should().Be((1_103, 3));
+            backlog.OldestDueAt.Should().BeCloseTo(clock.GetUtcNow() - TimeSpan.FromMinutes(8), TimeSpan.FromMilliseconds(1), "PostgreSQL keeps microseconds");
+        }
+
+        var result = await CheckAsync(sut);
+
+        result.Status.Should().Be(HealthStatus.Degraded);
+        result.Description.Should().Contain("3 event(s) due for more than 5 minutes (the oldest for 8 minutes)");
+        result.Data["queued_events"].Should().Be(1_103);
+        result.Data["overdue_events"].Should().Be(3);
+    }
+
     private static StripeEvent Parse(System.Text.Json.Nodes.JsonObject stripeEvent) => StripeEvent.Parse(Encoding.UTF8.GetBytes(stripeEvent.ToJsonString()));
 
     private static Task<HealthCheckResult> CheckAsync(StripePaymentsHealthCheck check) =>
