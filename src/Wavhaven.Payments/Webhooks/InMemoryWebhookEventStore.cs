@@ -206,7 +206,13 @@ internal sealed partial class InMemoryWebhookEventStore(
         {
             try
             {
-                Prune(now);
+                // Again while the claims made during a pass keep the store over its capacity: a pass forgets what was over
+                // it when the pass began, and a burst of claims on many threads can outrun one pruner. Not when a pass
+                // forgot nothing (every id left in progress, or failed and unexpired), which would only spin.
+                while (Prune(now) > 0 && Count > _options.Capacity)
+                {
+                    now = Now();
+                }
             }
             finally
             {
@@ -222,13 +228,15 @@ internal sealed partial class InMemoryWebhookEventStore(
     /// the capacity the oldest processed ones go too, down to 15/16 of it; the walk stops at the first id that stays.
     /// Ids that cannot go yet (in progress, or failed and not expired) move to the back.
     /// </summary>
-    private void Prune(long now)
+    /// <returns>How many ids it forgot.</returns>
+    private int Prune(long now)
     {
         Interlocked.Exchange(ref _lastSweepTicks, now);
         var cutoff = now - _options.Retention.Ticks;
         var excess = Interlocked.Read(ref _count) - _options.Capacity;
         var toForget = excess > 0 ? excess + (_options.Capacity / 16) : 0;
         var forgotten = 0;
+        var dropped = 0;
         var youngestForgotten = long.MinValue;
         int moves;
         lock (_orderGate)
@@ -263,6 +271,7 @@ internal sealed partial class InMemoryWebhookEventStore(
                         shard.Entries.Remove(head.Key);
                         shard.Release(head.Key);
                         Interlocked.Decrement(ref _count);
+                        dropped++;
                         verdict = Verdict.Drop;
                     }
                     else if ((toForget > 0 || entry.ClaimedAt < cutoff) && moves-- > 0)
@@ -293,6 +302,8 @@ internal sealed partial class InMemoryWebhookEventStore(
         {
             Log.CapacityReached(logger, _options.Capacity, forgotten, TimeSpan.FromTicks(now - youngestForgotten));
         }
+
+        return dropped;
     }
 
     private bool TryPeekOrder(out (IdKey Key, long Sequence) head)

@@ -243,4 +243,41 @@ public class InMemoryWebhookEventStoreTests
         meanwhile.Status.Should().Be(WebhookClaimStatus.InProgress);
         after.Should().Be(new WebhookClaim(WebhookClaimStatus.Claimed, 2), "the first claim's lease ran out");
     }
+
+    [Fact]
+    public async Task ClaimsOnFourThreads_WhileThePrunerForgetsAndMovesIds_NeverLoseARecentOrRunningId()
+    {
+        var sut = Create(new FakeTimeProvider(), capacity: 1_000);
+        await sut.TryClaimAsync("evt_running", "t", ReadOnlyMemory<byte>.Empty);
+        using var start = new Barrier(4);
+
+        // Each thread processes its own 20,000 ids while the pruner (started by the claims past capacity) forgets old ids
+        // and copies the running one forward, on the same shards' pages: a corrupted key would answer a new id as known.
+        var wrong = await Task.WhenAll(Enumerable.Range(0, 4).Select(thread => Task.Factory.StartNew(
+            () =>
+            {
+                start.SignalAndWait();
+                var errors = 0;
+                for (var i = 0; i < 20_000; i++)
+                {
+                    var id = $"checkout.session:cs_test_t{thread}_{i:D8}";
+                    errors += sut.TryClaimAsync(id, "t", ReadOnlyMemory<byte>.Empty).Result.Status == WebhookClaimStatus.Claimed ? 0 : 1;
+                    sut.MarkProcessedAsync(id).AsTask().Wait();
+                }
+
+                var last = $"checkout.session:cs_test_t{thread}_{19_999:D8}";
+                errors += sut.TryClaimAsync(last, "t", ReadOnlyMemory<byte>.Empty).Result.Status == WebhookClaimStatus.AlreadyProcessed ? 0 : 1;
+                return errors;
+            },
+            CancellationToken.None,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default)));
+        await sut.LastPrune;
+
+        wrong.Sum().Should().Be(0, "every new id is claimed once, and the one just processed is remembered");
+        (await sut.TryClaimAsync("evt_running", "t", ReadOnlyMemory<byte>.Empty)).Status.Should().Be(WebhookClaimStatus.InProgress);
+        // A claim that lands between the pruner's last look and its release starts no pruner of its own (one runs), and
+        // waits for the next claim: a few at most, against thousands when a pass stopped at what was over when it began.
+        sut.Count.Should().BeLessThanOrEqualTo(1_000 + 16, "the pruner goes on until the claims that outran it are forgotten too");
+    }
 }
