@@ -124,7 +124,11 @@ internal sealed partial class FulfillmentRunner(IStripeClient stripe, ILogger<Fu
         foreach (var handler in handlers as IFulfillmentHandler[] ?? [.. handlers])
         {
             var handlerType = handler.Type;
-            _handlerClasses.TryAdd(handlerType, handler.GetType());
+            if (!string.IsNullOrEmpty(handlerType)) // refused at start-up, but a host may not validate: never a key
+            {
+                _handlerClasses.TryAdd(handlerType, handler.GetType());
+            }
+
             if (found is null && string.Equals(handlerType, type, StringComparison.Ordinal))
             {
                 found = handler;

@@ -4,8 +4,10 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Wavhaven.Payments.AspNetCore.Tests.Support;
 using Wavhaven.Payments.Checkout;
+using Wavhaven.Payments.Fulfillment;
 using Wavhaven.Payments.Subscriptions;
 using Wavhaven.Payments.Tests.Support;
+using Wavhaven.Payments.Webhooks;
 
 namespace Wavhaven.Payments.AspNetCore.Tests.Webhooks;
 
@@ -280,6 +282,27 @@ public class WebhookDispatchTests
     }
 
     [Fact]
+    public async Task AHandlerWithoutAType_InAnAppThatSkipsTheStartUpCheck_DoesNotStopTheOthers()
+    {
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddSingleton(new Recorder());
+        services.AddStripePayments(o =>
+        {
+            TestServices.DefaultOptions(o);
+            o.WebhookSecrets.Add(WebhookTestApp.Secret);
+        }).AddFulfillmentHandler<UntypedHandler>().AddFulfillmentHandler<LicenseHandler>();
+        await using var provider = services.BuildServiceProvider(); // no host: nothing validates the handlers on start
+        var processor = provider.GetRequiredService<IWebhookProcessor>();
+        var body = System.Text.Encoding.UTF8.GetBytes(TestEvents.Event("checkout.session.completed", TestEvents.CheckoutSession("cs_test_beside_untyped")).ToJsonString());
+
+        var result = await processor.ProcessAsync(body, StripeWebhookSignature.CreateHeader(body, WebhookTestApp.Secret, DateTimeOffset.UtcNow));
+
+        result.Outcome.Should().Be(WebhookOutcome.Processed);
+        provider.GetRequiredService<Recorder>().Fulfilled.Should().ContainSingle().Which.SessionId.Should().Be("cs_test_beside_untyped");
+    }
+
+    [Fact]
     public async Task EscapeHatchHandler_SeesEveryEvent_AndAfterItsFailureOnlyItRunsAgain()
     {
         await using var app = await WebhookTestApp.StartAsync(payments: payments => payments
@@ -343,5 +366,13 @@ public class WebhookDispatchTests
 
         atPattern.StatusCode.Should().Be(HttpStatusCode.OK);
         atDefault.StatusCode.Should().Be(HttpStatusCode.NotFound);
+    }
+
+    /// <summary>A handler that answers no type, which the start-up check refuses when a host runs it.</summary>
+    private sealed class UntypedHandler : IFulfillmentHandler
+    {
+        public string Type => null!;
+
+        public Task FulfillAsync(FulfillmentContext context, CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }
