@@ -204,12 +204,13 @@ internal sealed partial class InMemoryWebhookEventStore(
     private void StartPrune(long now) =>
         LastPrune = Task.Run(() =>
         {
+            var dropped = 0;
             try
             {
                 // Again while the claims made during a pass keep the store over its capacity: a pass forgets what was over
                 // it when the pass began, and a burst of claims on many threads can outrun one pruner. Not when a pass
                 // forgot nothing (every id left in progress, or failed and unexpired), which would only spin.
-                while (Prune(now) > 0 && Count > _options.Capacity)
+                while ((dropped = Prune(now)) > 0 && Count > _options.Capacity)
                 {
                     now = Now();
                 }
@@ -218,9 +219,16 @@ internal sealed partial class InMemoryWebhookEventStore(
             {
                 Volatile.Write(ref _pruning, 0);
             }
+
+            // A claim made after the last look saw this pruner running and started none; from here on, claims start their
+            // own, so one more look leaves nothing behind.
+            if (dropped > 0 && Count > _options.Capacity && Interlocked.Exchange(ref _pruning, 1) == 0)
+            {
+                StartPrune(Now());
+            }
         });
 
-    /// <summary>Gets the latest prune (for tests).</summary>
+    /// <summary>Gets the latest prune (for tests); a prune may start the next before it ends.</summary>
     internal Task LastPrune { get; private set; } = Task.CompletedTask;
 
     /// <summary>
