@@ -280,12 +280,17 @@ internal sealed class EntityFrameworkWebhookEventStore(DbContext context, IOptio
     {
         _ = Sql;
         var before = overdueBefore.UtcDateTime;
+        var now = Now();
 
-        // One aggregate over the queued rows, whatever their number: a COUNT, a conditional COUNT and a MIN.
+        // The rows the worker would take (as ClaimNext's Due): new and failed ones, due at their next attempt, and claimed
+        // ones whose lease ran out (a worker that died), due since then. One aggregate, whatever their number.
         var backlog = await context.Set<WebhookEventRecord>().AsNoTracking()
-            .Where(e => (e.State == WebhookEventStates.Received || e.State == WebhookEventStates.Failed) && e.NextAttemptAt != null)
+            .Where(e => e.NextAttemptAt != null
+                && (e.State == WebhookEventStates.Received || e.State == WebhookEventStates.Failed
+                    || (e.State == WebhookEventStates.Processing && e.LeaseExpiresAt < now)))
+            .Select(e => new { DueAt = e.State == WebhookEventStates.Processing ? e.LeaseExpiresAt : e.NextAttemptAt })
             .GroupBy(_ => 1)
-            .Select(g => new { Queued = g.Count(), Overdue = g.Count(e => e.NextAttemptAt < before), Oldest = g.Min(e => e.NextAttemptAt) })
+            .Select(g => new { Queued = g.Count(), Overdue = g.Count(e => e.DueAt < before), Oldest = g.Min(e => e.DueAt) })
             .FirstOrDefaultAsync(cancellationToken).ConfigureAwait(false);
         return backlog is null ? default : new WebhookQueueBacklog(backlog.Queued, backlog.Overdue, ToOffset(backlog.Oldest));
     }

@@ -93,8 +93,8 @@ internal sealed class StripePaymentsHealthCheck(IServiceProvider services, TimeP
             }
 
             // Queued events are those with a next attempt: an inline delivery that failed (or a purchase claim) has none,
-            // and waits for Stripe's redelivery, not for the workers. Counted over the whole queue: the overdue ones are
-            // the oldest, which a sample of the newest misses behind a large backlog.
+            // and waits for Stripe's redelivery, not for the workers. Counted by the store over the whole queue (the EF
+            // Core store does; see GetBacklogAsync): the overdue ones are the oldest, which a sample of the newest misses.
             var now = timeProvider.GetUtcNow();
             var backlog = await queue.GetBacklogAsync(now - BacklogAge, cancellationToken).ConfigureAwait(false);
             data["queued_events"] = backlog.Queued;

@@ -61,13 +61,15 @@ public interface IWebhookEventQueue : IWebhookEventStore
     ValueTask<IReadOnlyList<WebhookEventInfo>> ListAsync(WebhookEventState state, int limit, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Measures the queue's backlog: the events waiting for a worker (new or failed, with a next attempt), how many of
-    /// them have been due since before <paramref name="overdueBefore"/>, and when the longest-waiting one fell due.
+    /// Measures the queue's backlog: the events waiting for a worker (new or failed, with a next attempt, and claimed
+    /// ones whose lease ran out), how many of them have been due since before <paramref name="overdueBefore"/>, and when
+    /// the longest-waiting one fell due.
     /// </summary>
     /// <remarks>
     /// A store should answer from the whole queue (the Entity Framework Core store counts in one query). This default,
     /// for stores written before it, reads the 1,000 most recently updated new and failed events with
-    /// <see cref="ListAsync"/>: behind a larger backlog it sees only the newest, and so neither the count nor the oldest.
+    /// <see cref="ListAsync"/>: behind a larger backlog it sees only the newest, and so neither the count nor the oldest;
+    /// and it does not see claims whose lease ran out.
     /// </remarks>
     /// <param name="overdueBefore">Events due before this are overdue.</param>
     /// <param name="cancellationToken">The token.</param>
@@ -96,7 +98,7 @@ public interface IWebhookEventQueue : IWebhookEventStore
 }
 
 /// <summary>The events waiting for a queue worker.</summary>
-/// <param name="Queued">How many events wait: new or failed, with a next attempt.</param>
+/// <param name="Queued">How many events wait: new or failed with a next attempt, or claimed with a lease that ran out.</param>
 /// <param name="Overdue">How many of them have been due since before the time asked about.</param>
 /// <param name="OldestDueAt">When the longest-waiting one fell due; <see langword="null"/> when none waits.</param>
 public readonly record struct WebhookQueueBacklog(int Queued, int Overdue, DateTimeOffset? OldestDueAt);

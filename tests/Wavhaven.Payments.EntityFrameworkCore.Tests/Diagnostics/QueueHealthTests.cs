@@ -119,6 +119,28 @@ public class QueueHealthTests
         result.Data["overdue_events"].Should().Be(3);
     }
 
+    [SkippableTheory]
+    [InlineData(DatabaseKind.Sqlite)]
+    [InlineData(DatabaseKind.PostgreSql)]
+    public async Task AClaimWhoseLeaseRanOut_IsBacklog_DueSinceItsLeaseEnded(DatabaseKind kind)
+    {
+        await using var database = await TestDatabase.CreateAsync(kind);
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var services = StoreServices.Build(database, clock, o => o.WebhookSecrets.Add("whsec_health"), s => s.AddSingleton<IStripeClient, NoEndpointsStripe>());
+        var lease = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<StripePaymentsOptions>>().Value.WebhookClaimLease;
+        var claimedAt = clock.GetUtcNow();
+        await using var scope = services.CreateAsyncScope();
+        var queue = (IWebhookEventQueue)scope.ServiceProvider.GetRequiredService<IWebhookEventStore>();
+        (await queue.EnqueueAsync(Parse(TestEvents.Event("charge.refunded", Payments.Tests.Support.StripeFixtures.Get("charge"))))).Should().BeTrue();
+        (await queue.ClaimNextAsync()).Should().NotBeNull(); // a worker that then dies
+
+        clock.Advance(lease + TimeSpan.FromMinutes(6));
+        var backlog = await queue.GetBacklogAsync(clock.GetUtcNow() - TimeSpan.FromMinutes(5));
+
+        (backlog.Queued, backlog.Overdue).Should().Be((1, 1));
+        backlog.OldestDueAt.Should().BeCloseTo(claimedAt + lease, TimeSpan.FromMilliseconds(1));
+    }
+
     private static StripeEvent Parse(System.Text.Json.Nodes.JsonObject stripeEvent) => StripeEvent.Parse(Encoding.UTF8.GetBytes(stripeEvent.ToJsonString()));
 
     private static Task<HealthCheckResult> CheckAsync(StripePaymentsHealthCheck check) =>
