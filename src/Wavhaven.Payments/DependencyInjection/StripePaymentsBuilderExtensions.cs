@@ -12,7 +12,7 @@ public static class StripePaymentsBuilderExtensions
     /// <summary>
     /// Registers a fulfillment handler (scoped, so it may use the app's DbContext). Each handler serves one
     /// <see cref="IFulfillmentHandler.Type"/>, which must not change; two handlers of one type fail the host's start.
-    /// A purchase creates only the handler of its type.
+    /// Once the first purchase has shown every handler's type, a purchase creates only the handler of its own.
     /// </summary>
     /// <typeparam name="THandler">The handler.</typeparam>
     /// <param name="builder">The builder.</param>
@@ -22,7 +22,9 @@ public static class StripePaymentsBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.TryAddEnumerable(ServiceDescriptor.Scoped<IFulfillmentHandler, THandler>());
-        builder.Services.TryAddScoped<THandler>(); // resolved by class once its type is known: see FulfillmentRunner
+        // Resolved by class once its type is known (see FulfillmentRunner), under the library's key: never the app's own
+        // registration of the class, whose lifetime may differ.
+        builder.Services.TryAddKeyedScoped<THandler>(FulfillmentRunner.HandlerKey);
         return builder;
     }
 

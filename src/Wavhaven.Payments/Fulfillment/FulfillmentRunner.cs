@@ -35,10 +35,13 @@ internal sealed partial class FulfillmentRunner(IStripeClient stripe, ILogger<Fu
     private Func<FulfillmentContext, CancellationToken, Task<IReadOnlyList<StripeLineItem>>>? _lineItemLoader;
 
     // Each fulfillment type's handler class, learned on the first walk over all the handlers: later purchases resolve
-    // only that class (AddFulfillmentHandler registers it as itself too), not every handler and its dependencies.
+    // only that class (AddFulfillmentHandler registers it as itself too, keyed), not every handler and its dependencies.
     private readonly ConcurrentDictionary<string, Type> _handlerClasses = new(StringComparer.Ordinal);
 
     public const string PurchaseType = "checkout.fulfillment";
+
+    /// <summary>The service key under which AddFulfillmentHandler registers each handler's class as itself.</summary>
+    public const string HandlerKey = "Wavhaven.Payments.FulfillmentHandler";
 
     public static string PurchaseId(string sessionId) => "checkout.session:" + sessionId;
 
@@ -110,7 +113,8 @@ internal sealed partial class FulfillmentRunner(IStripeClient stripe, ILogger<Fu
 
         // Checked again on the instance: a handler whose Type is not constant is not taken on a stale answer.
         if (_handlerClasses.TryGetValue(type, out var handlerClass)
-            && services.GetService(handlerClass) is IFulfillmentHandler known
+            && services is IKeyedServiceProvider keyed
+            && keyed.GetKeyedService(handlerClass, HandlerKey) is IFulfillmentHandler known
             && string.Equals(known.Type, type, StringComparison.Ordinal))
         {
             outcome = FulfillmentOutcome.Fulfilled;

@@ -25,6 +25,9 @@ public sealed class Recorder
     /// <summary>How many <see cref="GiftCardHandler"/>s were created.</summary>
     public int GiftCardHandlersCreated;
 
+    /// <summary>The <see cref="InstanceRecordingHandler"/> instances that fulfilled purchases, in order.</summary>
+    public ConcurrentQueue<object> HandlerInstances { get; } = new();
+
     public TimeSpan FulfillmentDelay { get; set; }
 
     public IReadOnlyList<string>? LineItemNames { get; set; }
@@ -101,6 +104,18 @@ public sealed class GiftCardHandler : IFulfillmentHandler
     public Task FulfillAsync(FulfillmentContext context, CancellationToken cancellationToken)
     {
         _recorder.Hooks.Enqueue(("gift-card", context));
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>A handler that records which instance of it ran.</summary>
+public sealed class InstanceRecordingHandler(Recorder recorder) : IFulfillmentHandler
+{
+    public string Type => "instances";
+
+    public Task FulfillAsync(FulfillmentContext context, CancellationToken cancellationToken)
+    {
+        recorder.HandlerInstances.Enqueue(this);
         return Task.CompletedTask;
     }
 }

@@ -282,6 +282,23 @@ public class WebhookDispatchTests
     }
 
     [Fact]
+    public async Task TheAppsOwnSingletonOfAHandlersClass_IsNotWhatPurchasesRun()
+    {
+        await using var app = await WebhookTestApp.StartAsync(
+            payments: payments => payments.AddFulfillmentHandler<InstanceRecordingHandler>(),
+            services: services => services.AddSingleton<InstanceRecordingHandler>());
+
+        for (var i = 0; i < 3; i++)
+        {
+            using var response = await app.PostAsync(TestEvents.Event("checkout.session.completed", TestEvents.CheckoutSession($"cs_test_instances_{i}", fulfillmentType: "instances")));
+            response.StatusCode.Should().Be(HttpStatusCode.OK);
+        }
+
+        var appsOwn = app.Services.GetRequiredService<InstanceRecordingHandler>();
+        app.Recorder.HandlerInstances.Should().HaveCount(3).And.OnlyHaveUniqueItems("each purchase runs in its own scope").And.NotContain(appsOwn);
+    }
+
+    [Fact]
     public async Task AHandlerWithoutAType_InAnAppThatSkipsTheStartUpCheck_DoesNotStopTheOthers()
     {
         var services = new ServiceCollection();
