@@ -18,7 +18,7 @@ public sealed class CheckoutRequest
     /// <summary>Gets the app's own metadata for the session (e.g. the order id). Keys starting with <c>wavhaven_</c> are reserved.</summary>
     public IReadOnlyDictionary<string, string>? Metadata { get; init; }
 
-    /// <summary>Gets the app's tenant id, for multi-tenant apps.</summary>
+    /// <summary>Gets the app's tenant id, for multi-tenant apps: <see langword="null"/> or a non-blank value (a blank one is refused).</summary>
     public string? TenantId { get; init; }
 
     /// <summary>

@@ -13,7 +13,7 @@ internal static class MetadataRules
     public const int MaxValueLength = 500;
 
     /// <summary>Why an empty tenant id is refused: it would be stored as no tenant, and so be another app tenant's key.</summary>
-    public const string EmptyTenantMessage = "TenantId is empty: leave it null in a single-tenant app. Stripe drops empty metadata values, so an empty tenant could not be told from none.";
+    public const string EmptyTenantMessage = "TenantId is empty or blank: leave it null in a single-tenant app. Stripe drops empty metadata values, so an empty tenant could not be told from none.";
 
     /// <summary>Checks the caller's metadata; <paramref name="reservedKeys"/> are the keys the library adds.</summary>
     public static void Validate(IReadOnlyDictionary<string, string>? metadata, string field, int reservedKeys) =>

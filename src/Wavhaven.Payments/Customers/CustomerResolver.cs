@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Logging;
+using Wavhaven.Payments.Checkout;
 using Wavhaven.Payments.Stripe;
 
 namespace Wavhaven.Payments.Customers;
@@ -147,6 +148,11 @@ internal sealed partial class CustomerResolver(IStripeClient stripe, ICustomerSt
         if (string.IsNullOrWhiteSpace(key.UserId))
         {
             throw new ArgumentException("The customer key has no user id.", nameof(key));
+        }
+
+        if (key.TenantId is { } tenant && string.IsNullOrWhiteSpace(tenant))
+        {
+            throw new ArgumentException(MetadataRules.EmptyTenantMessage, nameof(key));
         }
     }
 

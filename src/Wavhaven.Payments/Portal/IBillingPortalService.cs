@@ -28,7 +28,7 @@ public sealed class BillingPortalRequest
     /// <summary>Gets the catalog price (<c>price_…</c>) to switch the user's current subscription to, if any.</summary>
     public string? SwitchToPriceId { get; init; }
 
-    /// <summary>Gets the app's tenant id, for multi-tenant apps.</summary>
+    /// <summary>Gets the app's tenant id, for multi-tenant apps: <see langword="null"/> or a non-blank value (a blank one is refused).</summary>
     public string? TenantId { get; init; }
 }
 

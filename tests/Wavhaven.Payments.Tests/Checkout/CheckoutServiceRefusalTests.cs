@@ -100,7 +100,7 @@ public class CheckoutServiceRefusalTests
         ["empty fulfillment type"] = new(() => Request(fulfillmentType: ""), "FulfillmentType", "FulfillmentType is empty"),
         ["blank fulfillment type"] = new(() => Request(fulfillmentType: " "), "FulfillmentType", "FulfillmentType is empty"),
         ["fulfillment type over 500 characters"] = new(() => Request(fulfillmentType: new string('t', 501)), "FulfillmentType", "501 characters long"),
-        ["empty tenant id"] = new(() => Request(tenantId: ""), "TenantId", "TenantId is empty: leave it null in a single-tenant app"),
+        ["empty tenant id"] = new(() => Request(tenantId: ""), "TenantId", "TenantId is empty or blank: leave it null in a single-tenant app"),
         ["blank tenant id"] = new(() => Request(tenantId: " "), "TenantId", "TenantId is empty"),
         ["tenant id over 500 characters"] = new(() => Request(tenantId: new string('t', 501)), "TenantId", "TenantId is 501 characters long"),
         ["empty idempotency key"] = new(() => Request(idempotencyKey: ""), "IdempotencyKey", "IdempotencyKey must be 1 to 255 characters long"),

@@ -291,6 +291,19 @@ public class CustomerResolverTests
         handler.Requests.Should().BeEmpty();
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData("  ")]
+    public async Task Resolver_WithABlankTenant_ThrowsAndSendsNothing(string tenantId)
+    {
+        var (sut, _, handler, _) = Create();
+
+        (await FluentActions.Awaiting(() => sut.GetOrCreateCustomerIdAsync(new CustomerKey("user-42", tenantId), null, null)).Should().ThrowAsync<ArgumentException>())
+            .WithMessage("TenantId is empty or blank*");
+        await FluentActions.Awaiting(() => sut.FindCustomerIdAsync(new CustomerKey("user-42", tenantId))).Should().ThrowAsync<ArgumentException>();
+        handler.Requests.Should().BeEmpty("a blank tenant would have found or made the customer of the user without one");
+    }
+
     /// <summary>
     /// A store whose first read is answered late, with what the store held when the read began: a slow database
     /// read that a concurrent write overtakes.

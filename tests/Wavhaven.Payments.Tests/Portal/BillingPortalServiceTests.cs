@@ -153,7 +153,7 @@ public class BillingPortalServiceTests
 
         var act = () => sut.CreatePortalSessionAsync(new BillingPortalRequest { UserId = "user-42", TenantId = tenantId, ReturnUrl = ReturnUrl });
 
-        var error = (await act.Should().ThrowAsync<InvalidPaymentRequestException>().WithMessage("TenantId is empty: leave it null*")).Which;
+        var error = (await act.Should().ThrowAsync<InvalidPaymentRequestException>().WithMessage("TenantId is empty or blank: leave it null*")).Which;
         error.Field.Should().Be("TenantId");
         handler.Requests.Should().BeEmpty("an empty tenant would have searched for the user's customer without one");
     }
