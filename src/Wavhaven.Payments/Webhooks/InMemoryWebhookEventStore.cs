@@ -50,7 +50,7 @@ internal sealed partial class InMemoryWebhookEventStore(
     private long _count;
 
     // Every id, in the order it was first claimed, with the sequence number of that claim: the oldest are at the head,
-    // so pruning never scans or sorts the map, and an id forgotten and claimed anew is told apart by its new number.
+    // so pruning never scans or sorts the map. Each entry has one item here; the pruner checks the number anyway.
     // A Queue (a ring over one array, reused once it is large enough) under a lock, not a ConcurrentQueue: a
     // ConcurrentQueue that cycles through 200,000 ids keeps allocating new segments of up to a million slots on the
     // large object heap, each one setting off a full collection.
@@ -205,12 +205,13 @@ internal sealed partial class InMemoryWebhookEventStore(
         LastPrune = Task.Run(() =>
         {
             var dropped = 0;
+            var tally = new PruneTally(0, long.MinValue);
             try
             {
                 // Again while the claims made during a pass keep the store over its capacity: a pass forgets what was over
                 // it when the pass began, and a burst of claims on many threads can outrun one pruner. Not when a pass
                 // forgot nothing (every id left in progress, or failed and unexpired), which would only spin.
-                while ((dropped = Prune(now)) > 0 && Count > _options.Capacity)
+                while ((dropped = Prune(now, ref tally)) > 0 && Count > _options.Capacity)
                 {
                     now = Now();
                 }
@@ -218,6 +219,11 @@ internal sealed partial class InMemoryWebhookEventStore(
             finally
             {
                 Volatile.Write(ref _pruning, 0);
+            }
+
+            if (tally.Forgotten > 0)
+            {
+                Log.CapacityReached(logger, _options.Capacity, tally.Forgotten, TimeSpan.FromTicks(now - tally.YoungestForgotten));
             }
 
             // A claim made after the last look saw this pruner running and started none; from here on, claims start their
@@ -236,16 +242,14 @@ internal sealed partial class InMemoryWebhookEventStore(
     /// the capacity the oldest processed ones go too, down to 15/16 of it; the walk stops at the first id that stays.
     /// Ids that cannot go yet (in progress, or failed and not expired) move to the back.
     /// </summary>
-    /// <returns>How many ids it forgot.</returns>
-    private int Prune(long now)
+    /// <returns>How many ids it forgot; those forgotten for the capacity are added to <paramref name="tally"/>.</returns>
+    private int Prune(long now, ref PruneTally tally)
     {
         Interlocked.Exchange(ref _lastSweepTicks, now);
         var cutoff = now - _options.Retention.Ticks;
         var excess = Interlocked.Read(ref _count) - _options.Capacity;
         var toForget = excess > 0 ? excess + (_options.Capacity / 16) : 0;
-        var forgotten = 0;
         var dropped = 0;
-        var youngestForgotten = long.MinValue;
         int moves;
         lock (_orderGate)
         {
@@ -265,14 +269,14 @@ internal sealed partial class InMemoryWebhookEventStore(
                 }
                 else
                 {
-                    var expired = entry.State != EntryState.InProgress && entry.UpdatedAt < cutoff;
+                    // A claim in progress expires too once its lease is long over: its worker is gone (or hung) for good.
+                    var expired = (entry.State != EntryState.InProgress || now - entry.ClaimedAt >= _options.ClaimLease.Ticks) && entry.UpdatedAt < cutoff;
                     if (expired || (toForget > 0 && entry.State == EntryState.Processed))
                     {
                         if (!expired)
                         {
                             toForget--;
-                            forgotten++;
-                            youngestForgotten = Math.Max(youngestForgotten, entry.UpdatedAt);
+                            tally = new PruneTally(tally.Forgotten + 1, Math.Max(tally.YoungestForgotten, entry.UpdatedAt));
                         }
 
                         shard.ForgetSteps(entry.Sequence);
@@ -306,11 +310,6 @@ internal sealed partial class InMemoryWebhookEventStore(
             }
         }
 
-        if (forgotten > 0)
-        {
-            Log.CapacityReached(logger, _options.Capacity, forgotten, TimeSpan.FromTicks(now - youngestForgotten));
-        }
-
         return dropped;
     }
 
@@ -336,7 +335,7 @@ internal sealed partial class InMemoryWebhookEventStore(
         Failed,
     }
 
-    /// <summary>What is known of one id; times are UTC ticks. <see cref="Sequence"/> is unique in the store.</summary>
+    /// <summary>What is known of one id; times are ticks of the store's clock (<see cref="Now"/>). <see cref="Sequence"/> is unique in the store.</summary>
     private struct Entry
     {
         public EntryState State;
@@ -346,8 +345,23 @@ internal sealed partial class InMemoryWebhookEventStore(
         public long Sequence;
     }
 
-    /// <summary>Where a shard keeps an id's UTF-8 bytes, with the id's hash.</summary>
-    private readonly record struct IdKey(int Hash, int Page, int Offset, int Length);
+    /// <summary>
+    /// Where a shard keeps an id's UTF-8 bytes, with the id's hash. Not a record: its own equality would compare places,
+    /// not ids; only the shard, which has the bytes, compares keys.
+    /// </summary>
+    private readonly struct IdKey(int hash, int page, int offset, int length)
+    {
+        public int Hash { get; } = hash;
+
+        public int Page { get; } = page;
+
+        public int Offset { get; } = offset;
+
+        public int Length { get; } = length;
+    }
+
+    /// <summary>What the passes of one prune forgot for the capacity, for its one warning.</summary>
+    private readonly record struct PruneTally(int Forgotten, long YoungestForgotten);
 
     /// <summary>
     /// One lock's worth of the map: the dictionary, and the pages its keys point into. Ids are written at the pages' end
@@ -416,7 +430,7 @@ internal sealed partial class InMemoryWebhookEventStore(
         {
             EnsureRoom(key.Length);
             _pages[key.Page].AsSpan(key.Offset, key.Length).CopyTo(_pages[_endPage].AsSpan(_endOffset));
-            var moved = key with { Page = _endPage, Offset = _endOffset };
+            var moved = new IdKey(key.Hash, _endPage, _endOffset, key.Length);
             Entries.Remove(key, out var entry);
             Entries.Add(moved, entry);
             Commit(moved);

@@ -66,6 +66,24 @@ public class InMemoryWebhookEventStoreTests
     }
 
     [Fact]
+    public async Task AClaimWhoseWorkerNeverCameBack_IsForgottenWithTheExpiredIds()
+    {
+        var time = new FakeTimeProvider();
+        var sut = Create(time);
+        await sut.TryClaimAsync("evt_abandoned", "t", ReadOnlyMemory<byte>.Empty);
+        time.Advance(TimeSpan.FromHours(73));
+
+        for (var i = 0; i < 1024; i++)
+        {
+            await ProcessAsync(sut, "evt_" + i);
+        }
+
+        await PrunedAsync(sut);
+        sut.Count.Should().Be(1024, "the sweep after the 1024th claim forgot the abandoned claim");
+        (await sut.TryClaimAsync("evt_abandoned", "t", ReadOnlyMemory<byte>.Empty)).Should().Be(new WebhookClaim(WebhookClaimStatus.Claimed, 1), "it is new again, not a second attempt");
+    }
+
+    [Fact]
     public async Task PastItsCapacity_KeepsIdsInProgressOrFailed_AndForgetsTheProcessedOnesBehindThem()
     {
         var time = new FakeTimeProvider();
