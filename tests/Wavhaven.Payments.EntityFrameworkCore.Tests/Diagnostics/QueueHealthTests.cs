@@ -19,10 +19,8 @@ public class QueueHealthTests
     [InlineData(DatabaseKind.PostgreSql)]
     public async Task DeadEventsAndAnOverdueBacklog_AreDegraded_UntilTheyAreHandled(DatabaseKind kind)
     {
-        await using var database = await TestDatabase.CreateAsync(kind);
-        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var services = StoreServices.Build(database, clock, o => o.WebhookSecrets.Add("whsec_health"), s => s.AddSingleton<IStripeClient, NoEndpointsStripe>());
-        var sut = new StripePaymentsHealthCheck(services, clock);
+        await using var app = await HealthApp.StartAsync(kind);
+        var (clock, services, sut) = (app.Clock, app.Services, app.Check);
         var waiting = Parse(TestEvents.Event("charge.refunded", Payments.Tests.Support.StripeFixtures.Get("charge")));
         var doomed = Parse(TestEvents.Event("invoice.paid", Payments.Tests.Support.StripeFixtures.Get("invoice")));
         await using (var scope = services.CreateAsyncScope())
@@ -63,10 +61,8 @@ public class QueueHealthTests
     [InlineData(DatabaseKind.PostgreSql)]
     public async Task AnInlineDeliveryThatFailed_WaitsForStripe_AndIsNoBacklog(DatabaseKind kind)
     {
-        await using var database = await TestDatabase.CreateAsync(kind);
-        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var services = StoreServices.Build(database, clock, o => o.WebhookSecrets.Add("whsec_health"), s => s.AddSingleton<IStripeClient, NoEndpointsStripe>());
-        var sut = new StripePaymentsHealthCheck(services, clock);
+        await using var app = await HealthApp.StartAsync(kind);
+        var (clock, services, sut) = (app.Clock, app.Services, app.Check);
         await using (var scope = services.CreateAsyncScope())
         {
             var store = scope.ServiceProvider.GetRequiredService<IWebhookEventStore>();
@@ -86,10 +82,8 @@ public class QueueHealthTests
     [InlineData(DatabaseKind.PostgreSql)]
     public async Task AnOverdueBacklog_IsReported_BehindMoreThanAThousandNewerEvents(DatabaseKind kind)
     {
-        await using var database = await TestDatabase.CreateAsync(kind);
-        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var services = StoreServices.Build(database, clock, o => o.WebhookSecrets.Add("whsec_health"), s => s.AddSingleton<IStripeClient, NoEndpointsStripe>());
-        var sut = new StripePaymentsHealthCheck(services, clock);
+        await using var app = await HealthApp.StartAsync(kind);
+        var (clock, services, sut) = (app.Clock, app.Services, app.Check);
         StripeEvent Refund() => Parse(TestEvents.Event("charge.refunded", Payments.Tests.Support.StripeFixtures.Get("charge")));
         await using (var scope = services.CreateAsyncScope())
         {
@@ -124,9 +118,8 @@ public class QueueHealthTests
     [InlineData(DatabaseKind.PostgreSql)]
     public async Task AClaimWhoseLeaseRanOut_IsBacklog_DueSinceItsLeaseEnded(DatabaseKind kind)
     {
-        await using var database = await TestDatabase.CreateAsync(kind);
-        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var services = StoreServices.Build(database, clock, o => o.WebhookSecrets.Add("whsec_health"), s => s.AddSingleton<IStripeClient, NoEndpointsStripe>());
+        await using var app = await HealthApp.StartAsync(kind);
+        var (clock, services) = (app.Clock, app.Services);
         var lease = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<StripePaymentsOptions>>().Value.WebhookClaimLease;
         var claimedAt = clock.GetUtcNow();
         await using var scope = services.CreateAsyncScope();
@@ -145,6 +138,29 @@ public class QueueHealthTests
 
     private static Task<HealthCheckResult> CheckAsync(StripePaymentsHealthCheck check) =>
         check.CheckHealthAsync(new HealthCheckContext { Registration = new HealthCheckRegistration("stripe", check, HealthStatus.Unhealthy, null) });
+
+    /// <summary>A database, the library on it with a fake clock and a Stripe without endpoints, and the health check.</summary>
+    private sealed class HealthApp(TestDatabase database, FakeTimeProvider clock, ServiceProvider services) : IAsyncDisposable
+    {
+        public FakeTimeProvider Clock => clock;
+
+        public ServiceProvider Services => services;
+
+        public StripePaymentsHealthCheck Check { get; } = new(services, clock);
+
+        public static async Task<HealthApp> StartAsync(DatabaseKind kind)
+        {
+            var database = await TestDatabase.CreateAsync(kind);
+            var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+            return new HealthApp(database, clock, StoreServices.Build(database, clock, o => o.WebhookSecrets.Add("whsec_health"), s => s.AddSingleton<IStripeClient, NoEndpointsStripe>()));
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await services.DisposeAsync();
+            await database.DisposeAsync();
+        }
+    }
 
     /// <summary>Stripe with no webhook endpoints, so that only the queue decides the status.</summary>
     private sealed class NoEndpointsStripe : IStripeClient
