@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -108,28 +107,5 @@ public sealed class WebhookTestApp : IAsyncDisposable
         Client.Dispose();
         await App.StopAsync();
         await App.DisposeAsync();
-    }
-}
-
-/// <summary>Captures every log line, formatted, with its level and event name.</summary>
-public sealed class LogSink : ILoggerProvider
-{
-    public ConcurrentQueue<(LogLevel Level, string Category, string EventName, string Message, Exception? Exception)> Lines { get; } = new();
-
-    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
-
-    public void Dispose()
-    {
-    }
-
-    private sealed class Logger(LogSink sink, string category) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            sink.Lines.Enqueue((logLevel, category, eventId.Name ?? string.Empty, formatter(state, exception), exception));
     }
 }

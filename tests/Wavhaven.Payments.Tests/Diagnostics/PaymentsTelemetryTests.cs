@@ -59,8 +59,8 @@ public sealed class PaymentsTelemetryTests : IDisposable
         var handler = new StubStripeHandler()
             .Then(StubStripeHandler.Error(HttpStatusCode.ServiceUnavailable, "api_error", "Try again"))
             .Then(StubStripeHandler.Json("""{"id":"cs_test_telemetry","object":"checkout.session","url":"https://checkout.stripe.com/c/pay/cs_test_telemetry","expires_at":1900000000}"""));
-        var logs = new ConcurrentQueue<string>();
-        using var services = TestServices.Build(handler, services: collection => collection.AddLogging(logging => logging.AddProvider(new CapturingLoggerProvider(logs))));
+        var sink = new LogSink();
+        using var services = TestServices.Build(handler, services: collection => collection.AddLogging(logging => logging.AddProvider(sink)));
         using var scope = services.CreateScope();
         var sut = scope.ServiceProvider.GetRequiredService<ICheckoutService>();
 
@@ -88,6 +88,7 @@ public sealed class PaymentsTelemetryTests : IDisposable
         var everyTag = _activities.SelectMany(a => a.TagObjects.Select(t => t.Value?.ToString()))
             .Concat(_measurements.SelectMany(m => m.Tags.Values));
         everyTag.Should().NotContain(value => value != null && (value.Contains("secret.buyer", StringComparison.Ordinal) || value.Contains(TestServices.SecretKey, StringComparison.Ordinal)));
+        var logs = sink.Lines.Select(line => line.Message + line.Exception).ToList();
         logs.Should().Contain(line => line.Contains("cs_test_telemetry", StringComparison.Ordinal), "the checkout is logged");
         logs.Should().NotContain(line => line.Contains("secret.buyer", StringComparison.Ordinal) || line.Contains(TestServices.SecretKey, StringComparison.Ordinal));
     }
@@ -100,26 +101,6 @@ public sealed class PaymentsTelemetryTests : IDisposable
     [InlineData("/v1/customers/search", "/v1/customers/search")]
     public void EndpointTemplate_ReplacesIdsOnly(string path, string expected) =>
         PaymentsTelemetry.EndpointTemplate(path).Should().Be(expected);
-
-    private sealed class CapturingLoggerProvider(ConcurrentQueue<string> lines) : ILoggerProvider
-    {
-        public ILogger CreateLogger(string categoryName) => new Logger(lines);
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class Logger(ConcurrentQueue<string> lines) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state)
-                where TState : notnull => null;
-
-            public bool IsEnabled(LogLevel logLevel) => true;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-                lines.Enqueue(formatter(state, exception) + exception);
-        }
-    }
 
     private void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
