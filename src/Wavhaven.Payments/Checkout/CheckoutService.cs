@@ -122,7 +122,7 @@ internal sealed partial class CheckoutService(
             throw Refuse(nameof(request.FulfillmentType), $"FulfillmentType is {request.FulfillmentType.Length} characters long; Stripe metadata values hold at most {MetadataRules.MaxValueLength}.");
         }
 
-        if (request.TenantId is { } tenant && string.IsNullOrWhiteSpace(tenant))
+        if (MetadataRules.IsBlankTenant(request.TenantId))
         {
             throw Refuse(nameof(request.TenantId), MetadataRules.EmptyTenantMessage);
         }

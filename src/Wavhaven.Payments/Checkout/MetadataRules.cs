@@ -15,6 +15,9 @@ internal static class MetadataRules
     /// <summary>Why an empty tenant id is refused: it would be stored as no tenant, and so be another app tenant's key.</summary>
     public const string EmptyTenantMessage = "TenantId is empty or blank: leave it null in a single-tenant app. Stripe drops empty metadata values, so an empty tenant could not be told from none.";
 
+    /// <summary>Whether a tenant id is given but blank: the one rule checkout, the portal and the customer resolver share.</summary>
+    public static bool IsBlankTenant(string? tenantId) => tenantId is not null && string.IsNullOrWhiteSpace(tenantId);
+
     /// <summary>Checks the caller's metadata; <paramref name="reservedKeys"/> are the keys the library adds.</summary>
     public static void Validate(IReadOnlyDictionary<string, string>? metadata, string field, int reservedKeys) =>
         Validate(metadata, field, line: -1, reservedKeys);

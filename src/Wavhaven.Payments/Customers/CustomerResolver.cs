@@ -150,7 +150,7 @@ internal sealed partial class CustomerResolver(IStripeClient stripe, ICustomerSt
             throw new ArgumentException("The customer key has no user id.", nameof(key));
         }
 
-        if (key.TenantId is { } tenant && string.IsNullOrWhiteSpace(tenant))
+        if (MetadataRules.IsBlankTenant(key.TenantId))
         {
             throw new ArgumentException(MetadataRules.EmptyTenantMessage, nameof(key));
         }

@@ -47,13 +47,16 @@ internal sealed partial class FulfillmentRunner(IStripeClient stripe, ILogger<Fu
 
     /// <summary>Fulfils a session read from Stripe (the success page's sync).</summary>
     public Task<FulfillmentOutcome> FulfilAsync(IServiceProvider services, StripeCheckoutSession session, CancellationToken cancellationToken) =>
-        FulfilCoreAsync(services, CreateContext(session, stripeEvent: null), cancellationToken);
+        FulfilCoreAsync(services, services.GetRequiredService<IWebhookEventStore>(), CreateContext(session, stripeEvent: null), cancellationToken);
 
-    /// <summary>Fulfils the session an event carries, read from the event only if the handler asks for it.</summary>
-    public Task<FulfillmentOutcome> FulfilAsync(IServiceProvider services, StripeEvent stripeEvent, CancellationToken cancellationToken) =>
-        FulfilCoreAsync(services, new FulfillmentContext(stripeEvent, stripeEvent.GetCheckoutRoute(), LineItemLoader), cancellationToken);
+    /// <summary>
+    /// Fulfils the session an event carries, read from the event only if the handler asks for it; the purchase is claimed
+    /// in <paramref name="store"/>, the one the event itself was claimed in (and, if transactional, in its transaction).
+    /// </summary>
+    public Task<FulfillmentOutcome> FulfilAsync(IServiceProvider services, IWebhookEventStore store, StripeEvent stripeEvent, CancellationToken cancellationToken) =>
+        FulfilCoreAsync(services, store, new FulfillmentContext(stripeEvent, stripeEvent.GetCheckoutRoute(), LineItemLoader), cancellationToken);
 
-    private async Task<FulfillmentOutcome> FulfilCoreAsync(IServiceProvider services, FulfillmentContext context, CancellationToken cancellationToken)
+    private async Task<FulfillmentOutcome> FulfilCoreAsync(IServiceProvider services, IWebhookEventStore store, FulfillmentContext context, CancellationToken cancellationToken)
     {
         var handler = FindHandler(services, context, out var outcome);
         if (handler is null)
@@ -61,7 +64,6 @@ internal sealed partial class FulfillmentRunner(IStripeClient stripe, ILogger<Fu
             return outcome;
         }
 
-        var store = services.GetRequiredService<IWebhookEventStore>();
         var purchaseId = PurchaseId(context.SessionId);
         var claim = await store.TryClaimAsync(purchaseId, PurchaseType, ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false);
         switch (claim.Status)

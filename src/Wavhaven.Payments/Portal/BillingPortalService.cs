@@ -24,12 +24,12 @@ internal sealed partial class BillingPortalService(
             throw new InvalidPaymentRequestException(nameof(request.UserId), "UserId is empty: pass the app's id of the signed-in user.");
         }
 
-        if (request.TenantId is { } tenant && string.IsNullOrWhiteSpace(tenant))
+        if (MetadataRules.IsBlankTenant(request.TenantId))
         {
             throw new InvalidPaymentRequestException(nameof(request.TenantId), MetadataRules.EmptyTenantMessage);
         }
 
-        if (!Uri.TryCreate(request.ReturnUrl, UriKind.Absolute, out var returnUri) || (returnUri.Scheme != Uri.UriSchemeHttps && returnUri.Scheme != Uri.UriSchemeHttp))
+        if (request.ReturnUrl is null || !StripePaymentsOptionsValidator.IsAbsoluteHttpUrl(request.ReturnUrl))
         {
             throw new InvalidPaymentRequestException(nameof(request.ReturnUrl), "ReturnUrl must be an absolute http(s) URL: the portal's return link leads there.");
         }

@@ -76,7 +76,7 @@ internal sealed partial class WebhookDispatcher(
                 switch (step.Kind)
                 {
                     case StepKind.Fulfillment:
-                        handled |= await FulfilAsync(services, stripeEvent, cancellationToken).ConfigureAwait(false);
+                        handled |= await FulfilAsync(services, store, stripeEvent, cancellationToken).ConfigureAwait(false);
                         break;
                     case StepKind.PaymentFailed or StepKind.Expired:
                         var notified = await fulfillment.NotifyAsync(services, stripeEvent.ToCheckoutSession(), stripeEvent, step.Kind == StepKind.Expired, cancellationToken).ConfigureAwait(false);
@@ -149,9 +149,9 @@ internal sealed partial class WebhookDispatcher(
         }
     }
 
-    private async Task<bool> FulfilAsync(IServiceProvider services, StripeEvent stripeEvent, CancellationToken cancellationToken)
+    private async Task<bool> FulfilAsync(IServiceProvider services, IWebhookEventStore store, StripeEvent stripeEvent, CancellationToken cancellationToken)
     {
-        var outcome = await fulfillment.FulfilAsync(services, stripeEvent, cancellationToken).ConfigureAwait(false);
+        var outcome = await fulfillment.FulfilAsync(services, store, stripeEvent, cancellationToken).ConfigureAwait(false);
         return outcome switch
         {
             FulfillmentOutcome.InProgress => throw new RetryLaterException("The purchase is being fulfilled by another delivery or the success page right now."),
