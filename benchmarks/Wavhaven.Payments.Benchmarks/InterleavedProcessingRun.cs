@@ -118,15 +118,9 @@ internal static class InterleavedProcessingRun
 
         var deliveries = (double)rounds * operations;
         Console.WriteLine(FormattableString.Invariant($"interleaved: {rounds} rounds of {operations} deliveries (distinct events, fresh store per round) and {operations} floor HMACs; no forced collections"));
-        Console.WriteLine(FormattableString.Invariant($"floor   HMACSHA256.HashData: median {Median(floors):0.000} us  (min {floors.Min():0.000}, max {floors.Max():0.000})"));
-        Console.WriteLine(FormattableString.Invariant($"library ProcessAsync:        median {Median(libraries):0.000} us  (min {libraries.Min():0.000}, max {libraries.Max():0.000})"));
-        Console.WriteLine(FormattableString.Invariant($"ratio per round:             median {Median(ratios):0.00}x  (min {ratios.Min():0.00}, max {ratios.Max():0.00})"));
+        Console.WriteLine(FormattableString.Invariant($"floor   HMACSHA256.HashData: median {Statistics.Median(floors):0.000} us  (min {floors.Min():0.000}, max {floors.Max():0.000})"));
+        Console.WriteLine(FormattableString.Invariant($"library ProcessAsync:        median {Statistics.Median(libraries):0.000} us  (min {libraries.Min():0.000}, max {libraries.Max():0.000})"));
+        Console.WriteLine(FormattableString.Invariant($"ratio per round:             median {Statistics.Median(ratios):0.00}x  (min {ratios.Min():0.00}, max {ratios.Max():0.00})"));
         Console.WriteLine(FormattableString.Invariant($"collections during the deliveries: gen0 {collections[0] / deliveries * 1000:0.00}, gen1 {collections[1] / deliveries * 1000:0.00}, gen2 {collections[2] / deliveries * 1000:0.000} per 1000; pauses {pause.TotalMicroseconds / deliveries:0.000} us per delivery"));
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
     }
 }

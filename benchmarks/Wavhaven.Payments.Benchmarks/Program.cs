@@ -18,11 +18,17 @@ namespace Wavhaven.Payments.Benchmarks;
 /// </remarks>
 public static class Program
 {
-    public static void Main(string[] args)
+    public static async Task Main(string[] args)
     {
         if (args is ["--interleaved", ..])
         {
-            InterleavedProcessingRun.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 20);
+            InterleavedProcessingRun.Run(Rounds(args));
+            return;
+        }
+
+        if (args is ["--interleaved-checkout", ..])
+        {
+            await InterleavedCheckoutRun.RunAsync(Rounds(args));
             return;
         }
 
@@ -38,4 +44,6 @@ public static class Program
             .WithOptions(ConfigOptions.DisableLogFile);
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);
     }
+
+    private static int Rounds(string[] args) => args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 20;
 }

@@ -1,0 +1,92 @@
+using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using Wavhaven.Payments.Checkout;
+
+namespace Wavhaven.Payments.Benchmarks;
+
+/// <summary>
+/// <c>-- --interleaved-checkout [rounds]</c>: the checkout benchmark's two cases (a raw <see cref="HttpClient"/> POST of
+/// the library's body, and <see cref="ICheckoutService.CreateCheckoutAsync"/>) against the same loopback server, one
+/// call of each in turn, each call timed on its own.
+/// </summary>
+/// <remarks>
+/// On this 2-core virtual machine the client, the server and the thread pool share the cores, and a loopback round
+/// trip's time depends on whether the thread it wakes was idle (waking an idle virtual CPU costs tens of microseconds):
+/// from one BenchmarkDotNet iteration to the next, or from one block of calls to the next, it swings by more than the
+/// overhead to be measured. Here the two cases alternate call by call (which goes first alternates too), so both see
+/// the same neighbours and the same regime; the run reports the median and the mean of each case's calls and their
+/// ratios, and the median of the per-round ratios of means. The first two rounds warm up and are not reported.
+/// </remarks>
+internal static class InterleavedCheckoutRun
+{
+    private const int WarmUpRounds = 2;
+
+    private const int PairsPerRound = 2_000;
+
+    public static async Task RunAsync(int rounds)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(rounds, 1);
+        await using var stripe = await LoopbackStripe.StartAsync();
+        await using var services = CheckoutScenario.Services(stripe.Address);
+        using var scope = services.CreateScope();
+        var checkout = scope.ServiceProvider.GetRequiredService<ICheckoutService>();
+        await checkout.CreateCheckoutAsync(CheckoutScenario.Request);
+        var body = stripe.FirstBody ?? throw new InvalidOperationException("The library's request never reached the server.");
+        using var raw = new HttpClient();
+
+        var baselines = new List<double>(rounds * PairsPerRound);
+        var libraries = new List<double>(rounds * PairsPerRound);
+        var roundRatios = new List<double>(rounds);
+        for (var round = 0; round < WarmUpRounds + rounds; round++)
+        {
+            long baselineTicks = 0, libraryTicks = 0;
+            for (var i = 0; i < PairsPerRound; i++)
+            {
+                long baseline, library;
+                if (i % 2 == 0)
+                {
+                    baseline = await TimeBaseline();
+                    library = await TimeLibrary();
+                }
+                else
+                {
+                    library = await TimeLibrary();
+                    baseline = await TimeBaseline();
+                }
+
+                baselineTicks += baseline;
+                libraryTicks += library;
+                if (round >= WarmUpRounds)
+                {
+                    baselines.Add(Stopwatch.GetElapsedTime(0, baseline).TotalMicroseconds);
+                    libraries.Add(Stopwatch.GetElapsedTime(0, library).TotalMicroseconds);
+                }
+            }
+
+            if (round >= WarmUpRounds)
+            {
+                roundRatios.Add((double)libraryTicks / baselineTicks);
+            }
+        }
+
+        Console.WriteLine(FormattableString.Invariant($"interleaved checkout: {rounds} rounds of {PairsPerRound} pairs (a raw POST and a checkout, alternating which goes first), one call at a time, to the loopback server"));
+        Console.WriteLine(FormattableString.Invariant($"raw HttpClient POST:                  median {Statistics.Median(baselines),6:0.0} us, mean {baselines.Average(),6:0.0} us"));
+        Console.WriteLine(FormattableString.Invariant($"ICheckoutService.CreateCheckoutAsync: median {Statistics.Median(libraries),6:0.0} us, mean {libraries.Average(),6:0.0} us"));
+        Console.WriteLine(FormattableString.Invariant($"ratio: of medians {Statistics.Median(libraries) / Statistics.Median(baselines):0.000}x, of means {libraries.Average() / baselines.Average():0.000}x; per round (means) median {Statistics.Median(roundRatios):0.000}x (min {roundRatios.Min():0.000}, max {roundRatios.Max():0.000})"));
+
+        async Task<long> TimeBaseline()
+        {
+            var started = Stopwatch.GetTimestamp();
+            var answer = await LoopbackStripe.RawPostAsync(raw, stripe.Endpoint, body);
+            var elapsed = Stopwatch.GetTimestamp() - started;
+            return answer.Length == stripe.Answer.Length ? elapsed : throw new InvalidOperationException("The raw POST did not read the whole answer.");
+        }
+
+        async Task<long> TimeLibrary()
+        {
+            var started = Stopwatch.GetTimestamp();
+            await checkout.CreateCheckoutAsync(CheckoutScenario.Request);
+            return Stopwatch.GetTimestamp() - started;
+        }
+    }
+}
