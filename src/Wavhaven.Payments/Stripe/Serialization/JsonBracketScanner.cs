@@ -2,13 +2,14 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Wavhaven.Payments.Stripe.Serialization;
 
 /// <summary>
-/// Finds where a JSON object or array ends without tokenizing what is inside it: 32 bytes at a time, it marks the
-/// quotes that are not escaped, the bytes inside strings, and the brackets outside them, and counts depth only on
-/// those brackets.
+/// Finds where a JSON object or array ends without tokenizing what is inside it: 64 bytes at a time (one AVX-512
+/// compare, or two AVX2 ones), it marks the quotes that are not escaped, the bytes inside strings, and the brackets
+/// outside them, and counts depth only on those brackets.
 /// </summary>
 /// <remarks>
 /// It checks nothing but the nesting of brackets outside strings, and does not tell <c>{</c> from <c>[</c>: callers
@@ -18,7 +19,8 @@ namespace Wavhaven.Payments.Stripe.Serialization;
 /// </remarks>
 internal static class JsonBracketScanner
 {
-    private const int BlockSize = 32;
+    /// <summary>How many bytes one step classifies: one bit each in a <see cref="ulong"/>.</summary>
+    internal const int BlockSize = 64;
 
     /// <summary>
     /// Returns the index in <paramref name="json"/> of the bracket at which the nesting depth, starting at
@@ -48,7 +50,7 @@ internal static class JsonBracketScanner
         ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)from, (uint)json.Length, nameof(from));
         var collect = !keys.Colons.IsEmpty;
         Span<byte> last = stackalloc byte[BlockSize];
-        uint inString = 0; // all ones when a string is open across the block boundary
+        ulong inString = 0; // all ones when a string is open across the block boundary
         var escapeCarry = false;
         for (var at = from; at < json.Length; at += BlockSize)
         {
@@ -72,7 +74,7 @@ internal static class JsonBracketScanner
             }
 
             var strings = PrefixXor(quotes) ^ inString;
-            inString = (uint)((int)strings >> 31);
+            inString = (ulong)((long)strings >> 63);
             opens &= ~strings;
             closes &= ~strings;
             colons = collect ? colons & ~strings : 0;
@@ -96,7 +98,7 @@ internal static class JsonBracketScanner
             for (var marks = opens | closes | colons; marks != 0; marks &= marks - 1)
             {
                 var bit = BitOperations.TrailingZeroCount(marks);
-                var mask = 1u << bit;
+                var mask = 1ul << bit;
                 if ((opens & mask) != 0)
                 {
                     depth++;
@@ -118,30 +120,21 @@ internal static class JsonBracketScanner
         return -1;
     }
 
-    /// <summary>One bit per byte of the 32-byte block: quotes, backslashes, <c>{</c> or <c>[</c>, <c>}</c> or <c>]</c>.</summary>
+    /// <summary>One bit per byte of the 64-byte block: quotes, backslashes, <c>{</c> or <c>[</c>, <c>}</c> or <c>]</c>, colons.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void Classify(ReadOnlySpan<byte> block, out uint quotes, out uint backslashes, out uint opens, out uint closes, out uint colons)
+    internal static void Classify(ReadOnlySpan<byte> block, out ulong quotes, out ulong backslashes, out ulong opens, out ulong closes, out ulong colons)
     {
-        ref var start = ref MemoryMarshal.GetReference(block);
-        if (Vector256.IsHardwareAccelerated)
+        if (Vector512.IsHardwareAccelerated)
         {
-            var bytes = Vector256.LoadUnsafe(ref start);
-            var folded = bytes | Vector256.Create((byte)0x20); // '[' | 0x20 == '{', ']' | 0x20 == '}'
-            quotes = Vector256.Equals(bytes, Vector256.Create((byte)'"')).ExtractMostSignificantBits();
-            backslashes = Vector256.Equals(bytes, Vector256.Create((byte)'\\')).ExtractMostSignificantBits();
-            opens = Vector256.Equals(folded, Vector256.Create((byte)'{')).ExtractMostSignificantBits();
-            closes = Vector256.Equals(folded, Vector256.Create((byte)'}')).ExtractMostSignificantBits();
-            colons = Vector256.Equals(bytes, Vector256.Create((byte)':')).ExtractMostSignificantBits();
+            Classify512(block, out quotes, out backslashes, out opens, out closes, out colons);
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            Classify256(block, out quotes, out backslashes, out opens, out closes, out colons);
         }
         else if (Vector128.IsHardwareAccelerated)
         {
-            var low = Vector128.LoadUnsafe(ref start);
-            var high = Vector128.LoadUnsafe(ref start, 16);
-            quotes = Mask128(low, high, (byte)'"', fold: false);
-            backslashes = Mask128(low, high, (byte)'\\', fold: false);
-            opens = Mask128(low, high, (byte)'{', fold: true);
-            closes = Mask128(low, high, (byte)'}', fold: true);
-            colons = Mask128(low, high, (byte)':', fold: false);
+            Classify128(block, out quotes, out backslashes, out opens, out closes, out colons);
         }
         else
         {
@@ -149,21 +142,63 @@ internal static class JsonBracketScanner
         }
     }
 
-    private static uint Mask128(Vector128<byte> low, Vector128<byte> high, byte value, bool fold)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Classify512(ReadOnlySpan<byte> block, out ulong quotes, out ulong backslashes, out ulong opens, out ulong closes, out ulong colons)
     {
-        var target = Vector128.Create(value);
-        var foldBits = Vector128.Create(fold ? (byte)0x20 : (byte)0);
-        return Vector128.Equals(low | foldBits, target).ExtractMostSignificantBits()
-            | (Vector128.Equals(high | foldBits, target).ExtractMostSignificantBits() << 16);
+        var bytes = Vector512.LoadUnsafe(ref MemoryMarshal.GetReference(block));
+        var folded = bytes | Vector512.Create((byte)0x20); // '[' | 0x20 == '{', ']' | 0x20 == '}'
+        quotes = Vector512.Equals(bytes, Vector512.Create((byte)'"')).ExtractMostSignificantBits();
+        backslashes = Vector512.Equals(bytes, Vector512.Create((byte)'\\')).ExtractMostSignificantBits();
+        opens = Vector512.Equals(folded, Vector512.Create((byte)'{')).ExtractMostSignificantBits();
+        closes = Vector512.Equals(folded, Vector512.Create((byte)'}')).ExtractMostSignificantBits();
+        colons = Vector512.Equals(bytes, Vector512.Create((byte)':')).ExtractMostSignificantBits();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Classify256(ReadOnlySpan<byte> block, out ulong quotes, out ulong backslashes, out ulong opens, out ulong closes, out ulong colons)
+    {
+        ref var start = ref MemoryMarshal.GetReference(block);
+        var low = Vector256.LoadUnsafe(ref start);
+        var high = Vector256.LoadUnsafe(ref start, 32);
+        quotes = Mask256(low, high, (byte)'"', fold: false);
+        backslashes = Mask256(low, high, (byte)'\\', fold: false);
+        opens = Mask256(low, high, (byte)'{', fold: true);
+        closes = Mask256(low, high, (byte)'}', fold: true);
+        colons = Mask256(low, high, (byte)':', fold: false);
+    }
+
+    internal static void Classify128(ReadOnlySpan<byte> block, out ulong quotes, out ulong backslashes, out ulong opens, out ulong closes, out ulong colons)
+    {
+        ref var start = ref MemoryMarshal.GetReference(block);
+        quotes = backslashes = opens = closes = colons = 0;
+        for (var i = 0; i < BlockSize / 16; i++)
+        {
+            var bytes = Vector128.LoadUnsafe(ref start, (nuint)(16 * i));
+            var folded = bytes | Vector128.Create((byte)0x20);
+            var shift = 16 * i;
+            quotes |= (ulong)Vector128.Equals(bytes, Vector128.Create((byte)'"')).ExtractMostSignificantBits() << shift;
+            backslashes |= (ulong)Vector128.Equals(bytes, Vector128.Create((byte)'\\')).ExtractMostSignificantBits() << shift;
+            opens |= (ulong)Vector128.Equals(folded, Vector128.Create((byte)'{')).ExtractMostSignificantBits() << shift;
+            closes |= (ulong)Vector128.Equals(folded, Vector128.Create((byte)'}')).ExtractMostSignificantBits() << shift;
+            colons |= (ulong)Vector128.Equals(bytes, Vector128.Create((byte)':')).ExtractMostSignificantBits() << shift;
+        }
+    }
+
+    private static ulong Mask256(Vector256<byte> low, Vector256<byte> high, byte value, bool fold)
+    {
+        var target = Vector256.Create(value);
+        var foldBits = Vector256.Create(fold ? (byte)0x20 : (byte)0);
+        return Vector256.Equals(low | foldBits, target).ExtractMostSignificantBits()
+            | ((ulong)Vector256.Equals(high | foldBits, target).ExtractMostSignificantBits() << 32);
     }
 
     /// <summary>The same classification a byte at a time, for hardware without vectors (and for tests).</summary>
-    internal static void ClassifyScalar(ReadOnlySpan<byte> block, out uint quotes, out uint backslashes, out uint opens, out uint closes, out uint colons)
+    internal static void ClassifyScalar(ReadOnlySpan<byte> block, out ulong quotes, out ulong backslashes, out ulong opens, out ulong closes, out ulong colons)
     {
         quotes = backslashes = opens = closes = colons = 0;
         for (var i = 0; i < BlockSize; i++)
         {
-            var bit = 1u << i;
+            var bit = 1ul << i;
             switch (block[i])
             {
                 case (byte)'"': quotes |= bit; break;
@@ -176,13 +211,13 @@ internal static class JsonBracketScanner
     }
 
     /// <summary>The bytes escaped by a backslash: each one right after an odd run of backslashes.</summary>
-    private static uint Escaped(uint backslashes, ref bool carry)
+    private static ulong Escaped(ulong backslashes, ref bool carry)
     {
-        uint escaped = 0;
+        ulong escaped = 0;
         var pending = carry;
         for (var i = 0; i < BlockSize; i++)
         {
-            var bit = 1u << i;
+            var bit = 1ul << i;
             if (pending)
             {
                 escaped |= bit;
@@ -199,13 +234,20 @@ internal static class JsonBracketScanner
     }
 
     /// <summary>Bit i is the parity of the quotes at or before i: set from an opening quote up to its closing one.</summary>
-    private static uint PrefixXor(uint bits)
+    /// <remarks>A carry-less multiplication by all ones is exactly that, in one instruction where there is one.</remarks>
+    internal static ulong PrefixXor(ulong bits)
     {
+        if (Pclmulqdq.IsSupported)
+        {
+            return Pclmulqdq.CarrylessMultiply(Vector128.CreateScalar(bits), Vector128.Create(ulong.MaxValue), 0).ToScalar();
+        }
+
         bits ^= bits << 1;
         bits ^= bits << 2;
         bits ^= bits << 4;
         bits ^= bits << 8;
         bits ^= bits << 16;
+        bits ^= bits << 32;
         return bits;
     }
 }
@@ -238,7 +280,7 @@ internal ref struct ObjectKeys(Span<int> colons)
         }
     }
 
-    public void AddAll(int blockStart, uint colons)
+    public void AddAll(int blockStart, ulong colons)
     {
         for (; colons != 0; colons &= colons - 1)
         {

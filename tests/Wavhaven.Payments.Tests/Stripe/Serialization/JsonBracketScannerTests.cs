@@ -1,4 +1,5 @@
 using System.Text;
+using System.Runtime.Intrinsics;
 using System.Text.Json;
 using Wavhaven.Payments.Stripe.Serialization;
 
@@ -6,7 +7,7 @@ namespace Wavhaven.Payments.Tests.Stripe.Serialization;
 
 /// <summary>
 /// The scanner that skips nested values on the webhook path, checked against <see cref="Utf8JsonReader"/> on generated
-/// JSON whose strings hold brackets, quotes, colons and runs of backslashes, placed across the 32-byte blocks it reads.
+/// JSON whose strings hold brackets, quotes, colons and runs of backslashes, placed across the 64-byte blocks it reads.
 /// </summary>
 public class JsonBracketScannerTests
 {
@@ -74,11 +75,15 @@ public class JsonBracketScannerTests
         keys.Count.Should().Be(3);
     }
 
-    [Fact]
-    public void VectorClassification_MatchesTheScalarOne()
+    [Theory]
+    [InlineData(512)]
+    [InlineData(256)]
+    [InlineData(128)]
+    [InlineData(0)]
+    public void VectorClassification_MatchesTheScalarOne(int width)
     {
         var alphabet = "\"\\{}[]:, ab"u8.ToArray();
-        var block = new byte[32];
+        var block = new byte[JsonBracketScanner.BlockSize];
         foreach (var seed in Seeds)
         {
             var random = new Random(seed);
@@ -87,10 +92,50 @@ public class JsonBracketScannerTests
                 block[i] = random.Next(4) == 0 ? (byte)random.Next(256) : alphabet[random.Next(alphabet.Length)];
             }
 
-            JsonBracketScanner.Classify(block, out var quotes, out var backslashes, out var opens, out var closes, out var colons);
+            ulong quotes, backslashes, opens, closes, colons;
+            switch (width)
+            {
+                case 512: JsonBracketScanner.Classify512(block, out quotes, out backslashes, out opens, out closes, out colons); break;
+                case 256: JsonBracketScanner.Classify256(block, out quotes, out backslashes, out opens, out closes, out colons); break;
+                case 128: JsonBracketScanner.Classify128(block, out quotes, out backslashes, out opens, out closes, out colons); break;
+                default: JsonBracketScanner.Classify(block, out quotes, out backslashes, out opens, out closes, out colons); break;
+            }
+
             JsonBracketScanner.ClassifyScalar(block, out var quotesScalar, out var backslashesScalar, out var opensScalar, out var closesScalar, out var colonsScalar);
 
             (quotes, backslashes, opens, closes, colons).Should().Be((quotesScalar, backslashesScalar, opensScalar, closesScalar, colonsScalar), "seed {0}", seed);
+        }
+    }
+
+    [Fact]
+    public void PrefixXor_IsTheParityOfTheBitsAtOrBeforeEachOne()
+    {
+        var random = new Random(7);
+        for (var n = 0; n < 1000; n++)
+        {
+            var bits = (ulong)random.NextInt64() ^ ((ulong)random.Next(2) << 63);
+            ulong expected = 0;
+            var parity = 0ul;
+            for (var i = 0; i < 64; i++)
+            {
+                parity ^= (bits >> i) & 1;
+                expected |= parity << i;
+            }
+
+            JsonBracketScanner.PrefixXor(bits).Should().Be(expected, "bits {0:X16}", bits);
+        }
+    }
+
+    /// <summary>Strings, escapes and brackets that straddle the 64-byte blocks at every offset.</summary>
+    [Fact]
+    public void ValuesAcrossBlockBoundaries_AtEveryOffset_AreSkippedAsTheReaderDoes()
+    {
+        const string value = """{"a":"x\\\"}]:","b":[{"c":"\\"},"]"],"d":{"e":"{\"}"}}""";
+        for (var offset = 0; offset < 2 * JsonBracketScanner.BlockSize; offset++)
+        {
+            var json = Encoding.UTF8.GetBytes(new string(' ', offset) + value + ", 1");
+
+            JsonBracketScanner.FindClose(json, offset, depth: 0).Should().Be(ReaderEnd(json, offset), "offset {0}", offset);
         }
     }
 
