@@ -130,6 +130,13 @@ internal sealed class StripeForm : IEnumerable<KeyValuePair<string, object?>>
                     }
 
                     break;
+                case Dictionary<string, string> dictionary: // metadata, the common case: its enumerator is not boxed
+                    foreach (var (childKey, childValue) in dictionary)
+                    {
+                        AppendChild(childKey, childValue);
+                    }
+
+                    break;
                 case IEnumerable<KeyValuePair<string, string>> dictionary:
                     foreach (var (childKey, childValue) in dictionary)
                     {
@@ -137,19 +144,18 @@ internal sealed class StripeForm : IEnumerable<KeyValuePair<string, object?>>
                     }
 
                     break;
+                case List<StripeForm> forms: // line items, the common case: indexed without boxing an enumerator
+                    for (var index = 0; index < forms.Count; index++)
+                    {
+                        AppendIndexed(index, forms[index]);
+                    }
+
+                    break;
                 case IEnumerable sequence:
-                    var index = 0;
+                    var position = 0;
                     foreach (var item in sequence)
                     {
-                        var mark = KeyLength;
-                        var length = KeyLength;
-                        Write((byte)'[', ref _key, ref length);
-                        WriteNumber(index, ref _key, ref length);
-                        Write((byte)']', ref _key, ref length);
-                        KeyLength = length;
-                        Append(item);
-                        KeyLength = mark;
-                        index++;
+                        AppendIndexed(position++, item);
                     }
 
                     break;
@@ -166,6 +172,18 @@ internal sealed class StripeForm : IEnumerable<KeyValuePair<string, object?>>
         {
             ArrayPool<byte>.Shared.Return(_body);
             ArrayPool<byte>.Shared.Return(_key);
+        }
+
+        private void AppendIndexed(int index, object? item)
+        {
+            var mark = KeyLength;
+            var length = KeyLength;
+            Write((byte)'[', ref _key, ref length);
+            WriteNumber(index, ref _key, ref length);
+            Write((byte)']', ref _key, ref length);
+            KeyLength = length;
+            Append(item);
+            KeyLength = mark;
         }
 
         private void AppendChild(string childKey, object? childValue)

@@ -39,6 +39,24 @@ public class StripeFormTests
             "mode=payment&line_items[0][price_data][currency]=usd&line_items[0][price_data][unit_amount]=1999&line_items[0][price_data][product_data][name]=T-shirt&line_items[0][quantity]=2&line_items[1][price]=price_123&line_items[1][quantity]=1");
     }
 
+    /// <summary>Lists of forms and dictionaries have their own fast paths; other collections must encode the same.</summary>
+    [Fact]
+    public void Encode_EveryCollectionShape_EncodesTheSame()
+    {
+        static StripeForm Line(string price) => new() { ["price"] = price, ["quantity"] = 1 };
+        var metadata = new Dictionary<string, string> { ["b"] = "2", ["a"] = "1 & 2" };
+        const string Expected = "line_items[0][price]=p_1&line_items[0][quantity]=1&line_items[1][price]=p_2&line_items[1][quantity]=1&metadata[b]=2&metadata[a]=1%20%26%202";
+
+        var asListAndDictionary = new StripeForm { ["line_items"] = new List<StripeForm> { Line("p_1"), Line("p_2") }, ["metadata"] = metadata };
+        var asArrayAndReadOnly = new StripeForm { ["line_items"] = new[] { Line("p_1"), Line("p_2") }, ["metadata"] = new System.Collections.ObjectModel.ReadOnlyDictionary<string, string>(metadata) };
+        var asSequenceAndPairs = new StripeForm { ["line_items"] = new[] { "p_1", "p_2" }.Select(Line), ["metadata"] = metadata.ToList() };
+
+        asListAndDictionary.Encode().Should().Be(Expected);
+        asArrayAndReadOnly.Encode().Should().Be(Expected);
+        asSequenceAndPairs.Encode().Should().Be(Expected);
+        new StripeForm { ["line_items"] = new List<StripeForm>(), ["metadata"] = new Dictionary<string, string>() }.Encode().Should().BeEmpty();
+    }
+
     [Fact]
     public void Encode_ScalarArray_IsIndexedNeverEmptyBrackets()
     {
