@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -7,9 +8,9 @@ using System.Runtime.Intrinsics.X86;
 namespace Wavhaven.Payments.Stripe.Serialization;
 
 /// <summary>
-/// Finds where a JSON object or array ends without tokenizing what is inside it: 64 bytes at a time (one AVX-512
-/// compare, or two AVX2 ones), it marks the quotes that are not escaped, the bytes inside strings, and the brackets
-/// outside them, and counts depth only on those brackets.
+/// Finds where a JSON object or array ends without tokenizing what is inside it: 64 bytes at a time (one 64-byte load
+/// where AVX-512 is there, two with AVX2, four with SSE or Arm's 128-bit vectors), it marks the quotes that are not
+/// escaped, the bytes inside strings, and the brackets outside them, and counts depth only on those brackets.
 /// </summary>
 /// <remarks>
 /// It checks nothing but the nesting of brackets outside strings, and does not tell <c>{</c> from <c>[</c>: callers
@@ -124,6 +125,7 @@ internal static class JsonBracketScanner
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void Classify(ReadOnlySpan<byte> block, out ulong quotes, out ulong backslashes, out ulong opens, out ulong closes, out ulong colons)
     {
+        Debug.Assert(block.Length >= BlockSize, "A block is 64 bytes: the tail is padded first.");
         if (Vector512.IsHardwareAccelerated)
         {
             Classify512(block, out quotes, out backslashes, out opens, out closes, out colons);
@@ -167,6 +169,7 @@ internal static class JsonBracketScanner
         colons = Mask256(low, high, (byte)':', fold: false);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void Classify128(ReadOnlySpan<byte> block, out ulong quotes, out ulong backslashes, out ulong opens, out ulong closes, out ulong colons)
     {
         ref var start = ref MemoryMarshal.GetReference(block);
@@ -235,13 +238,13 @@ internal static class JsonBracketScanner
 
     /// <summary>Bit i is the parity of the quotes at or before i: set from an opening quote up to its closing one.</summary>
     /// <remarks>A carry-less multiplication by all ones is exactly that, in one instruction where there is one.</remarks>
-    internal static ulong PrefixXor(ulong bits)
-    {
-        if (Pclmulqdq.IsSupported)
-        {
-            return Pclmulqdq.CarrylessMultiply(Vector128.CreateScalar(bits), Vector128.Create(ulong.MaxValue), 0).ToScalar();
-        }
+    internal static ulong PrefixXor(ulong bits) => Pclmulqdq.IsSupported
+        ? Pclmulqdq.CarrylessMultiply(Vector128.CreateScalar(bits), Vector128.Create(ulong.MaxValue), 0).ToScalar()
+        : PrefixXorByShifts(bits);
 
+    /// <summary><see cref="PrefixXor"/> without a carry-less multiplication (on Arm, say).</summary>
+    internal static ulong PrefixXorByShifts(ulong bits)
+    {
         bits ^= bits << 1;
         bits ^= bits << 2;
         bits ^= bits << 4;
