@@ -1,5 +1,4 @@
 using BenchmarkDotNet.Attributes;
-using Microsoft.Extensions.DependencyInjection;
 using Wavhaven.Payments.Checkout;
 
 namespace Wavhaven.Payments.Benchmarks;
@@ -12,50 +11,24 @@ namespace Wavhaven.Payments.Benchmarks;
 /// </summary>
 public class CheckoutBenchmarks
 {
-    private LoopbackStripe? _stripe;
-    private ServiceProvider? _services;
-    private IServiceScope? _scope;
-    private ICheckoutService? _checkout;
-    private HttpClient? _raw;
-    private byte[] _body = [];
+    private LoopbackCheckout? _pair;
 
     [GlobalSetup]
-    public async Task Setup()
-    {
-        _stripe = await LoopbackStripe.StartAsync();
-        _services = CheckoutScenario.Services(_stripe.Address);
-        _scope = _services.CreateScope();
-        _checkout = _scope.ServiceProvider.GetRequiredService<ICheckoutService>();
-        await _checkout.CreateCheckoutAsync(CheckoutScenario.Request);
-        _body = _stripe.FirstBody ?? throw new InvalidOperationException("The library's request never reached the server.");
-
-        _raw = new HttpClient();
-        if ((await RawPost()).Length != _stripe.Answer.Length)
-        {
-            throw new InvalidOperationException("The raw POST did not read the whole answer.");
-        }
-    }
+    public async Task Setup() => _pair = await LoopbackCheckout.StartAsync();
 
     [GlobalCleanup]
     public async Task Cleanup()
     {
-        _raw?.Dispose();
-        _scope?.Dispose();
-        if (_services is not null)
+        if (_pair is not null)
         {
-            await _services.DisposeAsync();
-        }
-
-        if (_stripe is not null)
-        {
-            await _stripe.DisposeAsync();
+            await _pair.DisposeAsync();
         }
     }
 
     /// <summary>What an app could write by hand: the same pre-encoded body and headers, the answer read as bytes.</summary>
     [Benchmark(Baseline = true, Description = "raw HttpClient POST, same body")]
-    public Task<byte[]> RawPost() => LoopbackStripe.RawPostAsync(_raw!, _stripe!.Endpoint, _body);
+    public Task<byte[]> RawPost() => _pair!.RawPostAsync();
 
     [Benchmark(Description = "ICheckoutService.CreateCheckoutAsync")]
-    public Task<CheckoutResult> Library() => _checkout!.CreateCheckoutAsync(CheckoutScenario.Request);
+    public Task<CheckoutResult> Library() => _pair!.CheckoutAsync();
 }

@@ -1,6 +1,4 @@
 using System.Net.Http.Headers;
-using System.Text;
-using System.Text.Json.Nodes;
 using BenchmarkDotNet.Attributes;
 using Microsoft.Extensions.DependencyInjection;
 using Wavhaven.Payments.Checkout;
@@ -21,13 +19,12 @@ public class CheckoutOverheadBenchmarks
     private HttpClient? _raw;
     private byte[] _body = [];
 
+    private static readonly Uri Endpoint = new("https://api.stripe.com/v1/checkout/sessions");
+
     [GlobalSetup]
     public void Setup()
     {
-        var session = JsonNode.Parse(File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "payloads", "checkout.session.completed.json")))!["data"]!["object"]!.AsObject();
-        session["status"] = "open";
-        session["payment_status"] = "unpaid";
-        var handler = new AnsweringHandler(Encoding.UTF8.GetBytes(session.ToJsonString()));
+        var handler = new AnsweringHandler(CheckoutScenario.OpenSession());
         var services = new ServiceCollection();
         services.AddLogging();
         services.AddStripePayments(CheckoutScenario.Configure);
@@ -47,17 +44,7 @@ public class CheckoutOverheadBenchmarks
     }
 
     [Benchmark(Baseline = true, Description = "raw HttpClient POST, same body (no network)")]
-    public async Task<byte[]> RawPost()
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "https://api.stripe.com/v1/checkout/sessions") { Content = new ByteArrayContent(_body) };
-        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/x-www-form-urlencoded");
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", CheckoutScenario.SecretKey);
-        request.Headers.TryAddWithoutValidation("Stripe-Version", StripeApiVersion.Current);
-        request.Headers.TryAddWithoutValidation("Idempotency-Key", "wavhaven-checkout-" + Guid.NewGuid().ToString("N"));
-        using var response = await _raw!.SendAsync(request);
-        response.EnsureSuccessStatusCode();
-        return await response.Content.ReadAsByteArrayAsync();
-    }
+    public Task<byte[]> RawPost() => CheckoutScenario.RawPostAsync(_raw!, Endpoint, _body);
 
     [Benchmark(Description = "ICheckoutService.CreateCheckoutAsync (no network)")]
     public Task<CheckoutResult> Library() => _checkout!.CreateCheckoutAsync(CheckoutScenario.Request);

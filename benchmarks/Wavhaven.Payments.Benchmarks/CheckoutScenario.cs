@@ -1,3 +1,6 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Wavhaven.Payments.Catalog;
 using Wavhaven.Payments.Checkout;
@@ -35,6 +38,31 @@ internal static class CheckoutScenario
         options.CancelUrl = "https://shop.example/cart";
         options.Plans.Add(Plan("beat-license", "price_1QbeatLicenseTest00000000", 2900));
         options.Plans.Add(Plan("stem-pack", "price_1QstemPackTest000000000", 4900));
+    }
+
+    /// <summary>Stripe's answer to the checkout: the benchmark payload's session, still open and unpaid (3.2 KB).</summary>
+    public static byte[] OpenSession()
+    {
+        var session = JsonNode.Parse(File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "payloads", "checkout.session.completed.json")))!["data"]!["object"]!.AsObject();
+        session["status"] = "open";
+        session["payment_status"] = "unpaid";
+        return Encoding.UTF8.GetBytes(session.ToJsonString());
+    }
+
+    /// <summary>
+    /// The baseline: what an app could write by hand, <paramref name="body"/> already encoded, the headers the library
+    /// sends, and the answer read as bytes.
+    /// </summary>
+    public static async Task<byte[]> RawPostAsync(HttpClient client, Uri endpoint, byte[] body)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, endpoint) { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/x-www-form-urlencoded");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", SecretKey);
+        request.Headers.TryAddWithoutValidation("Stripe-Version", Stripe.StripeApiVersion.Current);
+        request.Headers.TryAddWithoutValidation("Idempotency-Key", "wavhaven-checkout-" + Guid.NewGuid().ToString("N"));
+        using var response = await client.SendAsync(request);
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadAsByteArrayAsync();
     }
 
     /// <summary>The library's service graph, with its Stripe client pointed at <paramref name="apiBaseUrl"/>.</summary>

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Microsoft.Extensions.DependencyInjection;
 using Wavhaven.Payments.Checkout;
 
 namespace Wavhaven.Payments.Benchmarks;
@@ -26,14 +25,7 @@ internal static class InterleavedCheckoutRun
     public static async Task RunAsync(int rounds)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(rounds, 1);
-        await using var stripe = await LoopbackStripe.StartAsync();
-        await using var services = CheckoutScenario.Services(stripe.Address);
-        using var scope = services.CreateScope();
-        var checkout = scope.ServiceProvider.GetRequiredService<ICheckoutService>();
-        await checkout.CreateCheckoutAsync(CheckoutScenario.Request);
-        var body = stripe.FirstBody ?? throw new InvalidOperationException("The library's request never reached the server.");
-        using var raw = new HttpClient();
-
+        await using var pair = await LoopbackCheckout.StartAsync();
         var baselines = new List<double>(rounds * PairsPerRound);
         var libraries = new List<double>(rounds * PairsPerRound);
         var roundRatios = new List<double>(rounds);
@@ -77,15 +69,14 @@ internal static class InterleavedCheckoutRun
         async Task<long> TimeBaseline()
         {
             var started = Stopwatch.GetTimestamp();
-            var answer = await LoopbackStripe.RawPostAsync(raw, stripe.Endpoint, body);
-            var elapsed = Stopwatch.GetTimestamp() - started;
-            return answer.Length == stripe.Answer.Length ? elapsed : throw new InvalidOperationException("The raw POST did not read the whole answer.");
+            await pair.RawPostAsync();
+            return Stopwatch.GetTimestamp() - started;
         }
 
         async Task<long> TimeLibrary()
         {
             var started = Stopwatch.GetTimestamp();
-            await checkout.CreateCheckoutAsync(CheckoutScenario.Request);
+            await pair.CheckoutAsync();
             return Stopwatch.GetTimestamp() - started;
         }
     }

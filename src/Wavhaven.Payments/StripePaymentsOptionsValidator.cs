@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -257,7 +258,7 @@ internal sealed partial class StripePaymentsOptionsValidator(IHostEnvironment? e
         StripeKeys.LooksSecret(value) ? "[a secret, not shown]" : $"'{value}'";
 
     /// <summary>Whether a URL is absolute and http or https: what Stripe accepts as a redirect (checkout uses it too).</summary>
-    internal static bool IsAbsoluteHttpUrl(string url) =>
+    internal static bool IsAbsoluteHttpUrl([NotNullWhen(true)] string? url) =>
         Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp);
 
     /// <summary>Whether a currency looks like an ISO code: three ASCII letters (checkout uses it too).</summary>

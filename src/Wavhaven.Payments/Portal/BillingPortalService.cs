@@ -29,7 +29,7 @@ internal sealed partial class BillingPortalService(
             throw new InvalidPaymentRequestException(nameof(request.TenantId), MetadataRules.EmptyTenantMessage);
         }
 
-        if (request.ReturnUrl is null || !StripePaymentsOptionsValidator.IsAbsoluteHttpUrl(request.ReturnUrl))
+        if (!StripePaymentsOptionsValidator.IsAbsoluteHttpUrl(request.ReturnUrl))
         {
             throw new InvalidPaymentRequestException(nameof(request.ReturnUrl), "ReturnUrl must be an absolute http(s) URL: the portal's return link leads there.");
         }

@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using System.Text;
 using System.Text.Json;
 using Wavhaven.Payments.Stripe.Serialization;
@@ -109,6 +110,22 @@ public class JsonBracketScannerTests
 
             (quotes, backslashes, opens, closes, colons).Should().Be((quotesScalar, backslashesScalar, opensScalar, closesScalar, colonsScalar), "seed {0}", seed);
         }
+    }
+
+    /// <summary>
+    /// CI runs these tests again with switches that take the wider vectors away (see <c>.ci/run</c>), and names the width
+    /// that should be left: this checks that each switch took effect, so that those runs take the path they are for. (On
+    /// .NET 10, <c>DOTNET_EnableAVX512F=0</c> no longer takes <see cref="Vector512"/> away; <c>DOTNET_EnableAVX512=0</c> does.)
+    /// </summary>
+    [SkippableFact]
+    public void TheWidestAcceleratedVector_IsTheOneCIAskedFor()
+    {
+        var asked = Environment.GetEnvironmentVariable("WAVHAVEN_EXPECTED_VECTOR_WIDTH");
+        Skip.If(asked is null, "set only by CI's runs with narrower vectors");
+
+        var widest = Vector512.IsHardwareAccelerated ? "512" : Vector256.IsHardwareAccelerated ? "256" : Vector128.IsHardwareAccelerated ? "128" : "none";
+
+        widest.Should().Be(asked);
     }
 
     [Fact]
