@@ -24,44 +24,72 @@ public sealed class InMemoryWebhookEventStoreOptions
 /// instances; use a durable store (the Entity Framework Core package) for those.
 /// </summary>
 /// <remarks>
+/// <para>
 /// Every id lives for hours, so whatever object it costs, the garbage collector marks, and copies from generation to
 /// generation, until it is forgotten: with a node and an entry object per id, a full store made the default server GC's
-/// pauses the p99 latency of the whole endpoint, and the id strings alone still cost every delivery about a microsecond
-/// of collections. So the store keeps no object per id. It is 64 shards, each behind its own lock; a shard copies its
-/// ids' UTF-8 bytes into 16 KB pages on the pinned object heap, in the order they arrive, and its dictionary's keys
-/// and entries are structs that point into those pages by number and offset. The pages die in the order their ids are
-/// forgotten (an id that has to stay is copied forward when the pruner passes it), and are reused.
+/// pauses the p99 latency of the whole endpoint. So the store keeps no object per id, and none of its arrays holds a
+/// reference: an id's UTF-8 bytes are copied into 16 KB pages, its record into a ring, and the ring's place into an
+/// index, all three on the pinned object heap, which the collector neither scans nor copies.
+/// </para>
+/// <para>
+/// The ring holds the records in the order their ids were first claimed, so it is also the pruner's queue: the oldest
+/// are at its head, and pruning never scans or sorts. The index is a table of (hash, ring place) pairs with linear
+/// probing, eight to a cache line, so a new id costs one random memory access (its index line); the rest it touches
+/// (the ring's back, the pages' end) the previous claim touched too. The design it replaced, a
+/// <see cref="Dictionary{TKey,TValue}"/> sharded 64 ways with a separate order queue, touched a bucket, an entry chain,
+/// the shard's own ends and the queue: a whole delivery took 3–15% longer with it (benchmarks/RESULTS.md). Pages die in
+/// the order their ids are forgotten (an id that has to stay is copied forward when the pruner passes it), and are
+/// reused.
+/// </para>
+/// <para>
+/// One lock guards it all. A claim holds it for a fraction of a microsecond, so a host would need millions of webhook
+/// deliveries a second to queue on it; the pruner takes it one record at a time.
+/// </para>
 /// </remarks>
 internal sealed partial class InMemoryWebhookEventStore(
     IOptions<InMemoryWebhookEventStoreOptions> options,
     TimeProvider timeProvider,
     ILogger<InMemoryWebhookEventStore> logger) : IWebhookEventStore
 {
-    private const int ShardCount = 64;
-
     /// <summary>The longest id taken, in characters: Stripe's ids are at most 255, the library's purchase ids 17 more.</summary>
     internal const int MaxIdLength = 1024;
 
-    private readonly Shard[] _shards = [.. Enumerable.Range(0, ShardCount).Select(_ => new Shard())];
-    private readonly InMemoryWebhookEventStoreOptions _options = options.Value;
-    private long _claimsSincePrune;
+    private const int PageSize = 16 * 1024;
 
-    // The number of entries, kept here rather than summed over the shards under their locks.
-    private long _count;
+    private const int InitialRecords = 256;
 
-    // Every id, in the order it was first claimed, with the sequence number of that claim: the oldest are at the head,
-    // so pruning never scans or sorts the map. Each entry has one item here; the pruner checks the number anyway.
-    // A Queue (a ring over one array, reused once it is large enough) under a lock, not a ConcurrentQueue: a
-    // ConcurrentQueue that cycles through 200,000 ids keeps allocating new segments of up to a million slots on the
-    // large object heap, each one setting off a full collection.
-    private readonly Queue<(IdKey Key, long Sequence)> _order = new();
-    private readonly Lock _orderGate = new();
-    private long _sequence;
-    private int _pruning;
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     // Expired ids are swept at most once a minute: a sweep visits every entry, and on a busy store sweeping every
     // 1024 claims cost each claim a sixth of an HMAC for ids that expire after 72 hours.
     private static readonly TimeSpan SweepInterval = TimeSpan.FromMinutes(1);
+
+    private readonly InMemoryWebhookEventStoreOptions _options = options.Value;
+    private readonly Lock _gate = new();
+
+    // The index: (hash, ring place + 1) pairs, a power of two of them, at most half full; 0 in Place is an empty slot.
+    private Slot[] _slots = NewSlots(InitialRecords * 2);
+
+    // The ring: _count records from _head on, oldest first, a power of two of places.
+    private Record[] _records = NewRecords(InitialRecords);
+    private int _head;
+    private int _count;
+    private long _lastClaimId;
+    private long _claimsSincePrune;
+
+    // The pages of id bytes. Ids are written at the end (Stage): a lookup compares there, and a claim that adds the id
+    // keeps it (Commit). A page is reused when the last id on it is forgotten.
+    private readonly List<byte[]> _pages = [];
+    private readonly List<int> _liveIds = [];
+    private readonly Stack<int> _freePages = new();
+    private int _endPage = -1;
+    private int _endOffset = PageSize;
+
+    // The steps that succeeded of ids that have more than one and are not processed yet, by the record's claim id:
+    // rare, so kept aside and made on first use rather than a reference in every record.
+    private Dictionary<long, HashSet<string>>? _steps;
+
+    private int _pruning;
     private long _lastSweepTicks;
 
     // The store's times are only compared with each other (leases of minutes, retention of hours), so on the system clock
@@ -69,71 +97,96 @@ internal sealed partial class InMemoryWebhookEventStore(
     // four times per delivery, and deaf to the wall clock's steps. Any other TimeProvider (a test's) is read as given.
     private readonly bool _monotonic = timeProvider == TimeProvider.System;
 
-    internal int Count => (int)Interlocked.Read(ref _count);
+    internal int Count => Volatile.Read(ref _count);
 
-    /// <summary>Gets how many pages of id bytes the shards hold (for tests).</summary>
-    internal int PageCount => _shards.Sum(shard =>
+    /// <summary>Gets how many pages of id bytes the store holds (for tests).</summary>
+    internal int PageCount
     {
-        lock (shard.Gate)
+        get
         {
-            return shard.PageCount;
+            lock (_gate)
+            {
+                return _pages.Count;
+            }
         }
-    });
+    }
+
+    /// <summary>Gets the latest prune (for tests); a prune may start the next before it ends.</summary>
+    internal Task LastPrune { get; private set; } = Task.CompletedTask;
 
     public ValueTask<WebhookClaim> TryClaimAsync(string id, string type, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken = default)
     {
         var hash = HashOf(id);
         var now = Now();
-        var shard = _shards[hash & (ShardCount - 1)];
-        WebhookClaim claim;
-        IdKey key;
-        long sequence;
-        lock (shard.Gate)
+        int count;
+        bool due;
+        lock (_gate)
         {
-            key = shard.Stage(id, hash);
-            ref var entry = ref CollectionsMarshal.GetValueRefOrAddDefault(shard.Entries, key, out var exists);
-            if (exists)
+            var staged = Stage(id);
+            var slot = Find(hash, staged, out var found);
+            if (found)
             {
-                switch (entry.State)
+                ref var record = ref _records[_slots[slot].Place - 1];
+                switch (record.State)
                 {
                     case EntryState.Processed:
-                        return ValueTask.FromResult(new WebhookClaim(WebhookClaimStatus.AlreadyProcessed, entry.Attempts));
-                    case EntryState.InProgress when now - entry.ClaimedAt < _options.ClaimLease.Ticks:
-                        return ValueTask.FromResult(new WebhookClaim(WebhookClaimStatus.InProgress, entry.Attempts));
+                        return ValueTask.FromResult(new WebhookClaim(WebhookClaimStatus.AlreadyProcessed, record.Attempts));
+                    case EntryState.InProgress when now - record.ClaimedAt < _options.ClaimLease.Ticks:
+                        return ValueTask.FromResult(new WebhookClaim(WebhookClaimStatus.InProgress, record.Attempts));
                     default:
-                        entry.State = EntryState.InProgress;
-                        entry.ClaimedAt = now;
-                        entry.UpdatedAt = now;
-                        entry.Attempts++;
-                        return ValueTask.FromResult(new WebhookClaim(WebhookClaimStatus.Claimed, entry.Attempts, shard.CompletedSteps(entry.Sequence)));
+                        record.State = EntryState.InProgress;
+                        record.ClaimedAt = now;
+                        record.UpdatedAt = now;
+                        record.Attempts++;
+                        return ValueTask.FromResult(new WebhookClaim(WebhookClaimStatus.Claimed, record.Attempts, CompletedSteps(record.ClaimId)));
                 }
             }
 
-            shard.Commit(key);
-            sequence = Interlocked.Increment(ref _sequence);
-            entry = new Entry { State = EntryState.InProgress, ClaimedAt = now, UpdatedAt = now, Attempts = 1, Sequence = sequence };
-            claim = new WebhookClaim(WebhookClaimStatus.Claimed, 1);
+            if (_count == _records.Length)
+            {
+                GrowRecords(); // moves records, not slots
+            }
+
+            if ((_count + 1) * 2 > _slots.Length)
+            {
+                GrowSlots();
+                slot = Find(hash, staged, out _);
+            }
+
+            var place = (_head + _count) & (_records.Length - 1);
+            _records[place] = new Record
+            {
+                Hash = hash,
+                Page = _endPage,
+                Offset = _endOffset,
+                Length = staged.Length,
+                State = EntryState.InProgress,
+                Attempts = 1,
+                ClaimedAt = now,
+                UpdatedAt = now,
+                ClaimId = ++_lastClaimId,
+            };
+            Commit(staged.Length);
+            _slots[slot] = new Slot(hash, place + 1);
+            count = ++_count;
+            due = ++_claimsSincePrune % 1024 == 0;
         }
 
-        lock (_orderGate)
-        {
-            _order.Enqueue((key, sequence));
-        }
-
-        PruneIfDue(now, Interlocked.Increment(ref _count));
-        return ValueTask.FromResult(claim);
+        PruneIfDue(now, count, due);
+        return ValueTask.FromResult(new WebhookClaim(WebhookClaimStatus.Claimed, 1));
     }
 
     public ValueTask MarkStepCompletedAsync(string id, string step, CancellationToken cancellationToken = default)
     {
         var hash = HashOf(id);
-        var shard = _shards[hash & (ShardCount - 1)];
-        lock (shard.Gate)
+        lock (_gate)
         {
-            ref var entry = ref CollectionsMarshal.GetValueRefOrNullRef(shard.Entries, shard.Stage(id, hash));
-            if (!Unsafe.IsNullRef(ref entry))
+            var slot = Find(hash, Stage(id), out var found);
+            if (found)
             {
-                shard.AddCompletedStep(entry.Sequence, step);
+                var claimId = _records[_slots[slot].Place - 1].ClaimId;
+                ref var steps = ref CollectionsMarshal.GetValueRefOrAddDefault(_steps ??= [], claimId, out _);
+                (steps ??= new HashSet<string>(StringComparer.Ordinal)).Add(step);
             }
         }
 
@@ -149,17 +202,17 @@ internal sealed partial class InMemoryWebhookEventStore(
     {
         var hash = HashOf(id);
         var now = Now();
-        var shard = _shards[hash & (ShardCount - 1)];
-        lock (shard.Gate)
+        lock (_gate)
         {
-            ref var entry = ref CollectionsMarshal.GetValueRefOrNullRef(shard.Entries, shard.Stage(id, hash));
-            if (!Unsafe.IsNullRef(ref entry))
+            var slot = Find(hash, Stage(id), out var found);
+            if (found)
             {
-                entry.State = state;
-                entry.UpdatedAt = now;
+                ref var record = ref _records[_slots[slot].Place - 1];
+                record.State = state;
+                record.UpdatedAt = now;
                 if (state == EntryState.Processed)
                 {
-                    shard.ForgetSteps(entry.Sequence);
+                    _steps?.Remove(record.ClaimId);
                 }
             }
         }
@@ -170,7 +223,7 @@ internal sealed partial class InMemoryWebhookEventStore(
     /// <summary>Now, in ticks: only differences between two readings mean anything.</summary>
     private long Now() => _monotonic ? Environment.TickCount64 * TimeSpan.TicksPerMillisecond : timeProvider.GetUtcNow().UtcTicks;
 
-    /// <summary>The id's hash, which picks its shard and its bucket; refuses what no store could take.</summary>
+    /// <summary>The id's hash, which picks its slot; refuses what no store could take.</summary>
     private static int HashOf(string id)
     {
         ArgumentException.ThrowIfNullOrEmpty(id);
@@ -179,13 +232,14 @@ internal sealed partial class InMemoryWebhookEventStore(
             throw new ArgumentException($"The id is {id.Length} characters long; the in-memory event store takes ids of up to {MaxIdLength}.", nameof(id));
         }
 
+        // Randomized per process: ids come from signed events, but a table that anyone could fill with colliding ids
+        // would be one more thing to argue about.
         return string.GetHashCode(id, StringComparison.Ordinal);
     }
 
-    private void PruneIfDue(long now, long count)
+    private void PruneIfDue(long now, int count, bool due)
     {
-        if (count <= _options.Capacity
-            && (Interlocked.Increment(ref _claimsSincePrune) % 1024 != 0 || now - Interlocked.Read(ref _lastSweepTicks) < SweepInterval.Ticks))
+        if (count <= _options.Capacity && (!due || now - Interlocked.Read(ref _lastSweepTicks) < SweepInterval.Ticks))
         {
             return;
         }
@@ -234,9 +288,6 @@ internal sealed partial class InMemoryWebhookEventStore(
             }
         });
 
-    /// <summary>Gets the latest prune (for tests); a prune may start the next before it ends.</summary>
-    internal Task LastPrune { get; private set; } = Task.CompletedTask;
-
     /// <summary>
     /// Walks the ids in the order they were first claimed, which is the order they age in: expired ones go, and past
     /// the capacity the oldest processed ones go too, down to 15/16 of it; the walk stops at the first id that stays.
@@ -247,65 +298,48 @@ internal sealed partial class InMemoryWebhookEventStore(
     {
         Interlocked.Exchange(ref _lastSweepTicks, now);
         var cutoff = now - _options.Retention.Ticks;
-        var excess = Interlocked.Read(ref _count) - _options.Capacity;
-        var toForget = excess > 0 ? excess + (_options.Capacity / 16) : 0;
-        var dropped = 0;
+        long toForget;
         int moves;
-        lock (_orderGate)
+        lock (_gate)
         {
-            moves = _order.Count;
+            var excess = (long)_count - _options.Capacity;
+            toForget = excess > 0 ? excess + (_options.Capacity / 16) : 0;
+            moves = _count;
         }
 
-        while (TryPeekOrder(out var head))
+        var dropped = 0;
+        while (true)
         {
-            var shard = _shards[head.Key.Hash & (ShardCount - 1)];
-            var verdict = Verdict.Stop;
-            lock (shard.Gate)
+            // One record per turn of the lock, so that claims wait for one record's work at most.
+            lock (_gate)
             {
-                ref var entry = ref CollectionsMarshal.GetValueRefOrNullRef(shard.Entries, head.Key);
-                if (Unsafe.IsNullRef(ref entry) || entry.Sequence != head.Sequence)
+                if (_count == 0)
                 {
-                    verdict = Verdict.Drop; // forgotten already, or claimed anew since
+                    break;
+                }
+
+                ref var record = ref _records[_head];
+
+                // A claim in progress expires too once its lease is long over: its worker is gone (or hung) for good.
+                var expired = (record.State != EntryState.InProgress || now - record.ClaimedAt >= _options.ClaimLease.Ticks) && record.UpdatedAt < cutoff;
+                if (expired || (toForget > 0 && record.State == EntryState.Processed))
+                {
+                    if (!expired)
+                    {
+                        toForget--;
+                        tally = new PruneTally(tally.Forgotten + 1, Math.Max(tally.YoungestForgotten, record.UpdatedAt));
+                    }
+
+                    ForgetHead();
+                    dropped++;
+                }
+                else if ((toForget > 0 || record.ClaimedAt < cutoff) && moves-- > 0)
+                {
+                    MoveHeadToBack();
                 }
                 else
                 {
-                    // A claim in progress expires too once its lease is long over: its worker is gone (or hung) for good.
-                    var expired = (entry.State != EntryState.InProgress || now - entry.ClaimedAt >= _options.ClaimLease.Ticks) && entry.UpdatedAt < cutoff;
-                    if (expired || (toForget > 0 && entry.State == EntryState.Processed))
-                    {
-                        if (!expired)
-                        {
-                            toForget--;
-                            tally = new PruneTally(tally.Forgotten + 1, Math.Max(tally.YoungestForgotten, entry.UpdatedAt));
-                        }
-
-                        shard.ForgetSteps(entry.Sequence);
-                        shard.Entries.Remove(head.Key);
-                        shard.Release(head.Key);
-                        Interlocked.Decrement(ref _count);
-                        dropped++;
-                        verdict = Verdict.Drop;
-                    }
-                    else if ((toForget > 0 || entry.ClaimedAt < cutoff) && moves-- > 0)
-                    {
-                        // Its bytes move to the pages' end with it, so that its old page can be reused once the rest go.
-                        head.Key = shard.MoveToEnd(head.Key);
-                        verdict = Verdict.MoveBack;
-                    }
-                }
-            }
-
-            if (verdict == Verdict.Stop)
-            {
-                break;
-            }
-
-            lock (_orderGate)
-            {
-                _order.Dequeue(); // the head still: only the pruner (one at a time) takes from the queue
-                if (verdict == Verdict.MoveBack)
-                {
-                    _order.Enqueue(head);
+                    break;
                 }
             }
         }
@@ -313,19 +347,213 @@ internal sealed partial class InMemoryWebhookEventStore(
         return dropped;
     }
 
-    private bool TryPeekOrder(out (IdKey Key, long Sequence) head)
+    /// <summary>Forgets the oldest record: its slot, its steps, its bytes.</summary>
+    private void ForgetHead()
     {
-        lock (_orderGate)
+        ref var record = ref _records[_head];
+        _steps?.Remove(record.ClaimId);
+        RemoveSlot(SlotOf(record.Hash, _head));
+        Release(record.Page);
+        _head = (_head + 1) & (_records.Length - 1);
+        _count--;
+    }
+
+    /// <summary>
+    /// Moves the oldest record to the back of the ring, and its bytes to the pages' end, so that its old page can be
+    /// reused once the rest of its ids go.
+    /// </summary>
+    private void MoveHeadToBack()
+    {
+        var record = _records[_head];
+        var slot = SlotOf(record.Hash, _head);
+        EnsureRoom(record.Length);
+        _pages[record.Page].AsSpan(record.Offset, record.Length).CopyTo(_pages[_endPage].AsSpan(_endOffset));
+        var oldPage = record.Page;
+        record.Page = _endPage;
+        record.Offset = _endOffset;
+        Commit(record.Length);
+        Release(oldPage);
+
+        // With the ring full, the back is the head's own place: the record stays where it is and becomes the newest.
+        var place = (_head + _count) & (_records.Length - 1);
+        _head = (_head + 1) & (_records.Length - 1);
+        _records[place] = record;
+        _slots[slot] = new Slot(record.Hash, place + 1);
+    }
+
+    private IReadOnlyCollection<string>? CompletedSteps(long claimId) =>
+        _steps is not null && _steps.TryGetValue(claimId, out var steps) ? [.. steps] : null;
+
+    /// <summary>Finds the id's slot, or else the empty slot where it would go.</summary>
+    private int Find(int hash, ReadOnlySpan<byte> id, out bool found)
+    {
+        var slots = _slots;
+        var mask = slots.Length - 1;
+        for (var i = hash & mask; ; i = (i + 1) & mask)
         {
-            return _order.TryPeek(out head);
+            var slot = slots[i];
+            if (slot.Place == 0)
+            {
+                found = false;
+                return i;
+            }
+
+            if (slot.Hash == hash)
+            {
+                ref readonly var record = ref _records[slot.Place - 1];
+                if (_pages[record.Page].AsSpan(record.Offset, record.Length).SequenceEqual(id))
+                {
+                    found = true;
+                    return i;
+                }
+            }
         }
     }
 
-    private enum Verdict
+    /// <summary>The slot that points at the record in ring place <paramref name="place"/>.</summary>
+    private int SlotOf(int hash, int place)
     {
-        Stop,
-        Drop,
-        MoveBack,
+        var mask = _slots.Length - 1;
+        var i = hash & mask;
+        while (_slots[i].Place != place + 1)
+        {
+            i = (i + 1) & mask;
+        }
+
+        return i;
+    }
+
+    /// <summary>Empties a slot, moving back the slots after it that would no longer be found past the gap.</summary>
+    private void RemoveSlot(int gap)
+    {
+        var mask = _slots.Length - 1;
+        var next = gap;
+        while (true)
+        {
+            next = (next + 1) & mask;
+            var slot = _slots[next];
+            if (slot.Place == 0)
+            {
+                break;
+            }
+
+            // The slot stays if its home lies cyclically in (gap, next]: probing from there never crosses the gap.
+            var home = slot.Hash & mask;
+            var stays = gap <= next ? gap < home && home <= next : gap < home || home <= next;
+            if (!stays)
+            {
+                _slots[gap] = slot;
+                gap = next;
+            }
+        }
+
+        _slots[gap] = default;
+    }
+
+    private void GrowSlots()
+    {
+        var old = _slots;
+        var slots = NewSlots(old.Length * 2);
+        var mask = slots.Length - 1;
+        foreach (var slot in old)
+        {
+            if (slot.Place != 0)
+            {
+                var i = slot.Hash & mask;
+                while (slots[i].Place != 0)
+                {
+                    i = (i + 1) & mask;
+                }
+
+                slots[i] = slot;
+            }
+        }
+
+        _slots = slots;
+    }
+
+    /// <summary>Doubles the ring, its head moving to place 0, and points the slots at the records' new places.</summary>
+    private void GrowRecords()
+    {
+        var old = _records;
+        var oldMask = old.Length - 1;
+        var records = NewRecords(old.Length * 2);
+        for (var i = 0; i < _count; i++)
+        {
+            records[i] = old[(_head + i) & oldMask];
+        }
+
+        var slots = _slots;
+        for (var i = 0; i < slots.Length; i++)
+        {
+            if (slots[i].Place != 0)
+            {
+                slots[i] = new Slot(slots[i].Hash, ((slots[i].Place - 1 - _head) & oldMask) + 1);
+            }
+        }
+
+        _records = records;
+        _head = 0;
+    }
+
+    // Pinned, and free of references: the collector never marks through them, nor copies them from generation to generation.
+    private static Slot[] NewSlots(int length) => GC.AllocateArray<Slot>(length, pinned: true);
+
+    private static Record[] NewRecords(int length) => GC.AllocateUninitializedArray<Record>(length, pinned: true);
+
+    /// <summary>Writes the id at the pages' end, without keeping it there.</summary>
+    /// <exception cref="ArgumentException">The id is not valid UTF-16 (a lone surrogate).</exception>
+    private ReadOnlySpan<byte> Stage(string id)
+    {
+        EnsureRoom(StrictUtf8.GetMaxByteCount(id.Length));
+        var end = _pages[_endPage].AsSpan(_endOffset);
+        try
+        {
+            return end[..StrictUtf8.GetBytes(id, end)];
+        }
+        catch (EncoderFallbackException exception)
+        {
+            throw new ArgumentException("The id is not valid UTF-16: it holds a lone surrogate.", nameof(id), exception);
+        }
+    }
+
+    /// <summary>Keeps the <paramref name="length"/> bytes that were written last at the pages' end.</summary>
+    private void Commit(int length)
+    {
+        _endOffset += length;
+        _liveIds[_endPage]++;
+    }
+
+    /// <summary>Lets the bytes of a forgotten or moved id go; its page is reused once none of its ids is left.</summary>
+    private void Release(int page)
+    {
+        if (--_liveIds[page] == 0 && page != _endPage)
+        {
+            _freePages.Push(page);
+        }
+    }
+
+    /// <summary>Moves the end to a page of its own when the current one lacks room, freeing the old one if nothing lives on it.</summary>
+    private void EnsureRoom(int bytes)
+    {
+        if (PageSize - _endOffset >= bytes)
+        {
+            return;
+        }
+
+        if (_endPage >= 0 && _liveIds[_endPage] == 0)
+        {
+            _freePages.Push(_endPage);
+        }
+
+        if (!_freePages.TryPop(out _endPage))
+        {
+            _pages.Add(GC.AllocateUninitializedArray<byte>(PageSize, pinned: true));
+            _liveIds.Add(0);
+            _endPage = _pages.Count - 1;
+        }
+
+        _endOffset = 0;
     }
 
     private enum EntryState : byte
@@ -335,151 +563,28 @@ internal sealed partial class InMemoryWebhookEventStore(
         Failed,
     }
 
-    /// <summary>What is known of one id; times are ticks of the store's clock (<see cref="Now"/>). <see cref="Sequence"/> is unique in the store.</summary>
-    private struct Entry
-    {
-        public EntryState State;
-        public int Attempts;
-        public long ClaimedAt;
-        public long UpdatedAt;
-        public long Sequence;
-    }
+    /// <summary>An index slot: the id's hash, and its record's ring place plus one (0: empty).</summary>
+    private readonly record struct Slot(int Hash, int Place);
 
     /// <summary>
-    /// Where a shard keeps an id's UTF-8 bytes, with the id's hash. Not a record: its own equality would compare places,
-    /// not ids; only the shard, which has the bytes, compares keys.
+    /// What is known of one id, and where its bytes are. Times are ticks of the store's clock (<see cref="Now"/>);
+    /// <see cref="ClaimId"/> is unique in the store, and keys the record's completed steps.
     /// </summary>
-    private readonly struct IdKey(int hash, int page, int offset, int length)
+    private struct Record
     {
-        public int Hash { get; } = hash;
-
-        public int Page { get; } = page;
-
-        public int Offset { get; } = offset;
-
-        public int Length { get; } = length;
+        public int Hash;
+        public int Page;
+        public int Offset;
+        public int Length;
+        public int Attempts;
+        public EntryState State;
+        public long ClaimedAt;
+        public long UpdatedAt;
+        public long ClaimId;
     }
 
     /// <summary>What the passes of one prune forgot for the capacity, for its one warning.</summary>
     private readonly record struct PruneTally(int Forgotten, long YoungestForgotten);
-
-    /// <summary>
-    /// One lock's worth of the map: the dictionary, and the pages its keys point into. Ids are written at the pages' end
-    /// (<see cref="Stage"/>): a lookup's key points there, and a claim that adds the id keeps it (<see cref="Commit"/>).
-    /// A page is reused when the last id on it is forgotten. Everything here runs under <see cref="Gate"/>.
-    /// </summary>
-    private sealed class Shard : IEqualityComparer<IdKey>
-    {
-        private const int PageSize = 16 * 1024;
-
-        private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
-
-        public readonly Lock Gate = new();
-        public readonly Dictionary<IdKey, Entry> Entries;
-
-        private readonly List<byte[]> _pages = [];
-        private readonly List<int> _liveIds = [];
-        private readonly Stack<int> _freePages = new();
-        private int _endPage = -1;
-        private int _endOffset = PageSize;
-
-        // The steps that succeeded of ids that have more than one and are not processed yet, by the entry's sequence:
-        // rare, so kept aside and made on first use rather than a reference in every entry.
-        private Dictionary<long, HashSet<string>>? _steps;
-
-        public Shard() => Entries = new Dictionary<IdKey, Entry>(this);
-
-        public int PageCount => _pages.Count;
-
-        /// <summary>Writes the id at the pages' end, without keeping it there: the key finds the id's entry.</summary>
-        /// <exception cref="ArgumentException">The id is not valid UTF-16 (a lone surrogate).</exception>
-        public IdKey Stage(string id, int hash)
-        {
-            EnsureRoom(StrictUtf8.GetMaxByteCount(id.Length));
-            int length;
-            try
-            {
-                length = StrictUtf8.GetBytes(id, _pages[_endPage].AsSpan(_endOffset));
-            }
-            catch (EncoderFallbackException exception)
-            {
-                throw new ArgumentException("The id is not valid UTF-16: it holds a lone surrogate.", nameof(id), exception);
-            }
-
-            return new IdKey(hash, _endPage, _endOffset, length);
-        }
-
-        /// <summary>Keeps the id that <see cref="Stage"/> wrote last, for the entry just added under its key.</summary>
-        public void Commit(IdKey key)
-        {
-            _endOffset += key.Length;
-            _liveIds[key.Page]++;
-        }
-
-        /// <summary>Lets the bytes of a forgotten id go; its page is reused once none of its ids is left.</summary>
-        public void Release(IdKey key)
-        {
-            if (--_liveIds[key.Page] == 0 && key.Page != _endPage)
-            {
-                _freePages.Push(key.Page);
-            }
-        }
-
-        /// <summary>Copies a kept id to the pages' end and re-keys its entry there.</summary>
-        public IdKey MoveToEnd(IdKey key)
-        {
-            EnsureRoom(key.Length);
-            _pages[key.Page].AsSpan(key.Offset, key.Length).CopyTo(_pages[_endPage].AsSpan(_endOffset));
-            var moved = new IdKey(key.Hash, _endPage, _endOffset, key.Length);
-            Entries.Remove(key, out var entry);
-            Entries.Add(moved, entry);
-            Commit(moved);
-            Release(key);
-            return moved;
-        }
-
-        public IReadOnlyCollection<string>? CompletedSteps(long sequence) =>
-            _steps is not null && _steps.TryGetValue(sequence, out var steps) ? [.. steps] : null;
-
-        public void AddCompletedStep(long sequence, string step)
-        {
-            ref var steps = ref CollectionsMarshal.GetValueRefOrAddDefault(_steps ??= [], sequence, out _);
-            (steps ??= new HashSet<string>(StringComparer.Ordinal)).Add(step);
-        }
-
-        public void ForgetSteps(long sequence) => _steps?.Remove(sequence);
-
-        public bool Equals(IdKey x, IdKey y) =>
-            x.Hash == y.Hash && x.Length == y.Length && Bytes(x).SequenceEqual(Bytes(y));
-
-        public int GetHashCode(IdKey key) => key.Hash;
-
-        private ReadOnlySpan<byte> Bytes(IdKey key) => _pages[key.Page].AsSpan(key.Offset, key.Length);
-
-        /// <summary>Moves the end to a page of its own when the current one lacks room, freeing the old one if nothing lives on it.</summary>
-        private void EnsureRoom(int bytes)
-        {
-            if (PageSize - _endOffset >= bytes)
-            {
-                return;
-            }
-
-            if (_endPage >= 0 && _liveIds[_endPage] == 0)
-            {
-                _freePages.Push(_endPage);
-            }
-
-            if (!_freePages.TryPop(out _endPage))
-            {
-                // Pinned: the pages live as long as their ids, and the collector never copies what it cannot move.
-                _pages.Add(GC.AllocateUninitializedArray<byte>(PageSize, pinned: true));
-                _liveIds.Add(0);
-                _endPage = _pages.Count - 1;
-            }
-
-            _endOffset = 0;
-        }
-    }
 
     private static partial class Log
     {

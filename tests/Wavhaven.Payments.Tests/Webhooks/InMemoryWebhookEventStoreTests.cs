@@ -260,6 +260,54 @@ public class InMemoryWebhookEventStoreTests
     }
 
     [Fact]
+    public async Task AfterThousandsOfIdsForgottenFromItsIndex_EveryKeptIdIsFound_AndEveryForgottenOneIsNew()
+    {
+        var time = new FakeTimeProvider();
+        var sut = Create(time, capacity: 1_000);
+        const int total = 6_000;
+
+        // The ring wraps around and the index loses thousands of slots from the middle of its probe runs: a slot moved
+        // back wrongly (or not at all) would hide a kept id behind a gap, or leave a forgotten one findable.
+        for (var i = 0; i < total; i++)
+        {
+            await ProcessAsync(sut, $"evt_{i:D6}");
+            await PrunedAsync(sut);
+        }
+
+        var kept = sut.Count;
+        kept.Should().BeInRange(1_000 - (1_000 / 16), 1_000);
+        for (var i = total - kept; i < total; i++)
+        {
+            (await sut.TryClaimAsync($"evt_{i:D6}", "t", ReadOnlyMemory<byte>.Empty)).Status.Should().Be(WebhookClaimStatus.AlreadyProcessed, "evt_{0:D6} is among the newest {1}", i, kept);
+        }
+
+        for (var i = 0; i < total - kept; i++)
+        {
+            (await sut.TryClaimAsync($"evt_{i:D6}", "t", ReadOnlyMemory<byte>.Empty)).Status.Should().Be(WebhookClaimStatus.Claimed, "evt_{0:D6} was forgotten", i);
+        }
+    }
+
+    [Fact]
+    public async Task IdsInProgressPastItsCapacity_AreMovedAroundTheRingAsItGrows_AndAllStayFound()
+    {
+        var sut = Create(new FakeTimeProvider(), capacity: 64);
+
+        // None of these can be forgotten, so each prune moves them all to the back: the oldest is never at the ring's
+        // first place when the ring runs full and doubles, so every index slot must follow its record to a new place.
+        for (var i = 0; i < 1_000; i++)
+        {
+            (await sut.TryClaimAsync($"evt_{i:D4}", "t", ReadOnlyMemory<byte>.Empty)).Status.Should().Be(WebhookClaimStatus.Claimed);
+            await PrunedAsync(sut);
+        }
+
+        sut.Count.Should().Be(1_000);
+        for (var i = 0; i < 1_000; i++)
+        {
+            (await sut.TryClaimAsync($"evt_{i:D4}", "t", ReadOnlyMemory<byte>.Empty)).Status.Should().Be(WebhookClaimStatus.InProgress, "evt_{0:D4} is still running", i);
+        }
+    }
+
+    [Fact]
     public async Task OnTheSystemClock_AClaimsLeaseRunsOutInRealTime()
     {
         var sut = new InMemoryWebhookEventStore(
@@ -283,7 +331,7 @@ public class InMemoryWebhookEventStoreTests
         using var start = new Barrier(4);
 
         // Each thread processes its own 20,000 ids while the pruner (started by the claims past capacity) forgets old ids
-        // and copies the running one forward, on the same shards' pages: a corrupted key would answer a new id as known.
+        // and copies the running one forward, on the same pages and ring: a corrupted key would answer a new id as known.
         var wrong = await Task.WhenAll(Enumerable.Range(0, 4).Select(thread => Task.Factory.StartNew(
             () =>
             {
