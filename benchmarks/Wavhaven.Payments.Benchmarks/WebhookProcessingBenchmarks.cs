@@ -18,7 +18,9 @@ namespace Wavhaven.Payments.Benchmarks;
 /// <c>cs_test_bench_{n}</c>), and the iteration's setup (not measured) builds a fresh service provider, so a fresh
 /// store, in which these events are new again; their signatures are made when they near the tolerance. The iteration's cleanup checks that the handler ran once
 /// per invocation, and fails the run otherwise. (Operations is large so that the floor's iterations, which share the
-/// class's invocation count, last over 100 ms.)
+/// class's invocation count, last over 100 ms.) The fresh store grows from empty through each iteration; the case
+/// "into a store at its capacity" keeps one store for the run, full and pruning as a running endpoint's is, and gives
+/// each iteration the next batch of new events.
 /// </remarks>
 [InvocationCount(Operations)]
 public class WebhookProcessingBenchmarks : HmacFloorBenchmarks
@@ -30,6 +32,9 @@ public class WebhookProcessingBenchmarks : HmacFloorBenchmarks
     private readonly byte[][] _signedBodies = new byte[Operations][];
     private readonly byte[] _floorHash = new byte[32];
     private int _floorNext;
+    private readonly byte[][] _steadyBodies = new byte[Operations][];
+    private readonly string[] _steadyHeaders = new string[Operations];
+    private SteadyStore? _steady;
     private ServiceProvider? _services;
     private IWebhookProcessor? _processor;
     private ServiceProvider? _readingServices;
@@ -47,6 +52,7 @@ public class WebhookProcessingBenchmarks : HmacFloorBenchmarks
         {
             _bodies[i] = Payloads.CheckoutCompleted(i);
             _signedBodies[i] = [.. signedPrefix, .. _bodies[i]];
+            _steadyBodies[i] = (byte[])_bodies[i].Clone();
         }
 
         SetUpFloors(_bodies[0], now);
@@ -79,7 +85,20 @@ public class WebhookProcessingBenchmarks : HmacFloorBenchmarks
         _fulfilledBefore = NoOpFulfillmentHandler.Fulfilled;
     }
 
-    [IterationCleanup(Targets = [nameof(VerifyParseClaimDispatch), nameof(VerifyParseClaimDispatchToSessionReader)])]
+    /// <summary>
+    /// For the steady-state case: one store for the whole run, filled to its capacity once; each iteration's events are
+    /// the next batch of new ones, signed anew (BenchmarkDotNet collects the garbage before it starts the clock).
+    /// </summary>
+    [IterationSetup(Target = nameof(VerifyParseClaimDispatchIntoAFullStore))]
+    public void NextBatchIntoTheFullStore()
+    {
+        _steady ??= new SteadyStore();
+        _steady.NextBatch(_steadyBodies, _steadyHeaders, DateTimeOffset.UtcNow);
+        _next = 0;
+        _fulfilledBefore = NoOpFulfillmentHandler.Fulfilled;
+    }
+
+    [IterationCleanup(Targets = [nameof(VerifyParseClaimDispatch), nameof(VerifyParseClaimDispatchToSessionReader), nameof(VerifyParseClaimDispatchIntoAFullStore)])]
     public void CheckEveryDeliveryWasHandled()
     {
         var fulfilled = NoOpFulfillmentHandler.Fulfilled - _fulfilledBefore;
@@ -94,6 +113,7 @@ public class WebhookProcessingBenchmarks : HmacFloorBenchmarks
     {
         _services?.Dispose();
         _readingServices?.Dispose();
+        _steady?.Dispose();
         CleanUpFloors();
     }
 
@@ -115,6 +135,17 @@ public class WebhookProcessingBenchmarks : HmacFloorBenchmarks
     {
         var i = _next++;
         return _processor!.ProcessAsync(_bodies[i], _headers[i]);
+    }
+
+    /// <summary>
+    /// The same into a store in a running endpoint's state: at its capacity, pruning, its memory grown once (see
+    /// <see cref="SteadyStore"/>). The fresh store above grows from empty through each iteration.
+    /// </summary>
+    [Benchmark(Description = "same, into a store at its capacity (200,000 ids)")]
+    public Task<WebhookResult> VerifyParseClaimDispatchIntoAFullStore()
+    {
+        var i = _next++;
+        return _steady!.Processor.ProcessAsync(_steadyBodies[i], _steadyHeaders[i]);
     }
 
     /// <summary>The same, with a handler that reads the session's metadata and email, so the session gets deserialized.</summary>
