@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.Extensions.Logging;
@@ -12,7 +11,10 @@ public sealed class InMemoryWebhookEventStoreOptions
     /// <summary>Gets or sets how long a processed id is remembered. Stripe retries for three days; the default is 72 hours.</summary>
     public TimeSpan Retention { get; set; } = TimeSpan.FromHours(72);
 
-    /// <summary>Gets or sets how many ids are remembered at most; past it, the oldest processed ones are forgotten first (down to 15/16 of it).</summary>
+    /// <summary>
+    /// Gets or sets how many ids the store keeps: past it, the oldest processed ones are forgotten (down to 15/16 of it).
+    /// Ids in progress, or failed and not expired, are kept even past it.
+    /// </summary>
     public int Capacity { get; set; } = 200_000;
 
     /// <summary>Gets or sets how long a claim in progress blocks others before it is presumed dead.</summary>
@@ -27,23 +29,25 @@ public sealed class InMemoryWebhookEventStoreOptions
 /// <para>
 /// Every id lives for hours, so whatever object it costs, the garbage collector marks, and copies from generation to
 /// generation, until it is forgotten: with a node and an entry object per id, a full store made the default server GC's
-/// pauses the p99 latency of the whole endpoint. So the store keeps no object per id, and none of its arrays holds a
+/// pauses the p99 latency of the whole endpoint. So the store keeps no object per id, and its per-id arrays hold no
 /// reference: an id's UTF-8 bytes are copied into 16 KB pages, its record into a ring, and the ring's place into an
 /// index, all three on the pinned object heap, which the collector neither scans nor copies.
 /// </para>
 /// <para>
-/// The ring holds the records in the order their ids were first claimed, so it is also the pruner's queue: the oldest
-/// are at its head, and pruning never scans or sorts. The index is a table of (hash, ring place) pairs with linear
+/// The ring holds the records in the order their ids were first claimed (an id the pruner has to keep goes to the back
+/// again), so it is also the pruner's queue: the oldest are at its head, and pruning never scans or sorts. The index is a table of (hash, ring place) pairs with linear
 /// probing, eight to a cache line, so a new id costs one random memory access (its index line); the rest it touches
 /// (the ring's back, the pages' end) the previous claim touched too. The design it replaced, a
 /// <see cref="Dictionary{TKey,TValue}"/> sharded 64 ways with a separate order queue, touched a bucket, an entry chain,
-/// the shard's own ends and the queue: a whole delivery took 3–15% longer with it (benchmarks/RESULTS.md). Pages die in
-/// the order their ids are forgotten (an id that has to stay is copied forward when the pruner passes it), and are
-/// reused.
+/// the shard's own ends and the queue: a whole delivery took 3–18% longer with it, and its four store operations at
+/// capacity about twice as long (benchmarks/RESULTS.md). Pages die in the order their ids are forgotten (an id that has
+/// to stay is copied forward when the pruner passes it), and are reused.
 /// </para>
 /// <para>
 /// One lock guards it all. A claim holds it for a fraction of a microsecond, so a host would need millions of webhook
-/// deliveries a second to queue on it; the pruner takes it one record at a time.
+/// deliveries a second to queue on it; the pruner takes it one record at a time. The claim that doubles the ring or the
+/// index holds it while it copies them (a few milliseconds at 130,000 ids); that happens once per doubling, as the
+/// store fills, and the arrays never shrink.
 /// </para>
 /// </remarks>
 internal sealed partial class InMemoryWebhookEventStore(
@@ -60,8 +64,8 @@ internal sealed partial class InMemoryWebhookEventStore(
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    // Expired ids are swept at most once a minute: a sweep visits every entry, and on a busy store sweeping every
-    // 1024 claims cost each claim a sixth of an HMAC for ids that expire after 72 hours.
+    // Expired ids are swept at most once a minute (and only checked every 1024 new ids): sweeping on every claim cost
+    // each claim a sixth of an HMAC for ids that expire after 72 hours.
     private static readonly TimeSpan SweepInterval = TimeSpan.FromMinutes(1);
 
     private readonly InMemoryWebhookEventStoreOptions _options = options.Value;
@@ -70,12 +74,12 @@ internal sealed partial class InMemoryWebhookEventStore(
     // The index: (hash, ring place + 1) pairs, a power of two of them, at most half full; 0 in Place is an empty slot.
     private Slot[] _slots = NewSlots(InitialRecords * 2);
 
-    // The ring: _count records from _head on, oldest first, a power of two of places.
+    // The ring: _count records from _head on, in the pruner's order (see the remarks), a power of two of places.
     private Record[] _records = NewRecords(InitialRecords);
     private int _head;
     private int _count;
     private long _lastClaimId;
-    private long _claimsSincePrune;
+    private long _newIds;
 
     // The pages of id bytes. Ids are written at the end (Stage): a lookup compares there, and a claim that adds the id
     // keeps it (Commit). A page is reused when the last id on it is forgotten.
@@ -144,7 +148,7 @@ internal sealed partial class InMemoryWebhookEventStore(
 
             if (_count == _records.Length)
             {
-                GrowRecords(); // moves records, not slots
+                GrowRecords(); // re-points the slots in place: their indices, and `slot`, stay valid
             }
 
             if ((_count + 1) * 2 > _slots.Length)
@@ -169,7 +173,7 @@ internal sealed partial class InMemoryWebhookEventStore(
             Commit(staged.Length);
             _slots[slot] = new Slot(hash, place + 1);
             count = ++_count;
-            due = ++_claimsSincePrune % 1024 == 0;
+            due = ++_newIds % 1024 == 0;
         }
 
         PruneIfDue(now, count, due);
@@ -244,8 +248,8 @@ internal sealed partial class InMemoryWebhookEventStore(
             return;
         }
 
-        // One pruner at a time, on the thread pool: a sweep visits every entry, which must not hold up the claim (and
-        // the webhook request) that happened to trigger it.
+        // One pruner at a time, on the thread pool: a pass can forget or move thousands of ids, which must not hold up
+        // the claim (and the webhook request) that happened to trigger it.
         if (Interlocked.Exchange(ref _pruning, 1) == 1)
         {
             return;
@@ -414,13 +418,19 @@ internal sealed partial class InMemoryWebhookEventStore(
     private int SlotOf(int hash, int place)
     {
         var mask = _slots.Length - 1;
-        var i = hash & mask;
-        while (_slots[i].Place != place + 1)
+        for (var i = hash & mask; ; i = (i + 1) & mask)
         {
-            i = (i + 1) & mask;
-        }
+            if (_slots[i].Place == place + 1)
+            {
+                return i;
+            }
 
-        return i;
+            // Never so while the index and the ring agree; if they ever did not, fail rather than spin under the lock.
+            if (_slots[i].Place == 0)
+            {
+                throw new InvalidOperationException("The in-memory event store's index lost a record.");
+            }
+        }
     }
 
     /// <summary>Empties a slot, moving back the slots after it that would no longer be found past the gap.</summary>
@@ -546,13 +556,15 @@ internal sealed partial class InMemoryWebhookEventStore(
             _freePages.Push(_endPage);
         }
 
-        if (!_freePages.TryPop(out _endPage))
+        // The end moves only once the new page is there: if allocating it throws, the end stays where it was.
+        if (!_freePages.TryPop(out var page))
         {
             _pages.Add(GC.AllocateUninitializedArray<byte>(PageSize, pinned: true));
             _liveIds.Add(0);
-            _endPage = _pages.Count - 1;
+            page = _pages.Count - 1;
         }
 
+        _endPage = page;
         _endOffset = 0;
     }
 
