@@ -8,68 +8,67 @@ using Wavhaven.Payments.Webhooks;
 namespace Wavhaven.Payments.Benchmarks;
 
 /// <summary>
-/// <c>-- --interleaved [rounds]</c>: the processing benchmark's floor and its no-op-handler case, measured in turn within
-/// each round of one process, so that both see nearly the same neighbours; the ratio is taken per round and the median
-/// reported.
+/// <c>-- --interleaved [rounds]</c> and <c>-- --interleaved-full-store [rounds]</c>: the processing benchmark's floor and
+/// its no-op-handler case, measured in turn within each round of one process, so that both see nearly the same
+/// neighbours; the ratio is taken per round and the median reported.
 /// </summary>
 /// <remarks>
 /// BenchmarkDotNet runs a case and its baseline in separate processes a minute apart and collects all garbage before
 /// every iteration: on a shared machine the first lets neighbours that come or go between the two move the ratio, and
 /// the second hides what a delivery leaves for later collections. Here nothing is collected on purpose, so each round's
-/// deliveries pay for the collections they cause, including those of earlier rounds' stores. A round is 32,768
-/// deliveries of distinct events into a fresh provider (a fresh store, which holds at most 65,536 ids: not a store at
-/// its capacity), as in <see cref="WebhookProcessingBenchmarks"/>, and the floors, the two in alternating order from round
-/// to round; the first two rounds warm up and are not reported. There are two floors of 32,768 HMACs each: over one
-/// buffer, which stays in the cache (the BenchmarkDotNet baseline), and over each delivery's own bytes in the
-/// deliveries' order, 110 MB that come from memory as the deliveries' bodies do. Each round also delivers 32,768 new
-/// events into one store kept for the whole run, filled to its capacity before the first (<see cref="SteadyStore"/>),
-/// right after the fresh store's deliveries. The collection counts and pauses are the fresh store's deliveries'. The pauses are those the measuring thread
+/// deliveries pay for the collections they cause, including those of earlier rounds. A round is 32,768 deliveries of
+/// distinct events and the floors, the two in alternating order from round to round; the first two rounds warm up and
+/// are not reported. The deliveries go into a fresh provider per round (a fresh store, which grows from empty to 65,536
+/// ids), as in <see cref="WebhookProcessingBenchmarks"/>, or, with <c>--interleaved-full-store</c>, into one store kept
+/// for the whole run and filled to its capacity before the first (<see cref="SteadyStore"/>), each round's events a new
+/// batch. There are two floors of 32,768 HMACs each: over one buffer, which stays in the cache (the BenchmarkDotNet
+/// baseline), and over each delivery's own bytes in the deliveries' order, 110 MB that come from memory as the
+/// deliveries' bodies do. Besides wall time, each block's process CPU time is read, so that work other threads do for
+/// the deliveries (a full store's pruner, the runtime's) is counted too. The pauses are those the measuring thread
 /// waited for (<see cref="GC.GetTotalPauseDuration"/>): background collections' own CPU is not in them.
 /// </remarks>
 internal static class InterleavedProcessingRun
 {
     private const int WarmUpRounds = 2;
 
-    public static void Run(int rounds)
+    public static void Run(int rounds, bool fullStore)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(rounds, 1);
         var operations = WebhookProcessingBenchmarks.Operations;
-        var bodies = new byte[operations][];
-        var headers = new string[operations];
         var now = DateTimeOffset.UtcNow;
+        var bodies = new byte[operations][];
         for (var i = 0; i < operations; i++)
         {
             bodies[i] = Payloads.CheckoutCompleted(i);
-            headers[i] = StripeWebhookSignature.CreateHeader(bodies[i], Payloads.Secret, now);
         }
 
+        // A fresh store takes the same events every round. A full store needs each round's to be new: the bodies become
+        // each round's batch in place, and the headers are all made now, so that no round leaves them as garbage for
+        // the next rounds' deliveries to collect.
+        var headers = new string[fullStore ? WarmUpRounds + rounds : 1][];
+        for (var batch = 0; batch < headers.Length; batch++)
+        {
+            if (fullStore)
+            {
+                SteadyStore.Stamp(bodies, batch);
+            }
+
+            headers[batch] = [.. bodies.Select(body => StripeWebhookSignature.CreateHeader(body, Payloads.Secret, now))];
+        }
+
+        using var steady = fullStore ? new SteadyStore() : null;
         var key = Encoding.UTF8.GetBytes(Payloads.Secret);
         var signedPrefix = Encoding.UTF8.GetBytes(now.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture) + ".");
         byte[] signed = [.. signedPrefix, .. bodies[0]];
         var signedBodies = bodies.Select(body => (byte[])[.. signedPrefix, .. body]).ToArray();
-
-        // The steady case's bodies become each round's batch of new events in place; their headers are all made now, so
-        // that no round leaves them as garbage for the next rounds' deliveries to collect.
-        var steadyBodies = bodies.Select(body => (byte[])body.Clone()).ToArray();
-        var steadyHeaders = new string[WarmUpRounds + rounds][];
-        for (var round = 0; round < steadyHeaders.Length; round++)
-        {
-            SteadyStore.Stamp(steadyBodies, round);
-            steadyHeaders[round] = [.. steadyBodies.Select(body => StripeWebhookSignature.CreateHeader(body, Payloads.Secret, now))];
-        }
-
-        using var steady = new SteadyStore();
         var hash = new byte[32];
         var floors = new List<double>();
         var eachFloors = new List<double>();
         var libraries = new List<double>();
         var ratios = new List<double>();
         var eachRatios = new List<double>();
-        var steadies = new List<double>();
-        var steadyRatios = new List<double>();
-        var steadyCpus = new List<double>();
+        var cpus = new List<double>();
         var cpuRatios = new List<double>();
-        var steadyCpuRatios = new List<double>();
         var pause = TimeSpan.Zero;
         var collections = new int[3];
 
@@ -110,8 +109,14 @@ internal static class InterleavedProcessingRun
                 MeasureFloor();
             }
 
-            using var services = WebhookProcessingBenchmarks.Build<NoOpFulfillmentHandler>();
-            var processor = services.GetRequiredService<IWebhookProcessor>();
+            using var fresh = fullStore ? null : WebhookProcessingBenchmarks.Build<NoOpFulfillmentHandler>();
+            var processor = steady?.Processor ?? fresh!.GetRequiredService<IWebhookProcessor>();
+            var batchHeaders = headers[fullStore ? round : 0];
+            if (fullStore)
+            {
+                SteadyStore.Stamp(bodies, round);
+            }
+
             var fulfilledBefore = NoOpFulfillmentHandler.Fulfilled;
             var pauseBefore = GC.GetTotalPauseDuration();
             int[] collectionsBefore = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
@@ -119,7 +124,7 @@ internal static class InterleavedProcessingRun
             var library = Stopwatch.StartNew();
             for (var i = 0; i < operations; i++)
             {
-                var delivery = processor.ProcessAsync(bodies[i], headers[i]);
+                var delivery = processor.ProcessAsync(bodies[i], batchHeaders[i]);
                 if (!delivery.IsCompletedSuccessfully || delivery.Result.Outcome != WebhookOutcome.Processed)
                 {
                     throw new InvalidOperationException($"Delivery {i} did not complete as processed at once.");
@@ -130,26 +135,12 @@ internal static class InterleavedProcessingRun
             var libraryCpu = ProcessCpu() - libraryCpuBefore;
             var pauseDuring = GC.GetTotalPauseDuration() - pauseBefore;
             int[] collectionsDuring = [GC.CollectionCount(0) - collectionsBefore[0], GC.CollectionCount(1) - collectionsBefore[1], GC.CollectionCount(2) - collectionsBefore[2]];
-            SteadyStore.Stamp(steadyBodies, round);
-            var cpuBefore = ProcessCpu();
-            var steadyTime = Stopwatch.StartNew();
-            for (var i = 0; i < operations; i++)
-            {
-                var delivery = steady.Processor.ProcessAsync(steadyBodies[i], steadyHeaders[round][i]);
-                if (!delivery.IsCompletedSuccessfully || delivery.Result.Outcome != WebhookOutcome.Processed)
-                {
-                    throw new InvalidOperationException($"Delivery {i} into the full store did not complete as processed at once.");
-                }
-            }
-
-            steadyTime.Stop();
-            var steadyCpu = ProcessCpu() - cpuBefore;
             if (round % 2 == 1)
             {
                 MeasureFloor();
             }
 
-            if (NoOpFulfillmentHandler.Fulfilled - fulfilledBefore != 2 * operations)
+            if (NoOpFulfillmentHandler.Fulfilled - fulfilledBefore != operations)
             {
                 throw new InvalidOperationException("A delivery did not reach the handler exactly once.");
             }
@@ -170,24 +161,20 @@ internal static class InterleavedProcessingRun
             libraries.Add(library.Elapsed.TotalMicroseconds / operations);
             ratios.Add(libraries[^1] / floors[^1]);
             eachRatios.Add(libraries[^1] / eachFloors[^1]);
-            steadies.Add(steadyTime.Elapsed.TotalMicroseconds / operations);
-            steadyRatios.Add(steadies[^1] / floors[^1]);
-            steadyCpus.Add(steadyCpu.TotalMicroseconds / operations);
+            cpus.Add(libraryCpu.TotalMicroseconds / operations);
             cpuRatios.Add(libraryCpu / floorCpu);
-            steadyCpuRatios.Add(steadyCpu / floorCpu);
         }
 
         var deliveries = (double)rounds * operations;
-        Console.WriteLine(FormattableString.Invariant($"interleaved: {rounds} rounds of {operations} deliveries into a fresh store and {operations} into one full store per round (distinct events), and {operations} of each floor HMAC; no forced collections"));
+        var store = fullStore ? "one store at its capacity for the run" : "a fresh store per round";
+        Console.WriteLine(FormattableString.Invariant($"interleaved: {rounds} rounds of {operations} deliveries of new events into {store}, and {operations} of each floor HMAC; no forced collections"));
         Console.WriteLine(FormattableString.Invariant($"floor   HMACSHA256.HashData: median {Statistics.Median(floors):0.000} us  (min {floors.Min():0.000}, max {floors.Max():0.000})"));
         Console.WriteLine(FormattableString.Invariant($"floor over each delivery:    median {Statistics.Median(eachFloors):0.000} us  (min {eachFloors.Min():0.000}, max {eachFloors.Max():0.000})"));
         Console.WriteLine(FormattableString.Invariant($"library ProcessAsync:        median {Statistics.Median(libraries):0.000} us  (min {libraries.Min():0.000}, max {libraries.Max():0.000})"));
         Console.WriteLine(FormattableString.Invariant($"ratio per round:             median {Statistics.Median(ratios):0.00}x  (min {ratios.Min():0.00}, max {ratios.Max():0.00})"));
         Console.WriteLine(FormattableString.Invariant($"ratio to each delivery's:    median {Statistics.Median(eachRatios):0.00}x  (min {eachRatios.Min():0.00}, max {eachRatios.Max():0.00})"));
-        Console.WriteLine(FormattableString.Invariant($"into the full store:         median {Statistics.Median(steadies):0.000} us  (min {steadies.Min():0.000}, max {steadies.Max():0.000})"));
-        Console.WriteLine(FormattableString.Invariant($"ratio, full store:           median {Statistics.Median(steadyRatios):0.00}x  (min {steadyRatios.Min():0.00}, max {steadyRatios.Max():0.00})"));
-        Console.WriteLine(FormattableString.Invariant($"process CPU, full store:     median {Statistics.Median(steadyCpus):0.000} us per delivery  (min {steadyCpus.Min():0.000}, max {steadyCpus.Max():0.000}; the pruner's and the runtime's threads included)"));
-        Console.WriteLine(FormattableString.Invariant($"ratio of process CPU times:  fresh store median {Statistics.Median(cpuRatios):0.00}x, full store median {Statistics.Median(steadyCpuRatios):0.00}x  (to the floor's, counted the same way)"));
+        Console.WriteLine(FormattableString.Invariant($"process CPU per delivery:    median {Statistics.Median(cpus):0.000} us  (min {cpus.Min():0.000}, max {cpus.Max():0.000}); every thread's, the pruner's and the runtime's included"));
+        Console.WriteLine(FormattableString.Invariant($"ratio of process CPU times:  median {Statistics.Median(cpuRatios):0.00}x  (min {cpuRatios.Min():0.00}, max {cpuRatios.Max():0.00}) to the floor's, counted the same way"));
         Console.WriteLine(FormattableString.Invariant($"collections during the deliveries: gen0 {collections[0] / deliveries * 1000:0.00}, gen1 {collections[1] / deliveries * 1000:0.00}, gen2 {collections[2] / deliveries * 1000:0.000} per 1000; pauses {pause.TotalMicroseconds / deliveries:0.000} us per delivery"));
     }
 

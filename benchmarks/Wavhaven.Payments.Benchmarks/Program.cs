@@ -8,7 +8,8 @@ namespace Wavhaven.Payments.Benchmarks;
 
 /// <summary>
 /// <c>dotnet run -c Release --project benchmarks/Wavhaven.Payments.Benchmarks -- --filter '*'</c>; with
-/// <c>-- --interleaved [rounds]</c>, the processing floor and case in alternation instead (<see cref="InterleavedProcessingRun"/>).
+/// <c>-- --interleaved [rounds]</c> (or <c>--interleaved-full-store</c>), the processing floor and case in alternation
+/// instead (<see cref="InterleavedProcessingRun"/>).
 /// </summary>
 /// <remarks>
 /// The job is short on purpose, for a shared 2-core machine: one process per benchmark, 4 warm-up and 12 measured
@@ -20,9 +21,9 @@ public static class Program
 {
     public static async Task Main(string[] args)
     {
-        if (args is ["--interleaved", ..])
+        if (args is ["--interleaved" or "--interleaved-full-store", ..])
         {
-            InterleavedProcessingRun.Run(Rounds(args));
+            InterleavedProcessingRun.Run(Rounds(args), fullStore: args[0] == "--interleaved-full-store");
             return;
         }
 
