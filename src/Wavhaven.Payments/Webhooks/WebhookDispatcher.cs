@@ -32,19 +32,12 @@ internal sealed partial class WebhookDispatcher(
     private Task<bool> RunInTransactionAsync(ITransactionalWebhookEventStore store, IServiceProvider services, StripeEvent stripeEvent, WebhookClaim claim, CancellationToken cancellationToken) =>
         store.ExecuteInTransactionAsync(ct => DispatchAndMarkProcessedAsync(services, stripeEvent, claim, store, ct), cancellationToken);
 
+    /// <summary>Runs the event's steps, then marks the event processed; returns whether any handler was interested.</summary>
+    /// <exception cref="RetryLaterException">The purchase is being fulfilled elsewhere right now.</exception>
     private async Task<bool> DispatchAndMarkProcessedAsync(IServiceProvider services, StripeEvent stripeEvent, WebhookClaim claim, IWebhookEventStore store, CancellationToken cancellationToken)
     {
-        var handled = await DispatchAsync(services, stripeEvent, claim, store, cancellationToken).ConfigureAwait(false);
-        await store.MarkProcessedAsync(stripeEvent.Id, CancellationToken.None).ConfigureAwait(false);
-        return handled;
-    }
-
-    /// <summary>Runs the event's steps; returns whether any handler was interested.</summary>
-    /// <exception cref="RetryLaterException">The purchase is being fulfilled elsewhere right now.</exception>
-    private async Task<bool> DispatchAsync(IServiceProvider services, StripeEvent stripeEvent, WebhookClaim claim, IWebhookEventStore store, CancellationToken cancellationToken)
-    {
-        var steps = new List<Step>(2);
-        AddCheckoutStep(steps, stripeEvent);
+        var steps = default(Steps);
+        AddCheckoutStep(ref steps, stripeEvent);
         if (SubscriptionChangeFactory.TryGetReason(stripeEvent.Type, out var reason))
         {
             foreach (var handler in services.GetServices<ISubscriptionHandler>())
@@ -60,8 +53,9 @@ internal sealed partial class WebhookDispatcher(
 
         var handled = false;
         Task<SubscriptionChange?>? change = null; // one change, built at most once, shared by the subscription handlers
-        foreach (var step in steps)
+        for (var index = 0; index < steps.Count; index++)
         {
+            var step = steps[index];
             if (claim.IsStepCompleted(step.Key))
             {
                 handled = true;
@@ -76,7 +70,12 @@ internal sealed partial class WebhookDispatcher(
                 switch (step.Kind)
                 {
                     case StepKind.Fulfillment:
-                        handled |= await FulfilAsync(services, store, stripeEvent, cancellationToken).ConfigureAwait(false);
+                        handled |= await fulfillment.FulfilAsync(services, store, stripeEvent, cancellationToken).ConfigureAwait(false) switch
+                        {
+                            FulfillmentOutcome.InProgress => throw new RetryLaterException("The purchase is being fulfilled by another delivery or the success page right now."),
+                            FulfillmentOutcome.Fulfilled or FulfillmentOutcome.AlreadyFulfilled => true,
+                            _ => false,
+                        };
                         break;
                     case StepKind.PaymentFailed or StepKind.Expired:
                         var notified = await fulfillment.NotifyAsync(services, stripeEvent.ToCheckoutSession(), stripeEvent, step.Kind == StepKind.Expired, cancellationToken).ConfigureAwait(false);
@@ -117,10 +116,11 @@ internal sealed partial class WebhookDispatcher(
             }
         }
 
+        await store.MarkProcessedAsync(stripeEvent.Id, CancellationToken.None).ConfigureAwait(false);
         return handled;
     }
 
-    private void AddCheckoutStep(List<Step> steps, StripeEvent stripeEvent)
+    private void AddCheckoutStep(ref Steps steps, StripeEvent stripeEvent)
     {
         switch (stripeEvent.Type)
         {
@@ -149,17 +149,6 @@ internal sealed partial class WebhookDispatcher(
         }
     }
 
-    private async Task<bool> FulfilAsync(IServiceProvider services, IWebhookEventStore store, StripeEvent stripeEvent, CancellationToken cancellationToken)
-    {
-        var outcome = await fulfillment.FulfilAsync(services, store, stripeEvent, cancellationToken).ConfigureAwait(false);
-        return outcome switch
-        {
-            FulfillmentOutcome.InProgress => throw new RetryLaterException("The purchase is being fulfilled by another delivery or the success page right now."),
-            FulfillmentOutcome.Fulfilled or FulfillmentOutcome.AlreadyFulfilled => true,
-            _ => false,
-        };
-    }
-
     private enum StepKind
     {
         Fulfillment,
@@ -167,6 +156,32 @@ internal sealed partial class WebhookDispatcher(
         Expired,
         Subscription,
         Event,
+    }
+
+    /// <summary>
+    /// The event's steps: nearly always one (a Checkout session's fulfillment, or one handler), kept in place; a list only
+    /// from the second on.
+    /// </summary>
+    private struct Steps
+    {
+        private Step _first;
+        private List<Step>? _more;
+
+        public int Count { get; private set; }
+
+        public readonly Step this[int index] => index == 0 ? _first : _more![index - 1];
+
+        public void Add(Step step)
+        {
+            if (Count++ == 0)
+            {
+                _first = step;
+            }
+            else
+            {
+                (_more ??= []).Add(step);
+            }
+        }
     }
 
     /// <summary>One step: what runs, the key its completion is recorded under, and the handler for per-handler steps.</summary>
