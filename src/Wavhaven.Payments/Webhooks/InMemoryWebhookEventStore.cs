@@ -45,7 +45,7 @@ public sealed class InMemoryWebhookEventStoreOptions
 /// </para>
 /// <para>
 /// One lock guards it all. A claim holds it for a fraction of a microsecond, so a host would need millions of webhook
-/// deliveries a second to queue on it; the pruner takes it one record at a time. The claim that doubles the ring or the
+/// deliveries a second to queue on it; the pruner takes it for 64 records at a time. The claim that doubles the ring or the
 /// index holds it while it copies them (a few milliseconds at 130,000 ids); that happens once per doubling, as the
 /// store fills, and the arrays never shrink.
 /// </para>
@@ -61,6 +61,8 @@ internal sealed partial class InMemoryWebhookEventStore(
     private const int PageSize = 16 * 1024;
 
     private const int InitialRecords = 256;
+
+    private const int PruneBatch = 64;
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
@@ -312,38 +314,44 @@ internal sealed partial class InMemoryWebhookEventStore(
         }
 
         var dropped = 0;
-        while (true)
+        for (var stop = false; !stop;)
         {
-            // One record per turn of the lock, so that claims wait for one record's work at most.
+            // Up to PruneBatch records per turn of the lock: a claim waits for that much work at most (a few microseconds),
+            // and the lock's cache line crosses between the pruner's core and the claims' once per batch, not per record.
             lock (_gate)
             {
-                if (_count == 0)
+                for (var turn = 0; turn < PruneBatch; turn++)
                 {
-                    break;
-                }
-
-                ref var record = ref _records[_head];
-
-                // A claim in progress expires too once its lease is long over: its worker is gone (or hung) for good.
-                var expired = (record.State != EntryState.InProgress || now - record.ClaimedAt >= _options.ClaimLease.Ticks) && record.UpdatedAt < cutoff;
-                if (expired || (toForget > 0 && record.State == EntryState.Processed))
-                {
-                    if (!expired)
+                    if (_count == 0)
                     {
-                        toForget--;
-                        tally = new PruneTally(tally.Forgotten + 1, Math.Max(tally.YoungestForgotten, record.UpdatedAt));
+                        stop = true;
+                        break;
                     }
 
-                    ForgetHead();
-                    dropped++;
-                }
-                else if ((toForget > 0 || record.ClaimedAt < cutoff) && moves-- > 0)
-                {
-                    MoveHeadToBack();
-                }
-                else
-                {
-                    break;
+                    ref var record = ref _records[_head];
+
+                    // A claim in progress expires too once its lease is long over: its worker is gone (or hung) for good.
+                    var expired = (record.State != EntryState.InProgress || now - record.ClaimedAt >= _options.ClaimLease.Ticks) && record.UpdatedAt < cutoff;
+                    if (expired || (toForget > 0 && record.State == EntryState.Processed))
+                    {
+                        if (!expired)
+                        {
+                            toForget--;
+                            tally = new PruneTally(tally.Forgotten + 1, Math.Max(tally.YoungestForgotten, record.UpdatedAt));
+                        }
+
+                        ForgetHead();
+                        dropped++;
+                    }
+                    else if ((toForget > 0 || record.ClaimedAt < cutoff) && moves-- > 0)
+                    {
+                        MoveHeadToBack();
+                    }
+                    else
+                    {
+                        stop = true;
+                        break;
+                    }
                 }
             }
         }
