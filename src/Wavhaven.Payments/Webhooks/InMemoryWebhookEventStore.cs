@@ -35,9 +35,10 @@ public sealed class InMemoryWebhookEventStoreOptions
 /// </para>
 /// <para>
 /// The ring holds the records in the order their ids were first claimed (an id the pruner has to keep goes to the back
-/// again), so it is also the pruner's queue: the oldest are at its head, and pruning never scans or sorts. The index is a table of (hash, ring place) pairs with linear
-/// probing, eight to a cache line, so a new id costs one random memory access (its index line); the rest it touches
-/// (the ring's back, the pages' end) the previous claim touched too. The design it replaced, a
+/// again), so it is also the pruner's queue: the oldest are at its head, and pruning never scans or sorts. The index is
+/// a table of (hash, ring place) pairs with linear probing, eight to a cache line, so a new id costs one random memory
+/// access (its index line); the rest it touches (the ring's back, the pages' end) the previous claim touched too. The
+/// design it replaced, a
 /// <see cref="Dictionary{TKey,TValue}"/> sharded 64 ways with a separate order queue, touched a bucket, an entry chain,
 /// the shard's own ends and the queue: a whole delivery took 3–18% longer with it, and its four store operations at
 /// capacity about twice as long (benchmarks/RESULTS.md). Pages die in the order their ids are forgotten (an id that has
@@ -45,8 +46,8 @@ public sealed class InMemoryWebhookEventStoreOptions
 /// </para>
 /// <para>
 /// One lock guards it all. A claim holds it for a fraction of a microsecond, so a host would need millions of webhook
-/// deliveries a second to queue on it; the pruner takes it for 64 records at a time. The claim that doubles the ring or the
-/// index holds it while it copies them (a few milliseconds at 130,000 ids); that happens once per doubling, as the
+/// deliveries a second to queue on it; the pruner takes it for 64 records at a time. The claim that doubles the ring or
+/// the index holds it while it copies them (a few milliseconds at 130,000 ids); that happens once per doubling, as the
 /// store fills, and the arrays never shrink.
 /// </para>
 /// </remarks>
