@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.Extensions.Logging;
@@ -99,6 +100,11 @@ internal sealed partial class InMemoryWebhookEventStore(
     private int _pruning;
     private long _lastSweepTicks;
 
+    // The last claims, by the id string they were made with (see RecordOf): a handful, enough for the claims of the
+    // deliveries in flight on a few threads to be found by their marks.
+    private readonly RecentClaim[] _recent = new RecentClaim[8];
+    private int _nextRecent;
+
     // The store's times are only compared with each other (leases of minutes, retention of hours), so on the system clock
     // it reads the coarse monotonic count: about 9 ns against 30 ns for the wall clock on this kind of virtual machine,
     // four times per delivery, and deaf to the wall clock's steps. Any other TimeProvider (a test's) is read as given.
@@ -145,6 +151,7 @@ internal sealed partial class InMemoryWebhookEventStore(
                         record.ClaimedAt = now;
                         record.UpdatedAt = now;
                         record.Attempts++;
+                        Remember(id, _slots[slot].Place - 1, record.ClaimId);
                         return ValueTask.FromResult(new WebhookClaim(WebhookClaimStatus.Claimed, record.Attempts, CompletedSteps(record.ClaimId)));
                 }
             }
@@ -175,6 +182,7 @@ internal sealed partial class InMemoryWebhookEventStore(
             };
             Commit(staged.Length);
             _slots[slot] = new Slot(hash, place + 1);
+            Remember(id, place, _lastClaimId);
             count = ++_count;
             due = ++_newIds % 1024 == 0;
         }
@@ -185,14 +193,12 @@ internal sealed partial class InMemoryWebhookEventStore(
 
     public ValueTask MarkStepCompletedAsync(string id, string step, CancellationToken cancellationToken = default)
     {
-        var hash = HashOf(id);
         lock (_gate)
         {
-            var slot = Find(hash, Stage(id), out var found);
-            if (found)
+            ref var record = ref RecordOf(id);
+            if (!Unsafe.IsNullRef(ref record))
             {
-                var claimId = _records[_slots[slot].Place - 1].ClaimId;
-                ref var steps = ref CollectionsMarshal.GetValueRefOrAddDefault(_steps ??= [], claimId, out _);
+                ref var steps = ref CollectionsMarshal.GetValueRefOrAddDefault(_steps ??= [], record.ClaimId, out _);
                 (steps ??= new HashSet<string>(StringComparer.Ordinal)).Add(step);
             }
         }
@@ -207,14 +213,12 @@ internal sealed partial class InMemoryWebhookEventStore(
 
     private ValueTask Mark(string id, EntryState state)
     {
-        var hash = HashOf(id);
         var now = Now();
         lock (_gate)
         {
-            var slot = Find(hash, Stage(id), out var found);
-            if (found)
+            ref var record = ref RecordOf(id);
+            if (!Unsafe.IsNullRef(ref record))
             {
-                ref var record = ref _records[_slots[slot].Place - 1];
                 record.State = state;
                 record.UpdatedAt = now;
                 if (state == EntryState.Processed)
@@ -225,6 +229,39 @@ internal sealed partial class InMemoryWebhookEventStore(
         }
 
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>The live record of <paramref name="id"/>, or a null reference when the store does not know it.</summary>
+    /// <remarks>
+    /// The processor and the fulfillment runner mark an id with the very string they claimed it with, so the last few
+    /// claims are remembered by reference: a mark that finds its string there goes straight to the record, without
+    /// hashing the id, encoding it or probing the index (two marks a delivery). A remembered place is trusted only while
+    /// it lies in the ring's live part and its record still has the claim's id: the pruner moves records, and the ring
+    /// is copied when it doubles. Any other string takes the index.
+    /// </remarks>
+    private ref Record RecordOf(string id)
+    {
+        foreach (ref readonly var recent in _recent.AsSpan())
+        {
+            if (recent.Id is { } remembered
+                && ReferenceEquals(remembered, id)
+                && recent.Place < _records.Length
+                && ((recent.Place - _head) & (_records.Length - 1)) < _count
+                && _records[recent.Place].ClaimId == recent.ClaimId)
+            {
+                return ref _records[recent.Place];
+            }
+        }
+
+        var slot = Find(HashOf(id), Stage(id), out var found);
+        return ref found ? ref _records[_slots[slot].Place - 1] : ref Unsafe.NullRef<Record>();
+    }
+
+    /// <summary>Remembers the claim of <paramref name="id"/> for <see cref="RecordOf"/>, in place of the oldest remembered.</summary>
+    private void Remember(string id, int place, long claimId)
+    {
+        _recent[_nextRecent] = new RecentClaim(id, place, claimId);
+        _nextRecent = (_nextRecent + 1) % _recent.Length;
     }
 
     /// <summary>Now, in ticks: only differences between two readings mean anything.</summary>
@@ -583,6 +620,9 @@ internal sealed partial class InMemoryWebhookEventStore(
         Processed,
         Failed,
     }
+
+    /// <summary>A recent claim: the id string it was made with, its record's ring place then, and the record's claim id.</summary>
+    private readonly record struct RecentClaim(string? Id, int Place, long ClaimId);
 
     /// <summary>An index slot: the id's hash, and its record's ring place plus one (0: empty).</summary>
     private readonly record struct Slot(int Hash, int Place);

@@ -308,6 +308,32 @@ public class InMemoryWebhookEventStoreTests
     }
 
     [Fact]
+    public async Task MarksMadeWithTheClaimsOwnStrings_ReachTheirRecords_AfterThePrunerMovedThemAndTheRingGrew()
+    {
+        var sut = Create(new FakeTimeProvider(), capacity: 64);
+
+        // The store remembers its last claims by their string, to go straight to the record when that string marks it.
+        // Every prune here moves each running id to the back, and the ring doubles twice: each remembered place ends up
+        // holding another record, or a stale copy of this one outside the ring's live part.
+        var ids = Enumerable.Range(0, 300).Select(i => new string([.. $"evt_{i:D4}"])).ToArray();
+        foreach (var id in ids)
+        {
+            (await sut.TryClaimAsync(id, "t", ReadOnlyMemory<byte>.Empty)).Status.Should().Be(WebhookClaimStatus.Claimed);
+            await PrunedAsync(sut);
+        }
+
+        foreach (var id in ids.Reverse())
+        {
+            await sut.MarkProcessedAsync(id);
+        }
+
+        for (var i = 0; i < ids.Length; i++)
+        {
+            (await sut.TryClaimAsync($"evt_{i:D4}", "t", ReadOnlyMemory<byte>.Empty)).Status.Should().Be(WebhookClaimStatus.AlreadyProcessed, "evt_{0:D4} was marked processed", i);
+        }
+    }
+
+    [Fact]
     public async Task OnTheSystemClock_AClaimsLeaseRunsOutInRealTime()
     {
         var sut = new InMemoryWebhookEventStore(
