@@ -47,7 +47,7 @@ public sealed class InMemoryWebhookEventStoreOptions
 /// </para>
 /// <para>
 /// One lock guards it all. A claim holds it for a fraction of a microsecond, so a host would need millions of webhook
-/// deliveries a second to queue on it; the pruner takes it for 64 records at a time. The claim that doubles the ring or
+/// deliveries a second to queue on it; the pruner takes it for up to 64 records at a time. The claim that doubles the ring or
 /// the index holds it while it copies them (a few milliseconds at 130,000 ids); that happens once per doubling, as the
 /// store fills, and the arrays never shrink.
 /// </para>
@@ -243,9 +243,9 @@ internal sealed partial class InMemoryWebhookEventStore(
     {
         foreach (ref readonly var recent in _recent.AsSpan())
         {
+            // Remembered places stay below the ring's length: the ring never shrinks.
             if (recent.Id is { } remembered
                 && ReferenceEquals(remembered, id)
-                && recent.Place < _records.Length
                 && ((recent.Place - _head) & (_records.Length - 1)) < _count
                 && _records[recent.Place].ClaimId == recent.ClaimId)
             {
@@ -354,8 +354,9 @@ internal sealed partial class InMemoryWebhookEventStore(
         var dropped = 0;
         for (var stop = false; !stop;)
         {
-            // Up to PruneBatch records per turn of the lock: a claim waits for that much work at most (a few microseconds),
-            // and the lock's cache line crosses between the pruner's core and the claims' once per batch, not per record.
+            // Up to PruneBatch records per turn of the lock: a claim waits for that much work at most (tens of microseconds
+            // at worst, each record a random index line and perhaps a page), and the lock's cache line crosses between the
+            // pruner's core and the claims' once per batch, not per record.
             lock (_gate)
             {
                 for (var turn = 0; turn < PruneBatch; turn++)

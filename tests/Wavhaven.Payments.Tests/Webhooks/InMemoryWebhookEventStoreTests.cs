@@ -313,7 +313,7 @@ public class InMemoryWebhookEventStoreTests
         var sut = Create(new FakeTimeProvider(), capacity: 64);
 
         // The store remembers its last claims by their string, to go straight to the record when that string marks it.
-        // Every prune here moves each running id to the back, and the ring doubles twice: each remembered place ends up
+        // Every prune here moves each running id to the back, and the ring doubles once: each remembered place ends up
         // holding another record, or a stale copy of this one outside the ring's live part.
         var ids = Enumerable.Range(0, 300).Select(i => new string([.. $"evt_{i:D4}"])).ToArray();
         foreach (var id in ids)
@@ -331,6 +331,52 @@ public class InMemoryWebhookEventStoreTests
         {
             (await sut.TryClaimAsync($"evt_{i:D4}", "t", ReadOnlyMemory<byte>.Empty)).Status.Should().Be(WebhookClaimStatus.AlreadyProcessed, "evt_{0:D4} was marked processed", i);
         }
+    }
+
+    [Fact]
+    public async Task MarksMadeWithTheClaimsOwnStrings_ReachTheirRecords_WhenTheRingDoubledAfterTheClaims()
+    {
+        var time = new FakeTimeProvider();
+        var sut = Create(time);
+
+        // 100 ids that expire, then 924 more: the sweep after the 1024th new id forgets the first 100, so the ring (1,024
+        // places, full at that claim) has its oldest record at place 100.
+        for (var i = 0; i < 100; i++)
+        {
+            await ProcessAsync(sut, $"evt_old_{i:D3}");
+        }
+
+        time.Advance(TimeSpan.FromHours(73));
+        for (var i = 0; i < 924; i++)
+        {
+            await ProcessAsync(sut, $"evt_kept_{i:D3}");
+        }
+
+        await PrunedAsync(sut);
+        sut.Count.Should().Be(924);
+
+        // 100 running ids fill the ring again, and the 101st doubles it: the head moves to place 0, so the places the
+        // store remembered for the claims before it now hold other records.
+        var running = Enumerable.Range(0, 101).Select(i => new string([.. $"evt_running_{i:D3}"])).ToArray();
+        foreach (var id in running)
+        {
+            (await sut.TryClaimAsync(id, "t", ReadOnlyMemory<byte>.Empty)).Status.Should().Be(WebhookClaimStatus.Claimed);
+        }
+
+        foreach (var id in running[^8..])
+        {
+            await sut.MarkFailedAsync(id, "a step threw");
+        }
+
+        for (var i = 0; i < running.Length; i++)
+        {
+            (await sut.TryClaimAsync($"evt_running_{i:D3}", "t", ReadOnlyMemory<byte>.Empty)).Status.Should().Be(
+                i >= running.Length - 8 ? WebhookClaimStatus.Claimed : WebhookClaimStatus.InProgress,
+                "evt_running_{0:D3} was {1}", i, i >= running.Length - 8 ? "marked failed" : "left running");
+        }
+
+        (await sut.TryClaimAsync("evt_kept_000", "t", ReadOnlyMemory<byte>.Empty)).Status.Should().Be(WebhookClaimStatus.AlreadyProcessed, "no mark reached another record");
+        (await sut.TryClaimAsync("evt_kept_923", "t", ReadOnlyMemory<byte>.Empty)).Status.Should().Be(WebhookClaimStatus.AlreadyProcessed);
     }
 
     [Fact]
