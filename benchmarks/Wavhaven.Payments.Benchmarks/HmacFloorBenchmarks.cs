@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using BenchmarkDotNet.Attributes;
@@ -42,7 +41,7 @@ public abstract class HmacFloorBenchmarks
     /// <summary>Lays out the signed bytes of <paramref name="body"/> at <paramref name="signedAt"/> for both floors.</summary>
     protected void SetUpFloors(byte[] body, DateTimeOffset signedAt)
     {
-        _signedBytes = [.. Encoding.UTF8.GetBytes(signedAt.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture) + "."), .. body];
+        _signedBytes = Payloads.Signed(body, signedAt);
         _reusedHmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, Key);
     }
 

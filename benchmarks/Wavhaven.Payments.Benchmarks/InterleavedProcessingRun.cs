@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
@@ -20,7 +19,7 @@ namespace Wavhaven.Payments.Benchmarks;
 /// distinct events and the floors, the two in alternating order from round to round; the first two rounds warm up and
 /// are not reported. The deliveries go into a fresh provider per round (a fresh store, which grows from empty to 65,536
 /// ids), as in <see cref="WebhookProcessingBenchmarks"/>, or, with <c>--interleaved-full-store</c>, into one store kept
-/// for the whole run and filled to its capacity before the first (<see cref="SteadyStore"/>), each round's events a new
+/// for the whole run and filled to its capacity before the first (<see cref="FullStore"/>), each round's events a new
 /// batch. There are two floors of 32,768 HMACs each: over one buffer, which stays in the cache (the BenchmarkDotNet
 /// baseline), and over each delivery's own bytes in the deliveries' order, 110 MB that come from memory as the
 /// deliveries' bodies do. Besides wall time, each block's process CPU time is read, so that work other threads do for
@@ -50,17 +49,17 @@ internal static class InterleavedProcessingRun
         {
             if (fullStore)
             {
-                SteadyStore.Stamp(bodies, batch);
+                FullStore.Stamp(bodies, batch);
             }
 
-            headers[batch] = [.. bodies.Select(body => StripeWebhookSignature.CreateHeader(body, Payloads.Secret, now))];
+            headers[batch] = new string[operations];
+            Payloads.Sign(bodies, headers[batch], now);
         }
 
-        using var steady = fullStore ? new SteadyStore() : null;
+        using var full = fullStore ? new FullStore() : null;
         var key = Encoding.UTF8.GetBytes(Payloads.Secret);
-        var signedPrefix = Encoding.UTF8.GetBytes(now.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture) + ".");
-        byte[] signed = [.. signedPrefix, .. bodies[0]];
-        var signedBodies = bodies.Select(body => (byte[])[.. signedPrefix, .. body]).ToArray();
+        var signedBodies = bodies.Select(body => Payloads.Signed(body, now)).ToArray();
+        var signed = signedBodies[0];
         var hash = new byte[32];
         var floors = new List<double>();
         var eachFloors = new List<double>();
@@ -110,11 +109,11 @@ internal static class InterleavedProcessingRun
             }
 
             using var fresh = fullStore ? null : WebhookProcessingBenchmarks.Build<NoOpFulfillmentHandler>();
-            var processor = steady?.Processor ?? fresh!.GetRequiredService<IWebhookProcessor>();
+            var processor = full?.Processor ?? fresh!.GetRequiredService<IWebhookProcessor>();
             var batchHeaders = headers[fullStore ? round : 0];
             if (fullStore)
             {
-                SteadyStore.Stamp(bodies, round);
+                FullStore.Stamp(bodies, round);
             }
 
             var fulfilledBefore = NoOpFulfillmentHandler.Fulfilled;

@@ -1,4 +1,5 @@
 using System.Text;
+using Wavhaven.Payments.Webhooks;
 
 namespace Wavhaven.Payments.Benchmarks;
 
@@ -34,6 +35,19 @@ internal static class Payloads
         for (var i = 11; i >= 0; i--, n /= 10)
         {
             body[EventIdDigits + i] = body[SessionIdDigits + i] = (byte)('0' + (n % 10));
+        }
+    }
+
+    /// <summary>The bytes Stripe signs for <paramref name="body"/> sent at <paramref name="signedAt"/>: <c>{t}.{body}</c> in one buffer.</summary>
+    public static byte[] Signed(byte[] body, DateTimeOffset signedAt) =>
+        [.. Encoding.UTF8.GetBytes(signedAt.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture) + "."), .. body];
+
+    /// <summary>Signs each of <paramref name="bodies"/> at <paramref name="signedAt"/> into the same place of <paramref name="headers"/>.</summary>
+    public static void Sign(byte[][] bodies, string[] headers, DateTimeOffset signedAt)
+    {
+        for (var i = 0; i < bodies.Length; i++)
+        {
+            headers[i] = StripeWebhookSignature.CreateHeader(bodies[i], Secret, signedAt);
         }
     }
 

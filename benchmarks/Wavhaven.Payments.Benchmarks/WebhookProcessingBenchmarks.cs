@@ -1,6 +1,4 @@
-using System.Globalization;
 using System.Security.Cryptography;
-using System.Text;
 using BenchmarkDotNet.Attributes;
 using Microsoft.Extensions.DependencyInjection;
 using Wavhaven.Payments.Webhooks;
@@ -32,9 +30,9 @@ public class WebhookProcessingBenchmarks : HmacFloorBenchmarks
     private readonly byte[][] _signedBodies = new byte[Operations][];
     private readonly byte[] _floorHash = new byte[32];
     private int _floorNext;
-    private readonly byte[][] _steadyBodies = new byte[Operations][];
-    private readonly string[] _steadyHeaders = new string[Operations];
-    private SteadyStore? _steady;
+    private readonly byte[][] _fullStoreBodies = new byte[Operations][];
+    private readonly string[] _fullStoreHeaders = new string[Operations];
+    private FullStore? _fullStore;
     private ServiceProvider? _services;
     private IWebhookProcessor? _processor;
     private ServiceProvider? _readingServices;
@@ -47,12 +45,11 @@ public class WebhookProcessingBenchmarks : HmacFloorBenchmarks
     public void Setup()
     {
         var now = DateTimeOffset.UtcNow;
-        var signedPrefix = Encoding.UTF8.GetBytes(now.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture) + ".");
         for (var i = 0; i < Operations; i++)
         {
             _bodies[i] = Payloads.CheckoutCompleted(i);
-            _signedBodies[i] = [.. signedPrefix, .. _bodies[i]];
-            _steadyBodies[i] = (byte[])_bodies[i].Clone();
+            _signedBodies[i] = Payloads.Signed(_bodies[i], now);
+            _fullStoreBodies[i] = (byte[])_bodies[i].Clone();
         }
 
         SetUpFloors(_bodies[0], now);
@@ -73,10 +70,7 @@ public class WebhookProcessingBenchmarks : HmacFloorBenchmarks
         var now = DateTimeOffset.UtcNow;
         if (now - _signedAt > TimeSpan.FromMinutes(3))
         {
-            for (var i = 0; i < Operations; i++)
-            {
-                _headers[i] = StripeWebhookSignature.CreateHeader(_bodies[i], Payloads.Secret, now);
-            }
+            Payloads.Sign(_bodies, _headers, now);
 
             _signedAt = now;
         }
@@ -86,14 +80,14 @@ public class WebhookProcessingBenchmarks : HmacFloorBenchmarks
     }
 
     /// <summary>
-    /// For the steady-state case: one store for the whole run, filled to its capacity once; each iteration's events are
+    /// For the full-store case: one store for the whole run, filled to its capacity once; each iteration's events are
     /// the next batch of new ones, signed anew (BenchmarkDotNet collects the garbage before it starts the clock).
     /// </summary>
     [IterationSetup(Target = nameof(VerifyParseClaimDispatchIntoAFullStore))]
     public void NextBatchIntoTheFullStore()
     {
-        _steady ??= new SteadyStore();
-        _steady.NextBatch(_steadyBodies, _steadyHeaders, DateTimeOffset.UtcNow);
+        _fullStore ??= new FullStore();
+        _fullStore.NextBatch(_fullStoreBodies, _fullStoreHeaders, DateTimeOffset.UtcNow);
         _next = 0;
         _fulfilledBefore = NoOpFulfillmentHandler.Fulfilled;
     }
@@ -113,7 +107,7 @@ public class WebhookProcessingBenchmarks : HmacFloorBenchmarks
     {
         _services?.Dispose();
         _readingServices?.Dispose();
-        _steady?.Dispose();
+        _fullStore?.Dispose();
         CleanUpFloors();
     }
 
@@ -139,13 +133,13 @@ public class WebhookProcessingBenchmarks : HmacFloorBenchmarks
 
     /// <summary>
     /// The same into a store in a running endpoint's state: at its capacity, pruning, its memory grown once (see
-    /// <see cref="SteadyStore"/>). The fresh store above grows from empty through each iteration.
+    /// <see cref="FullStore"/>). The fresh store above grows from empty through each iteration.
     /// </summary>
     [Benchmark(Description = "same, into a store at its capacity (200,000 ids)")]
     public Task<WebhookResult> VerifyParseClaimDispatchIntoAFullStore()
     {
         var i = _next++;
-        return _steady!.Processor.ProcessAsync(_steadyBodies[i], _steadyHeaders[i]);
+        return _fullStore!.Processor.ProcessAsync(_fullStoreBodies[i], _fullStoreHeaders[i]);
     }
 
     /// <summary>The same, with a handler that reads the session's metadata and email, so the session gets deserialized.</summary>

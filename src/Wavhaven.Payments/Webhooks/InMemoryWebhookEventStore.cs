@@ -82,8 +82,7 @@ internal sealed partial class InMemoryWebhookEventStore(
     private Record[] _records = NewRecords(InitialRecords);
     private int _head;
     private int _count;
-    private long _lastClaimId;
-    private long _newIds;
+    private long _lastClaimId; // one per new id, so also how many new ids there have been
 
     // The pages of id bytes. Ids are written at the end (Stage): a lookup compares there, and a claim that adds the id
     // keeps it (Commit). A page is reused when the last id on it is forgotten.
@@ -139,7 +138,8 @@ internal sealed partial class InMemoryWebhookEventStore(
             var slot = Find(hash, staged, out var found);
             if (found)
             {
-                ref var record = ref _records[_slots[slot].Place - 1];
+                var known = _slots[slot].Place - 1;
+                ref var record = ref _records[known];
                 switch (record.State)
                 {
                     case EntryState.Processed:
@@ -151,7 +151,7 @@ internal sealed partial class InMemoryWebhookEventStore(
                         record.ClaimedAt = now;
                         record.UpdatedAt = now;
                         record.Attempts++;
-                        Remember(id, _slots[slot].Place - 1, record.ClaimId);
+                        Remember(id, known, record.ClaimId);
                         return ValueTask.FromResult(new WebhookClaim(WebhookClaimStatus.Claimed, record.Attempts, CompletedSteps(record.ClaimId)));
                 }
             }
@@ -184,7 +184,7 @@ internal sealed partial class InMemoryWebhookEventStore(
             _slots[slot] = new Slot(hash, place + 1);
             Remember(id, place, _lastClaimId);
             count = ++_count;
-            due = ++_newIds % 1024 == 0;
+            due = _lastClaimId % 1024 == 0;
         }
 
         PruneIfDue(now, count, due);
