@@ -32,7 +32,7 @@ public class CheckoutOverheadBenchmarks
         _services = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
         _checkout = _services.CreateScope().ServiceProvider.GetRequiredService<ICheckoutService>();
         var plan = ((CheckoutService)_checkout).Validate(CheckoutScenario.Request);
-        _body = CheckoutService.BuildForm(CheckoutScenario.Request, plan, customerId: null).EncodeToUtf8();
+        _body = StripeFormWriter.EncodeToUtf8(new CheckoutSessionParameters(CheckoutScenario.Request, plan, customerId: null));
         _raw = new HttpClient(handler, disposeHandler: false);
     }
 

@@ -6,8 +6,9 @@ using Wavhaven.Payments.Stripe;
 namespace Wavhaven.Payments.Benchmarks;
 
 /// <summary>
-/// Encoding the parameters of the 10-line checkout (64 pairs, nested keys, metadata, characters to escape) into the
-/// body the client sends, against the BCL's <see cref="FormUrlEncodedContent"/> given the same pairs already flattened.
+/// Writing the parameters of the 10-line checkout (64 pairs, nested keys, metadata, characters to escape) into the
+/// body the client sends, from the checked request, against the BCL's <see cref="FormUrlEncodedContent"/> given the same
+/// pairs already flattened.
 /// </summary>
 /// <remarks>
 /// The reference is not byte-identical (it writes spaces as <c>+</c> and escapes brackets), and it starts from flat
@@ -15,7 +16,7 @@ namespace Wavhaven.Payments.Benchmarks;
 /// </remarks>
 public class FormEncodingBenchmarks
 {
-    private StripeForm _form = new();
+    private CheckoutSessionParameters? _parameters;
     private KeyValuePair<string, string>[] _pairs = [];
 
     [GlobalSetup]
@@ -24,13 +25,13 @@ public class FormEncodingBenchmarks
         using var services = CheckoutScenario.Services();
         using var scope = services.CreateScope();
         var checkout = (CheckoutService)scope.ServiceProvider.GetRequiredService<ICheckoutService>();
-        _form = CheckoutService.BuildForm(CheckoutScenario.Request, checkout.Validate(CheckoutScenario.Request), customerId: null);
-        _pairs = [.. _form.Encode().Split('&').Select(pair => pair.Split('=')).Select(kv => KeyValuePair.Create(Uri.UnescapeDataString(kv[0]), Uri.UnescapeDataString(kv[1])))];
+        _parameters = new CheckoutSessionParameters(CheckoutScenario.Request, checkout.Validate(CheckoutScenario.Request), customerId: null);
+        _pairs = [.. StripeFormWriter.Encode(_parameters).Split('&').Select(pair => pair.Split('=')).Select(kv => KeyValuePair.Create(Uri.UnescapeDataString(kv[0]), Uri.UnescapeDataString(kv[1])))];
     }
 
     [Benchmark(Baseline = true, Description = "FormUrlEncodedContent(flat pairs)")]
     public HttpContent Bcl() => new FormUrlEncodedContent(_pairs);
 
-    [Benchmark(Description = "StripeForm.EncodeToUtf8 (10-line checkout)")]
-    public byte[] Library() => _form.EncodeToUtf8();
+    [Benchmark(Description = "CheckoutSessionParameters written by StripeFormWriter (10-line checkout)")]
+    public byte[] Library() => StripeFormWriter.EncodeToUtf8(_parameters!);
 }

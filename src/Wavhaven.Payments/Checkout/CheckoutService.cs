@@ -51,9 +51,8 @@ internal sealed partial class CheckoutService(
                 .ConfigureAwait(false);
         }
 
-        var form = BuildForm(request, plan, customerId);
         var idempotencyKey = request.IdempotencyKey ?? "wavhaven-checkout-" + Guid.NewGuid().ToString("N");
-        var session = await stripe.CreateCheckoutSessionAsync(form, idempotencyKey, cancellationToken).ConfigureAwait(false);
+        var session = await stripe.CreateCheckoutSessionAsync(new CheckoutSessionParameters(request, plan, customerId), idempotencyKey, cancellationToken).ConfigureAwait(false);
 
         if (session.Url is null || !Uri.TryCreate(session.Url, UriKind.Absolute, out var url))
         {
@@ -316,109 +315,6 @@ internal sealed partial class CheckoutService(
         var separator = beforeFragment.EndsWith('?') || beforeFragment.EndsWith('&') ? string.Empty
             : beforeFragment.Contains('?', StringComparison.Ordinal) ? "&" : "?";
         return beforeFragment + separator + "session_id=" + SessionIdPlaceholder + fragment;
-    }
-
-    /// <summary>The Checkout session's parameters (internal for the form-encoding benchmark).</summary>
-    internal static StripeForm BuildForm(CheckoutRequest request, CheckoutPlan plan, string? customerId)
-    {
-        var lineItems = new List<StripeForm>(plan.Lines.Count);
-        foreach (var line in plan.Lines)
-        {
-            var lineItem = new StripeForm();
-            if (line.Price is { } price)
-            {
-                lineItem["price"] = price.PriceId;
-            }
-            else
-            {
-                var item = (ItemLine)line.Line;
-                var productData = new StripeForm { ["name"] = item.Name };
-                if (item.ProductMetadata is { Count: > 0 } productMetadata)
-                {
-                    productData["metadata"] = productMetadata;
-                }
-
-                lineItem["price_data"] = new StripeForm
-                {
-                    ["currency"] = line.Currency,
-                    ["unit_amount"] = item.UnitAmount,
-                    ["product_data"] = productData,
-                };
-            }
-
-            lineItem["quantity"] = line.Line.Quantity;
-            lineItems.Add(lineItem);
-        }
-
-        var metadata = RoutingMetadata(request);
-        var form = new StripeForm
-        {
-            ["mode"] = plan.Mode,
-            ["line_items"] = lineItems,
-            ["client_reference_id"] = request.Buyer.UserId,
-        };
-
-        if (customerId is not null)
-        {
-            form["customer"] = customerId;
-        }
-        else
-        {
-            form["customer_email"] = ((GuestBuyer)request.Buyer).Email;
-        }
-
-        form["metadata"] = metadata;
-        if (plan.Mode == "subscription")
-        {
-            var subscriptionData = new StripeForm { ["metadata"] = metadata };
-            if (request.TrialDays is { } trialDays)
-            {
-                subscriptionData["trial_period_days"] = trialDays;
-            }
-
-            form["subscription_data"] = subscriptionData;
-        }
-        else
-        {
-            form["payment_intent_data"] = new StripeForm { ["metadata"] = metadata };
-        }
-
-        form["success_url"] = plan.SuccessUrl;
-        form["cancel_url"] = plan.CancelUrl;
-        if (request.AllowPromotionCodes)
-        {
-            form["allow_promotion_codes"] = true;
-        }
-
-        if (request.AutomaticTax)
-        {
-            form["automatic_tax"] = new StripeForm { ["enabled"] = true };
-        }
-
-        return form;
-    }
-
-    /// <summary>The caller's metadata plus the keys that route later events back to the app.</summary>
-    private static Dictionary<string, string> RoutingMetadata(CheckoutRequest request)
-    {
-        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (request.Metadata is not null)
-        {
-            foreach (var (key, value) in request.Metadata)
-            {
-                metadata[key] = value;
-            }
-        }
-
-        metadata[MetadataKeys.FulfillmentType] = request.FulfillmentType;
-        metadata[MetadataKeys.UserId] = request.Buyer.UserId;
-        metadata[MetadataKeys.Buyer] = request.Buyer.IsGuest ? "guest" : "registered";
-        if (request.TenantId is not null)
-        {
-            metadata[MetadataKeys.TenantId] = request.TenantId;
-        }
-
-        return metadata;
     }
 
     private static bool IsEmail(string? email) =>

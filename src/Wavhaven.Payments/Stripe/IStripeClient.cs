@@ -3,8 +3,8 @@ using System.Text.Json.Serialization.Metadata;
 namespace Wavhaven.Payments.Stripe;
 
 /// <summary>
-/// The seam between the library and Stripe's REST API. Parameters go in as a <see cref="StripeForm"/>
-/// (Stripe's own parameter names), objects come back as the library's models, so a client backed by
+/// The seam between the library and Stripe's REST API. Parameters go in as <see cref="IStripeParameters"/>
+/// (Stripe's own parameter names, written in its form encoding), objects come back as the library's models, so a client backed by
 /// Stripe.net's raw-request API could stand in for <see cref="StripeHttpClient"/>.
 /// </summary>
 internal interface IStripeClient
@@ -15,7 +15,7 @@ internal interface IStripeClient
     Task<T> SendAsync<T>(
         HttpMethod method,
         string path,
-        StripeForm? parameters,
+        IStripeParameters? parameters,
         JsonTypeInfo<T> responseType,
         StripeRequestOptions? options = null,
         CancellationToken cancellationToken = default);

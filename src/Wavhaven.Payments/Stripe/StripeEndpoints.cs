@@ -6,7 +6,7 @@ namespace Wavhaven.Payments.Stripe;
 internal static class StripeEndpoints
 {
     /// <summary>Creates a Checkout session and reads only its id, URL and expiry: all that creating a checkout needs.</summary>
-    public static Task<StripeCheckoutSessionLink> CreateCheckoutSessionAsync(this IStripeClient client, StripeForm parameters, string idempotencyKey, CancellationToken cancellationToken) =>
+    public static Task<StripeCheckoutSessionLink> CreateCheckoutSessionAsync(this IStripeClient client, IStripeParameters parameters, string idempotencyKey, CancellationToken cancellationToken) =>
         client.SendAsync(HttpMethod.Post, "/v1/checkout/sessions", parameters, StripeJsonContext.Default.StripeCheckoutSessionLink, new(idempotencyKey), cancellationToken);
 
     public static Task<StripeCheckoutSession> GetCheckoutSessionAsync(this IStripeClient client, string sessionId, string? account, CancellationToken cancellationToken) =>

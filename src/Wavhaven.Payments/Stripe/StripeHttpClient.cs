@@ -59,7 +59,7 @@ internal sealed partial class StripeHttpClient : IStripeClient
     public async Task<T> SendAsync<T>(
         HttpMethod method,
         string path,
-        StripeForm? parameters,
+        IStripeParameters? parameters,
         JsonTypeInfo<T> responseType,
         StripeRequestOptions? options = null,
         CancellationToken cancellationToken = default)
@@ -69,7 +69,7 @@ internal sealed partial class StripeHttpClient : IStripeClient
         ArgumentNullException.ThrowIfNull(responseType);
 
         var isPost = method == HttpMethod.Post;
-        var query = isPost ? string.Empty : parameters?.Encode() ?? string.Empty;
+        var query = isPost || parameters is null ? string.Empty : StripeFormWriter.Encode(parameters);
         var endpoint = PaymentsTelemetry.EndpointTemplate(path);
         var uri = query.Length == 0 ? UriOf(path, endpoint) : new Uri(_baseAddress, path.TrimStart('/') + "?" + query);
         var request = new RequestState(
@@ -77,7 +77,7 @@ internal sealed partial class StripeHttpClient : IStripeClient
             path,
             endpoint,
             uri,
-            isPost ? parameters?.EncodeToUtf8() ?? [] : null,
+            isPost ? parameters is null ? [] : StripeFormWriter.EncodeToUtf8(parameters) : null,
             isPost ? options?.IdempotencyKey ?? NewIdempotencyKey() : null,
             options?.StripeAccount,
             _options.SecretKey,

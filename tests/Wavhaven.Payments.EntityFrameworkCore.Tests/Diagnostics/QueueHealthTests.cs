@@ -165,7 +165,7 @@ public class QueueHealthTests
     /// <summary>Stripe with no webhook endpoints, so that only the queue decides the status.</summary>
     private sealed class NoEndpointsStripe : IStripeClient
     {
-        public Task<T> SendAsync<T>(HttpMethod method, string path, StripeForm? parameters, JsonTypeInfo<T> responseType, StripeRequestOptions? options = null, CancellationToken cancellationToken = default) =>
+        public Task<T> SendAsync<T>(HttpMethod method, string path, IStripeParameters? parameters, JsonTypeInfo<T> responseType, StripeRequestOptions? options = null, CancellationToken cancellationToken = default) =>
             Task.FromResult((T)(object)new StripeList<StripeWebhookEndpoint>());
     }
 }
