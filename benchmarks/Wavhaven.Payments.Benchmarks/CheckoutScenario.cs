@@ -65,8 +65,11 @@ internal static class CheckoutScenario
         return await response.Content.ReadAsByteArrayAsync();
     }
 
-    /// <summary>The library's service graph, with its Stripe client pointed at <paramref name="apiBaseUrl"/>.</summary>
-    public static ServiceProvider Services(Uri? apiBaseUrl = null)
+    /// <summary>
+    /// The library's service graph, with its Stripe client pointed at <paramref name="apiBaseUrl"/> and its
+    /// <see cref="HttpClient"/> further configured by <paramref name="client"/>.
+    /// </summary>
+    public static ServiceProvider Services(Uri? apiBaseUrl = null, Action<IHttpClientBuilder>? client = null)
     {
         var services = new ServiceCollection();
         services.AddLogging();
@@ -78,6 +81,7 @@ internal static class CheckoutScenario
                 options.ApiBaseUrl = apiBaseUrl;
             }
         });
+        client?.Invoke(services.AddHttpClient(Stripe.StripeHttpClient.HttpClientName));
         return services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
     }
 

@@ -15,6 +15,9 @@ namespace Wavhaven.Payments.Benchmarks;
 /// overhead to be measured. Here the two cases alternate call by call (which goes first alternates too), so both see
 /// the same neighbours and the same regime; the run reports the median and the mean of each case's calls and their
 /// ratios, and the median of the per-round ratios of means. The first two rounds warm up and are not reported.
+/// With <c>--split</c>, each call is also cut where a <see cref="WireTimer"/> sees it (see
+/// <see cref="LoopbackCheckout.StartAsync"/>): before the request is handed on, on the wire (the server's answer
+/// included), and after the answer is back; that pass-through handler adds a little to both cases.
 /// </remarks>
 internal static class InterleavedCheckoutRun
 {
@@ -22,13 +25,16 @@ internal static class InterleavedCheckoutRun
 
     private const int PairsPerRound = 2_000;
 
-    public static async Task RunAsync(int rounds)
+    public static async Task RunAsync(int rounds, bool split)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(rounds, 1);
-        await using var pair = await LoopbackCheckout.StartAsync();
+        await using var pair = await LoopbackCheckout.StartAsync(split);
         var baselines = new List<double>(rounds * PairsPerRound);
         var libraries = new List<double>(rounds * PairsPerRound);
+        var baselineParts = new Parts(rounds * PairsPerRound);
+        var libraryParts = new Parts(rounds * PairsPerRound);
         var roundRatios = new List<double>(rounds);
+        long baselineStarted = 0, libraryStarted = 0;
         for (var round = 0; round < WarmUpRounds + rounds; round++)
         {
             long baselineTicks = 0, libraryTicks = 0;
@@ -52,6 +58,11 @@ internal static class InterleavedCheckoutRun
                 {
                     baselines.Add(Stopwatch.GetElapsedTime(0, baseline).TotalMicroseconds);
                     libraries.Add(Stopwatch.GetElapsedTime(0, library).TotalMicroseconds);
+                    if (split)
+                    {
+                        baselineParts.Add(baselineStarted, pair.RawWire, baselineStarted + baseline);
+                        libraryParts.Add(libraryStarted, pair.LibraryWire, libraryStarted + library);
+                    }
                 }
             }
 
@@ -64,20 +75,45 @@ internal static class InterleavedCheckoutRun
         Console.WriteLine(FormattableString.Invariant($"interleaved checkout: {rounds} rounds of {PairsPerRound} pairs (a raw POST and a checkout, alternating which goes first), one call at a time, to the loopback server"));
         Console.WriteLine(FormattableString.Invariant($"raw HttpClient POST:                  median {Statistics.Median(baselines),6:0.0} us, mean {baselines.Average(),6:0.0} us"));
         Console.WriteLine(FormattableString.Invariant($"ICheckoutService.CreateCheckoutAsync: median {Statistics.Median(libraries),6:0.0} us, mean {libraries.Average(),6:0.0} us"));
+        if (split)
+        {
+            Console.WriteLine(FormattableString.Invariant($"split, medians (means) in us:  before the wire       on the wire (server included)  after the wire"));
+            Console.WriteLine(FormattableString.Invariant($"raw HttpClient POST:           {baselineParts}"));
+            Console.WriteLine(FormattableString.Invariant($"CreateCheckoutAsync:           {libraryParts}"));
+        }
+
         Console.WriteLine(FormattableString.Invariant($"ratio: of medians {Statistics.Median(libraries) / Statistics.Median(baselines):0.000}x, of means {libraries.Average() / baselines.Average():0.000}x; per round (means) median {Statistics.Median(roundRatios):0.000}x (min {roundRatios.Min():0.000}, max {roundRatios.Max():0.000})"));
 
         async Task<long> TimeBaseline()
         {
-            var started = Stopwatch.GetTimestamp();
+            baselineStarted = Stopwatch.GetTimestamp();
             await pair.RawPostAsync();
-            return Stopwatch.GetTimestamp() - started;
+            return Stopwatch.GetTimestamp() - baselineStarted;
         }
 
         async Task<long> TimeLibrary()
         {
-            var started = Stopwatch.GetTimestamp();
+            libraryStarted = Stopwatch.GetTimestamp();
             await pair.CheckoutAsync();
-            return Stopwatch.GetTimestamp() - started;
+            return Stopwatch.GetTimestamp() - libraryStarted;
         }
+    }
+
+    /// <summary>The three parts of each call, in microseconds.</summary>
+    private sealed class Parts(int capacity)
+    {
+        private readonly List<double> _before = new(capacity);
+        private readonly List<double> _wire = new(capacity);
+        private readonly List<double> _after = new(capacity);
+
+        public void Add(long started, WireTimes wire, long ended)
+        {
+            _before.Add(Stopwatch.GetElapsedTime(started, wire.Sent).TotalMicroseconds);
+            _wire.Add(Stopwatch.GetElapsedTime(wire.Sent, wire.Answered).TotalMicroseconds);
+            _after.Add(Stopwatch.GetElapsedTime(wire.Answered, ended).TotalMicroseconds);
+        }
+
+        public override string ToString() => FormattableString.Invariant(
+            $"{Statistics.Median(_before),5:0.0} ({_before.Average(),5:0.0})        {Statistics.Median(_wire),6:0.0} ({_wire.Average(),6:0.0})                {Statistics.Median(_after),5:0.0} ({_after.Average(),5:0.0})");
     }
 }

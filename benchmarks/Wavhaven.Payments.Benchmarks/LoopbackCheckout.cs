@@ -19,31 +19,45 @@ internal sealed class LoopbackCheckout : IAsyncDisposable
 {
     private readonly WebApplication _server;
     private readonly byte[] _answer = CheckoutScenario.OpenSession();
-    private readonly HttpClient _raw = new();
+    private readonly HttpClient _raw;
     private ServiceProvider? _services;
     private IServiceScope? _scope;
     private ICheckoutService? _checkout;
     private Uri? _endpoint;
     private byte[]? _body;
 
-    private LoopbackCheckout(WebApplication server) => _server = server;
+    private LoopbackCheckout(WebApplication server, bool split)
+    {
+        _server = server;
+        _raw = split ? new HttpClient(new WireTimer(RawWire) { InnerHandler = new SocketsHttpHandler() }) : new HttpClient();
+    }
+
+    /// <summary>The raw POST's last times on the wire, when started with <c>split</c>.</summary>
+    public WireTimes RawWire { get; } = new();
+
+    /// <summary>The library's last times on the wire, when started with <c>split</c>.</summary>
+    public WireTimes LibraryWire { get; } = new();
 
     /// <summary>
     /// Starts the server and the library, creates one checkout through the library to capture its body, and checks
-    /// that the raw POST of that body reads the whole answer.
+    /// that the raw POST of that body reads the whole answer. With <paramref name="split"/>, both clients get a
+    /// <see cref="WireTimer"/> just above the handler that sends: the raw one right on its <see cref="SocketsHttpHandler"/>,
+    /// the library's among <see cref="IHttpClientFactory"/>'s handlers (inside its outer logging handler).
     /// </summary>
-    public static async Task<LoopbackCheckout> StartAsync()
+    public static async Task<LoopbackCheckout> StartAsync(bool split = false)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrel().UseUrls("http://127.0.0.1:0");
-        var pair = new LoopbackCheckout(builder.Build());
+        var pair = new LoopbackCheckout(builder.Build(), split);
         pair._server.MapPost("/v1/checkout/sessions", pair.AnswerAsync);
         await pair._server.StartAsync();
         var address = new Uri(pair._server.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
         pair._endpoint = new Uri(address, "/v1/checkout/sessions");
 
-        pair._services = CheckoutScenario.Services(address);
+        pair._services = split
+            ? CheckoutScenario.Services(address, client => client.AddHttpMessageHandler(() => new WireTimer(pair.LibraryWire)))
+            : CheckoutScenario.Services(address);
         pair._scope = pair._services.CreateScope();
         pair._checkout = pair._scope.ServiceProvider.GetRequiredService<ICheckoutService>();
         await pair.CheckoutAsync();

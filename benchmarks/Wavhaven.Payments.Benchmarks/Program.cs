@@ -9,7 +9,8 @@ namespace Wavhaven.Payments.Benchmarks;
 /// <summary>
 /// <c>dotnet run -c Release --project benchmarks/Wavhaven.Payments.Benchmarks -- --filter '*'</c>; with
 /// <c>-- --interleaved [rounds]</c> (or <c>--interleaved-full-store</c>), the processing floor and case in alternation
-/// instead (<see cref="InterleavedProcessingRun"/>).
+/// instead (<see cref="InterleavedProcessingRun"/>); with <c>-- --interleaved-checkout [rounds] [--split]</c>, the
+/// checkout's raw POST and library call in turn (<see cref="InterleavedCheckoutRun"/>).
 /// </summary>
 /// <remarks>
 /// The job is short on purpose, for a shared 2-core machine: one process per benchmark, 4 warm-up and 12 measured
@@ -29,7 +30,7 @@ public static class Program
 
         if (args is ["--interleaved-checkout", ..])
         {
-            await InterleavedCheckoutRun.RunAsync(Rounds(args));
+            await InterleavedCheckoutRun.RunAsync(Rounds(args), split: args.Contains("--split"));
             return;
         }
 
@@ -46,5 +47,6 @@ public static class Program
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);
     }
 
-    private static int Rounds(string[] args) => args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 20;
+    private static int Rounds(string[] args) =>
+        args.Length > 1 && int.TryParse(args[1], System.Globalization.CultureInfo.InvariantCulture, out var rounds) ? rounds : 20;
 }
