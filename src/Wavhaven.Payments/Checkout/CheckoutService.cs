@@ -51,7 +51,7 @@ internal sealed partial class CheckoutService(
                 .ConfigureAwait(false);
         }
 
-        var idempotencyKey = request.IdempotencyKey ?? "wavhaven-checkout-" + Guid.NewGuid().ToString("N");
+        var idempotencyKey = request.IdempotencyKey ?? IdempotencyKeys.New("wavhaven-checkout-");
         var session = await stripe.CreateCheckoutSessionAsync(new CheckoutSessionParameters(request, plan, customerId), idempotencyKey, cancellationToken).ConfigureAwait(false);
 
         if (session.Url is null || !Uri.TryCreate(session.Url, UriKind.Absolute, out var url))

@@ -188,7 +188,7 @@ internal sealed partial class StripeHttpClient : IStripeClient
         return elapsed;
     }
 
-    private static string NewIdempotencyKey() => "wavhaven-" + Guid.NewGuid().ToString("N");
+    private static string NewIdempotencyKey() => IdempotencyKeys.New("wavhaven-");
 
     private static ResiliencePipeline<HttpResponseMessage> BuildPipeline(StripePaymentsOptions options, TimeProvider timeProvider, ILogger logger)
     {
