@@ -3,9 +3,9 @@ using Wavhaven.Payments.Stripe;
 namespace Wavhaven.Payments.Checkout;
 
 /// <summary>
-/// The parameters of <c>POST /v1/checkout/sessions</c> for a checked request, written straight from the request: the
-/// same pairs, in the same order, as a <see cref="StripeForm"/> built from it would encode, without building that tree
-/// of forms, lists and dictionaries on every checkout.
+/// The parameters of <c>POST /v1/checkout/sessions</c> for a checked request, written straight from the request into
+/// the encoder, without building a tree of <see cref="StripeForm"/>s, lists and dictionaries first on every checkout.
+/// The order of the pairs is part of the contract: the checkout tests pin whole bodies.
 /// </summary>
 /// <param name="request">The request, already validated.</param>
 /// <param name="plan">What validation resolved: the mode, the lines with their prices, the URLs.</param>
@@ -21,8 +21,10 @@ internal sealed class CheckoutSessionParameters(CheckoutRequest request, Checkou
         {
             for (var index = 0; index < plan.Lines.Count; index++)
             {
-                using var lineItem = writer.Nest(index);
-                WriteLine(writer, plan.Lines[index]);
+                using (writer.Nest(index))
+                {
+                    WriteLine(writer, plan.Lines[index]);
+                }
             }
         }
 

@@ -3,15 +3,13 @@ using System.Collections;
 namespace Wavhaven.Payments.Stripe;
 
 /// <summary>
-/// The parameters of one Stripe API request, encoded the way Stripe's official clients encode them:
-/// brackets for nesting (<c>metadata[user_id]=42</c>), every array indexed (<c>expand[0]=a</c>),
-/// <c>true</c>/<c>false</c> for booleans, <c>key=</c> for <see langword="null"/> and empty strings
-/// (which unset a field), empty arrays dropped, and RFC 3986 escaping with brackets left literal.
+/// The parameters of one Stripe API request as keys and values, in the order added, encoded by
+/// <see cref="StripeFormWriter"/> the way Stripe's official clients encode them (its summary has the rules).
 /// </summary>
 /// <remarks>
 /// Values may be <see cref="string"/>, <see cref="bool"/>, <see cref="int"/>, <see cref="long"/>,
-/// <see langword="null"/>, a nested <see cref="StripeForm"/>, a string dictionary, or a sequence of any of these.
-/// A key that is never added is not sent at all.
+/// <see langword="null"/>, nested parameters (another <see cref="StripeForm"/>), a string dictionary, or a sequence of
+/// any of these. A key that is never added is not sent at all.
 /// </remarks>
 internal sealed class StripeForm : IStripeParameters, IEnumerable<KeyValuePair<string, object?>>
 {

@@ -1,13 +1,17 @@
 using System.Buffers;
 using System.Buffers.Text;
 using System.Collections;
+using System.Diagnostics;
 using System.Text;
 
 namespace Wavhaven.Payments.Stripe;
 
 /// <summary>
-/// Writes Stripe's form encoding (see <see cref="StripeForm"/> for its rules) straight into one pooled buffer: the body
-/// so far, and the current key as a stack of escaped prefixes (<c>line_items[3][price_data]</c>), both ASCII.
+/// Writes parameters in Stripe's form encoding, as Stripe's official clients do: brackets for nesting
+/// (<c>metadata[user_id]=42</c>), every array indexed (<c>expand[0]=a</c>), <c>true</c>/<c>false</c> for booleans,
+/// <c>key=</c> for <see langword="null"/> and empty strings (which unset a field), empty arrays dropped, and RFC 3986
+/// escaping with brackets left literal. The body so far and the current key, a stack of escaped prefixes
+/// (<c>line_items[3][price_data]</c>), are ASCII in two pooled buffers.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -70,7 +74,8 @@ internal sealed class StripeFormWriter : IDisposable
     /// Writes any value a <see cref="StripeForm"/> holds: a scalar, a nested form, a string dictionary, or a sequence of
     /// these, nested under <paramref name="key"/>.
     /// </summary>
-    /// <exception cref="ArgumentException">The value, or one nested in it, is of a type the encoding does not know.</exception>
+    /// <exception cref="ArgumentException">The value, or one nested in it, is of a type the encoding does not know, or a
+    /// dictionary in it has an empty key.</exception>
     public void Add(string key, object? value)
     {
         var mark = PushKey(key);
@@ -84,6 +89,7 @@ internal sealed class StripeFormWriter : IDisposable
     /// <summary>Opens a level for an array's element: the parameters written until it is disposed nest under <c>[index]</c>.</summary>
     public Level Nest(int index)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
         var mark = _keyLength;
         PushIndex(index);
         return new(this, mark);
@@ -92,6 +98,7 @@ internal sealed class StripeFormWriter : IDisposable
     /// <summary>Encodes <paramref name="parameters"/> as a UTF-8 body (all ASCII: the rest is escaped).</summary>
     public static byte[] EncodeToUtf8(IStripeParameters parameters)
     {
+        ArgumentNullException.ThrowIfNull(parameters);
         using var writer = new StripeFormWriter();
         parameters.WriteTo(writer);
         return writer.ToArray();
@@ -100,6 +107,7 @@ internal sealed class StripeFormWriter : IDisposable
     /// <summary>Encodes <paramref name="parameters"/> as a query string (without the <c>?</c>).</summary>
     public static string Encode(IStripeParameters parameters)
     {
+        ArgumentNullException.ThrowIfNull(parameters);
         using var writer = new StripeFormWriter();
         parameters.WriteTo(writer);
         return Encoding.ASCII.GetString(writer._body, 0, writer._bodyLength);
@@ -121,8 +129,11 @@ internal sealed class StripeFormWriter : IDisposable
         _body = _key = [];
     }
 
-    /// <summary>A level of nesting opened by <see cref="Nest(string)"/> or <see cref="Nest(int)"/>; disposing it closes it.</summary>
-    public readonly struct Level : IDisposable
+    /// <summary>
+    /// A level of nesting opened by <see cref="Nest(string)"/> or <see cref="Nest(int)"/>; disposing it closes it. Levels
+    /// close in the reverse order of their opening, as <see langword="using"/> closes them.
+    /// </summary>
+    public readonly ref struct Level
     {
         private readonly StripeFormWriter _writer;
         private readonly int _mark;
@@ -134,13 +145,23 @@ internal sealed class StripeFormWriter : IDisposable
         }
 
         /// <summary>Closes the level: what follows is written under the enclosing key again.</summary>
-        public void Dispose() => _writer._keyLength = _mark;
+        public void Dispose()
+        {
+            Debug.Assert(_writer._keyLength >= _mark, "A nesting level was closed after one opened before it.");
+            _writer._keyLength = _mark;
+        }
     }
 
     /// <summary>Appends <paramref name="key"/> to the current key (in brackets unless at the top) and returns the previous length.</summary>
     private int PushKey(string key)
     {
-        ArgumentException.ThrowIfNullOrEmpty(key);
+        if (string.IsNullOrEmpty(key))
+        {
+            throw new ArgumentException(
+                _keyLength == 0 ? "A Stripe parameter has an empty key." : $"A Stripe parameter under '{Encoding.ASCII.GetString(_key, 0, _keyLength)}' has an empty key.",
+                nameof(key));
+        }
+
         var mark = _keyLength;
         var length = _keyLength;
         if (length > 0)
@@ -190,7 +211,7 @@ internal sealed class StripeFormWriter : IDisposable
                 StartPair();
                 WriteNumber(number, ref _body, ref _bodyLength);
                 break;
-            case StripeForm nested:
+            case IStripeParameters nested:
                 nested.WriteTo(this);
                 break;
             case Dictionary<string, string> dictionary: // metadata, the common case: its enumerator is not boxed

@@ -72,12 +72,18 @@ internal sealed partial class StripeHttpClient : IStripeClient
         var query = isPost || parameters is null ? string.Empty : StripeFormWriter.Encode(parameters);
         var endpoint = PaymentsTelemetry.EndpointTemplate(path);
         var uri = query.Length == 0 ? UriOf(path, endpoint) : new Uri(_baseAddress, path.TrimStart('/') + "?" + query);
+        byte[]? body = null;
+        if (isPost)
+        {
+            body = parameters is null ? [] : StripeFormWriter.EncodeToUtf8(parameters);
+        }
+
         var request = new RequestState(
             method,
             path,
             endpoint,
             uri,
-            isPost ? parameters is null ? [] : StripeFormWriter.EncodeToUtf8(parameters) : null,
+            body,
             isPost ? options?.IdempotencyKey ?? NewIdempotencyKey() : null,
             options?.StripeAccount,
             _options.SecretKey,

@@ -101,6 +101,55 @@ public class CheckoutServiceRequestTests
         result.ExpiresAt.Should().Be(DateTimeOffset.FromUnixTimeSeconds(1767312000));
     }
 
+    /// <summary>The combinations the two tests around it leave out: a guest's subscription, the caller's metadata beside a tenant in both places, an item in subscription mode.</summary>
+    [Fact]
+    public async Task CreateCheckoutAsync_GuestSubscriptionWithMetadataTenantAndAnItem_SendsThePinnedBody()
+    {
+        var (sut, handler, _) = Create();
+
+        await sut.CreateCheckoutAsync(new CheckoutRequest
+        {
+            Buyer = CheckoutBuyer.Guest("sam@example.com", "cart-77"),
+            Lines =
+            [
+                CheckoutLine.Item("Setup & onboarding", 500, "usd", quantity: 2, productMetadata: new Dictionary<string, string> { ["kind"] = "setup", ["tier"] = "gold" }),
+                CheckoutLine.ForPlan("pro", PriceInterval.Year),
+            ],
+            FulfillmentType = "subscription",
+            Metadata = new Dictionary<string, string> { ["campaign"] = "black friday", ["ref"] = "a/b" },
+            TenantId = "acme",
+            TrialDays = 7,
+        });
+
+        handler.Requests.Should().ContainSingle().Which.Body.Should().Be(
+            "mode=subscription"
+            + "&line_items[0][price_data][currency]=usd"
+            + "&line_items[0][price_data][unit_amount]=500"
+            + "&line_items[0][price_data][product_data][name]=Setup%20%26%20onboarding"
+            + "&line_items[0][price_data][product_data][metadata][kind]=setup"
+            + "&line_items[0][price_data][product_data][metadata][tier]=gold"
+            + "&line_items[0][quantity]=2"
+            + "&line_items[1][price]=price_pro_year"
+            + "&line_items[1][quantity]=1"
+            + "&client_reference_id=cart-77"
+            + "&customer_email=sam%40example.com"
+            + "&metadata[campaign]=black%20friday"
+            + "&metadata[ref]=a%2Fb"
+            + "&metadata[wavhaven_type]=subscription"
+            + "&metadata[wavhaven_user_id]=cart-77"
+            + "&metadata[wavhaven_buyer]=guest"
+            + "&metadata[wavhaven_tenant_id]=acme"
+            + "&subscription_data[metadata][campaign]=black%20friday"
+            + "&subscription_data[metadata][ref]=a%2Fb"
+            + "&subscription_data[metadata][wavhaven_type]=subscription"
+            + "&subscription_data[metadata][wavhaven_user_id]=cart-77"
+            + "&subscription_data[metadata][wavhaven_buyer]=guest"
+            + "&subscription_data[metadata][wavhaven_tenant_id]=acme"
+            + "&subscription_data[trial_period_days]=7"
+            + "&success_url=https%3A%2F%2Fshop.example%2Fcheckout%2Fsuccess%3Fsession_id%3D%7BCHECKOUT_SESSION_ID%7D"
+            + "&cancel_url=https%3A%2F%2Fshop.example%2Fcart");
+    }
+
     [Fact]
     public async Task CreateCheckoutAsync_RegisteredSubscriptionWithTrial_SearchesCreatesTheCustomerThenOpensTheSession()
     {

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Wavhaven.Payments.Stripe;
 
 namespace Wavhaven.Payments.Tests.Stripe;
@@ -13,19 +12,29 @@ public class IdempotencyKeysTests
         keys.Should().OnlyHaveUniqueItems().And.AllSatisfy(key => key.Should().MatchRegex("^wavhaven-[0-9a-f]{32}$"));
     }
 
+    /// <summary>The threads start together, so that a buffer shared between them would hand out keys twice.</summary>
     [Fact]
-    public async Task New_OnManyThreads_NeverRepeatsAKey()
+    public void New_OnThreadsRunningAtOnce_NeverRepeatsAKey()
     {
-        var keys = new ConcurrentBag<string>();
-
-        await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() =>
+        const int Threads = 8, PerThread = 20_000;
+        var keys = new string[Threads][];
+        using var start = new Barrier(Threads);
+        var threads = Enumerable.Range(0, Threads).Select(t => new Thread(() =>
         {
-            for (var i = 0; i < 500; i++)
+            var mine = new string[PerThread];
+            start.SignalAndWait();
+            for (var i = 0; i < PerThread; i++)
             {
-                keys.Add(IdempotencyKeys.New("k-"));
+                mine[i] = IdempotencyKeys.New("k-");
             }
-        })));
 
-        keys.Should().HaveCount(4_000).And.OnlyHaveUniqueItems();
+            keys[t] = mine;
+        })).ToList();
+
+        threads.ForEach(thread => thread.Start());
+        threads.ForEach(thread => thread.Join());
+
+        var all = keys.SelectMany(mine => mine).ToList();
+        all.Should().HaveCount(Threads * PerThread).And.OnlyHaveUniqueItems();
     }
 }

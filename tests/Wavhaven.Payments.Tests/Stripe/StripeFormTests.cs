@@ -150,12 +150,20 @@ public class StripeFormTests
     public void Encode_LongKeysAndValues_GrowTheirBuffersAndStayExact(int plainPrefix)
     {
         // A plain run of any length, then characters that need escaping, so that both the fast and the escaping
-        // paths cross the pooled buffers' first sizes (128 bytes for keys, 1024 for the body).
+        // paths cross the pooled buffers' first sizes (128 bytes for keys, 4096 for the body: the longer cases).
         var key = new string('k', plainPrefix % 300) + "[ключ]";
         var value = new string('v', plainPrefix) + " Zoë & 東京 🎧 " + new string('w', plainPrefix);
         var escaped = (string text) => Uri.EscapeDataString(text).Replace("%5B", "[", StringComparison.Ordinal).Replace("%5D", "]", StringComparison.Ordinal);
         var sut = new StripeForm { ["first"] = value, ["nested"] = new StripeForm { [key] = value } };
 
         sut.Encode().Should().Be("first=" + escaped(value) + "&nested[" + escaped(key) + "]=" + escaped(value));
+    }
+
+    [Fact]
+    public void Encode_DictionaryWithAnEmptyKey_IsRefusedNamingTheParameter()
+    {
+        var sut = new StripeForm { ["metadata"] = new Dictionary<string, string> { ["order_id"] = "1", [string.Empty] = "v" } };
+
+        sut.Invoking(form => form.Encode()).Should().Throw<ArgumentException>().WithMessage("*under 'metadata'*empty key*");
     }
 }
