@@ -43,12 +43,7 @@ internal sealed class StripeFormWriter : IDisposable
     public void Add(string key, string? value)
     {
         var mark = PushKey(key);
-        StartPair();
-        if (value is not null)
-        {
-            Escape(value, ref _body, _bodyLength, out _bodyLength);
-        }
-
+        WritePair(value);
         _keyLength = mark;
     }
 
@@ -56,8 +51,7 @@ internal sealed class StripeFormWriter : IDisposable
     public void Add(string key, long value)
     {
         var mark = PushKey(key);
-        StartPair();
-        WriteNumber(value, ref _body, ref _bodyLength);
+        WritePair(value);
         _keyLength = mark;
     }
 
@@ -65,8 +59,7 @@ internal sealed class StripeFormWriter : IDisposable
     public void Add(string key, bool value)
     {
         var mark = PushKey(key);
-        StartPair();
-        Write(value ? "true"u8 : "false"u8, ref _body, ref _bodyLength);
+        WritePair(value);
         _keyLength = mark;
     }
 
@@ -193,23 +186,19 @@ internal sealed class StripeFormWriter : IDisposable
         switch (value)
         {
             case null:
-                StartPair();
+                WritePair((string?)null);
                 break;
             case string text:
-                StartPair();
-                Escape(text, ref _body, _bodyLength, out _bodyLength);
+                WritePair(text);
                 break;
             case bool flag:
-                StartPair();
-                Write(flag ? "true"u8 : "false"u8, ref _body, ref _bodyLength);
+                WritePair(flag);
                 break;
             case int number:
-                StartPair();
-                WriteNumber(number, ref _body, ref _bodyLength);
+                WritePair(number);
                 break;
             case long number:
-                StartPair();
-                WriteNumber(number, ref _body, ref _bodyLength);
+                WritePair(number);
                 break;
             case IStripeParameters nested:
                 nested.WriteTo(this);
@@ -256,6 +245,30 @@ internal sealed class StripeFormWriter : IDisposable
         PushIndex(index);
         Append(item);
         _keyLength = mark;
+    }
+
+    /// <summary>Writes <c>[&amp;]key=</c> and the escaped text, or nothing after the <c>=</c> for <see langword="null"/>.</summary>
+    private void WritePair(string? text)
+    {
+        StartPair();
+        if (text is not null)
+        {
+            Escape(text, ref _body, _bodyLength, out _bodyLength);
+        }
+    }
+
+    /// <summary>Writes <c>[&amp;]key=</c> and the number.</summary>
+    private void WritePair(long number)
+    {
+        StartPair();
+        WriteNumber(number, ref _body, ref _bodyLength);
+    }
+
+    /// <summary>Writes <c>[&amp;]key=true</c> or <c>[&amp;]key=false</c>.</summary>
+    private void WritePair(bool flag)
+    {
+        StartPair();
+        Write(flag ? "true"u8 : "false"u8, ref _body, ref _bodyLength);
     }
 
     /// <summary>Writes <c>[&amp;]key=</c>; the value follows.</summary>
