@@ -155,8 +155,8 @@ internal sealed partial class CheckoutService(
         var reservedKeys = request.TenantId is null ? 3 : 4;
         MetadataRules.Validate(request.Metadata, nameof(request.Metadata), reservedKeys);
 
-        var successUrl = WithSessionIdPlaceholder(ResolveUrl(request.SuccessUrl, options.Value.SuccessUrl, nameof(request.SuccessUrl), "Stripe:SuccessUrl"));
-        var cancelUrl = ResolveUrl(request.CancelUrl, options.Value.CancelUrl, nameof(request.CancelUrl), "Stripe:CancelUrl");
+        var successUrl = ResolveUrl(ref s_lastSuccessUrl, request.SuccessUrl, options.Value.SuccessUrl, nameof(request.SuccessUrl), "Stripe:SuccessUrl", withPlaceholder: true);
+        var cancelUrl = ResolveUrl(ref s_lastCancelUrl, request.CancelUrl, options.Value.CancelUrl, nameof(request.CancelUrl), "Stripe:CancelUrl", withPlaceholder: false);
         return new CheckoutPlan(mode, lines, successUrl, cancelUrl);
     }
 
@@ -283,9 +283,20 @@ internal sealed partial class CheckoutService(
     /// <summary>The name of a cart line in refusals, built only when one is thrown.</summary>
     private static string At(int index) => $"Lines[{index}]";
 
-    private static string ResolveUrl(string? fromRequest, string? fromOptions, string field, string optionKey)
+    /// <summary>
+    /// The URL a checkout sends for <paramref name="field"/>: the request's, else the options'; checked, and given the
+    /// session id placeholder if <paramref name="withPlaceholder"/>. <paramref name="last"/> remembers the last string
+    /// resolved and its result, so the configured URL, which most checkouts use, is not parsed again on each one; the
+    /// same string always resolves the same way, and a changed option is a different string.
+    /// </summary>
+    private static string ResolveUrl(ref ResolvedUrl? last, string? fromRequest, string? fromOptions, string field, string optionKey, bool withPlaceholder)
     {
         var url = fromRequest ?? fromOptions;
+        if (Volatile.Read(ref last) is { } remembered && ReferenceEquals(remembered.Source, url))
+        {
+            return remembered.Resolved;
+        }
+
         if (string.IsNullOrEmpty(url))
         {
             throw Refuse(field, $"{field} is not set: pass it on the request or set {optionKey}.");
@@ -296,8 +307,17 @@ internal sealed partial class CheckoutService(
             throw Refuse(field, $"{field} must be an absolute http(s) URL.");
         }
 
-        return url;
+        var resolved = withPlaceholder ? WithSessionIdPlaceholder(url) : url;
+        Volatile.Write(ref last, new ResolvedUrl(url, resolved));
+        return resolved;
     }
+
+    private static ResolvedUrl? s_lastSuccessUrl;
+
+    private static ResolvedUrl? s_lastCancelUrl;
+
+    /// <summary>A URL as given, and as a checkout sends it.</summary>
+    private sealed record ResolvedUrl(string Source, string Resolved);
 
     /// <summary>
     /// Adds <c>session_id={CHECKOUT_SESSION_ID}</c> to the URL's query when the placeholder is missing: before any
