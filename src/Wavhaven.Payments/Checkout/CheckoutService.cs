@@ -155,8 +155,8 @@ internal sealed partial class CheckoutService(
         var reservedKeys = request.TenantId is null ? 3 : 4;
         MetadataRules.Validate(request.Metadata, nameof(request.Metadata), reservedKeys);
 
-        var successUrl = ResolveUrl(ref s_lastSuccessUrl, request.SuccessUrl, options.Value.SuccessUrl, nameof(request.SuccessUrl), "Stripe:SuccessUrl", withPlaceholder: true);
-        var cancelUrl = ResolveUrl(ref s_lastCancelUrl, request.CancelUrl, options.Value.CancelUrl, nameof(request.CancelUrl), "Stripe:CancelUrl", withPlaceholder: false);
+        var successUrl = WithSessionIdPlaceholder(ResolveUrl(request.SuccessUrl, options.Value.SuccessUrl, nameof(request.SuccessUrl), "Stripe:SuccessUrl"));
+        var cancelUrl = ResolveUrl(request.CancelUrl, options.Value.CancelUrl, nameof(request.CancelUrl), "Stripe:CancelUrl");
         return new CheckoutPlan(mode, lines, successUrl, cancelUrl);
     }
 
@@ -283,20 +283,9 @@ internal sealed partial class CheckoutService(
     /// <summary>The name of a cart line in refusals, built only when one is thrown.</summary>
     private static string At(int index) => $"Lines[{index}]";
 
-    /// <summary>
-    /// The URL a checkout sends for <paramref name="field"/>: the request's, else the options'; checked, and given the
-    /// session id placeholder if <paramref name="withPlaceholder"/>. <paramref name="last"/> remembers the last string
-    /// resolved and its result, so the configured URL, which most checkouts use, is not parsed again on each one; the
-    /// same string always resolves the same way, and a changed option is a different string.
-    /// </summary>
-    private static string ResolveUrl(ref ResolvedUrl? last, string? fromRequest, string? fromOptions, string field, string optionKey, bool withPlaceholder)
+    private static string ResolveUrl(string? fromRequest, string? fromOptions, string field, string optionKey)
     {
         var url = fromRequest ?? fromOptions;
-        if (Volatile.Read(ref last) is { } remembered && ReferenceEquals(remembered.Source, url))
-        {
-            return remembered.Resolved;
-        }
-
         if (string.IsNullOrEmpty(url))
         {
             throw Refuse(field, $"{field} is not set: pass it on the request or set {optionKey}.");
@@ -307,17 +296,8 @@ internal sealed partial class CheckoutService(
             throw Refuse(field, $"{field} must be an absolute http(s) URL.");
         }
 
-        var resolved = withPlaceholder ? WithSessionIdPlaceholder(url) : url;
-        Volatile.Write(ref last, new ResolvedUrl(url, resolved));
-        return resolved;
+        return url;
     }
-
-    private static ResolvedUrl? s_lastSuccessUrl;
-
-    private static ResolvedUrl? s_lastCancelUrl;
-
-    /// <summary>A URL as given, and as a checkout sends it.</summary>
-    private sealed record ResolvedUrl(string Source, string Resolved);
 
     /// <summary>
     /// Adds <c>session_id={CHECKOUT_SESSION_ID}</c> to the URL's query when the placeholder is missing: before any
