@@ -31,38 +31,34 @@ internal static class InterleavedCheckoutRun
         await using var pair = await LoopbackCheckout.StartAsync(split);
         var baselines = new List<double>(rounds * PairsPerRound);
         var libraries = new List<double>(rounds * PairsPerRound);
-        var baselineParts = new Parts(rounds * PairsPerRound);
-        var libraryParts = new Parts(rounds * PairsPerRound);
+        var baselineParts = split ? new Parts(rounds * PairsPerRound) : null;
+        var libraryParts = split ? new Parts(rounds * PairsPerRound) : null;
         var roundRatios = new List<double>(rounds);
-        long baselineStarted = 0, libraryStarted = 0;
         for (var round = 0; round < WarmUpRounds + rounds; round++)
         {
             long baselineTicks = 0, libraryTicks = 0;
             for (var i = 0; i < PairsPerRound; i++)
             {
-                long baseline, library;
+                (long Started, long Ended) baseline, library;
                 if (i % 2 == 0)
                 {
-                    baseline = await TimeBaseline();
-                    library = await TimeLibrary();
+                    baseline = await TimeAsync(pair.RawPostAsync);
+                    library = await TimeAsync(pair.CheckoutAsync);
                 }
                 else
                 {
-                    library = await TimeLibrary();
-                    baseline = await TimeBaseline();
+                    library = await TimeAsync(pair.CheckoutAsync);
+                    baseline = await TimeAsync(pair.RawPostAsync);
                 }
 
-                baselineTicks += baseline;
-                libraryTicks += library;
+                baselineTicks += baseline.Ended - baseline.Started;
+                libraryTicks += library.Ended - library.Started;
                 if (round >= WarmUpRounds)
                 {
-                    baselines.Add(Stopwatch.GetElapsedTime(0, baseline).TotalMicroseconds);
-                    libraries.Add(Stopwatch.GetElapsedTime(0, library).TotalMicroseconds);
-                    if (split)
-                    {
-                        baselineParts.Add(baselineStarted, pair.RawWire, baselineStarted + baseline);
-                        libraryParts.Add(libraryStarted, pair.LibraryWire, libraryStarted + library);
-                    }
+                    baselines.Add(Stopwatch.GetElapsedTime(baseline.Started, baseline.Ended).TotalMicroseconds);
+                    libraries.Add(Stopwatch.GetElapsedTime(library.Started, library.Ended).TotalMicroseconds);
+                    baselineParts?.Add(baseline.Started, pair.RawWire, baseline.Ended);
+                    libraryParts?.Add(library.Started, pair.LibraryWire, library.Ended);
                 }
             }
 
@@ -75,7 +71,7 @@ internal static class InterleavedCheckoutRun
         Console.WriteLine(FormattableString.Invariant($"interleaved checkout: {rounds} rounds of {PairsPerRound} pairs (a raw POST and a checkout, alternating which goes first), one call at a time, to the loopback server"));
         Console.WriteLine(FormattableString.Invariant($"raw HttpClient POST:                  median {Statistics.Median(baselines),6:0.0} us, mean {baselines.Average(),6:0.0} us"));
         Console.WriteLine(FormattableString.Invariant($"ICheckoutService.CreateCheckoutAsync: median {Statistics.Median(libraries),6:0.0} us, mean {libraries.Average(),6:0.0} us"));
-        if (split)
+        if (baselineParts is not null)
         {
             Console.WriteLine(FormattableString.Invariant($"split, medians (means) in us:  before the wire       on the wire (server included)  after the wire"));
             Console.WriteLine(FormattableString.Invariant($"raw HttpClient POST:           {baselineParts}"));
@@ -83,20 +79,14 @@ internal static class InterleavedCheckoutRun
         }
 
         Console.WriteLine(FormattableString.Invariant($"ratio: of medians {Statistics.Median(libraries) / Statistics.Median(baselines):0.000}x, of means {libraries.Average() / baselines.Average():0.000}x; per round (means) median {Statistics.Median(roundRatios):0.000}x (min {roundRatios.Min():0.000}, max {roundRatios.Max():0.000})"));
+    }
 
-        async Task<long> TimeBaseline()
-        {
-            baselineStarted = Stopwatch.GetTimestamp();
-            await pair.RawPostAsync();
-            return Stopwatch.GetTimestamp() - baselineStarted;
-        }
-
-        async Task<long> TimeLibrary()
-        {
-            libraryStarted = Stopwatch.GetTimestamp();
-            await pair.CheckoutAsync();
-            return Stopwatch.GetTimestamp() - libraryStarted;
-        }
+    /// <summary>When one call started and ended, in <see cref="Stopwatch"/> ticks.</summary>
+    private static async Task<(long Started, long Ended)> TimeAsync(Func<Task> call)
+    {
+        var started = Stopwatch.GetTimestamp();
+        await call();
+        return (started, Stopwatch.GetTimestamp());
     }
 
     /// <summary>The three parts of each call, in microseconds.</summary>
