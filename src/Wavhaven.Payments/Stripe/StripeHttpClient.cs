@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
@@ -262,7 +263,8 @@ internal sealed partial class StripeHttpClient : IStripeClient
 
     /// <summary>
     /// Reads a successful answer. The body is already buffered (the request asked for <see cref="HttpCompletionOption.ResponseContentRead"/>):
-    /// its bytes are read at once, and a Stripe object keeps them to fill in its extension data only if asked.
+    /// a Stripe object gets its bytes in an array of its own, which it keeps to fill in its extension data only if asked;
+    /// any other answer (a Checkout session's link, a list) is read from a pooled copy, since nothing keeps it.
     /// </summary>
     private static async Task<T?> ReadAsync<T>(HttpContent content, JsonTypeInfo<T> responseType, CancellationToken cancellationToken)
     {
@@ -271,9 +273,31 @@ internal sealed partial class StripeHttpClient : IStripeClient
             return await content.ReadFromJsonAsync(responseType, cancellationToken).ConfigureAwait(false); // transcodes
         }
 
+        if (!StripeJson.KeepsJson(responseType)
+            && await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false) is MemoryStream buffered
+            && buffered.Length - buffered.Position is > 0 and <= MaxPooledAnswer)
+        {
+            // HttpClient's buffer, behind a stream that does not expose it: ReadAsByteArrayAsync would copy it into a new
+            // array (3.2 KB for a Checkout session), on top of the one HttpClient filled.
+            var length = (int)(buffered.Length - buffered.Position);
+            var copy = ArrayPool<byte>.Shared.Rent(length);
+            try
+            {
+                buffered.ReadExactly(copy, 0, length);
+                return StripeJson.Deserialize(copy.AsMemory(0, length), responseType);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(copy);
+            }
+        }
+
         var body = await content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
         return StripeJson.Deserialize(body, responseType);
     }
+
+    /// <summary>The largest answer read from a pooled copy; a larger one (a long list) gets an array of its own.</summary>
+    private const int MaxPooledAnswer = 1024 * 1024;
 
     private static string? HeaderValue(HttpResponseMessage response, string name) =>
         response.Headers.TryGetValues(name, out var values) ? values.FirstOrDefault() : null;

@@ -70,6 +70,30 @@ public class DeferredExtensionDataTests
     }
 
     [Fact]
+    public async Task AnswerOfTheApi_KeepsItsOwnBytes_ThroughTheCallsAfterIt()
+    {
+        // Answers that keep nothing of their JSON are read from a pooled copy; a Stripe object keeps its bytes for its
+        // extension data, so they must not be that copy, which the next answers are read into.
+        var handler = new StubStripeHandler();
+        var client = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<IStripeClient>(TestServices.Build(handler));
+        handler.OnJson(HttpMethod.Get, "/v1/customers/cus_1", """{"id":"cus_1","object":"customer","metadata":{},"invoice_prefix":"FIRST"}""");
+        handler.OnJson(HttpMethod.Get, "/v1/customers/cus_2", """{"id":"cus_2","object":"customer","metadata":{},"invoice_prefix":"OTHER"}""");
+        handler.OnJson(HttpMethod.Get, "/v1/customers", """{"object":"list","url":"/v1/customers","has_more":false,"data":[{"id":"cus_3","object":"customer","invoice_prefix":"LISTED"}]}""");
+
+        var sut = await client.SendAsync(HttpMethod.Get, "/v1/customers/cus_1", null, StripeJsonContext.Default.StripeCustomer);
+        for (var i = 0; i < 4; i++)
+        {
+            var other = await client.SendAsync(HttpMethod.Get, "/v1/customers/cus_2", null, StripeJsonContext.Default.StripeCustomer);
+            var list = await client.SendAsync(HttpMethod.Get, "/v1/customers", null, StripeJsonContext.Default.StripeListStripeCustomer);
+            other.ExtensionData!["invoice_prefix"].GetString().Should().Be("OTHER");
+            list.Data.Should().ContainSingle().Which.ExtensionData!["invoice_prefix"].GetString().Should().Be("LISTED");
+        }
+
+        sut.Id.Should().Be("cus_1");
+        sut.ExtensionData!["invoice_prefix"].GetString().Should().Be("FIRST");
+    }
+
+    [Fact]
     public async Task ConcurrentFirstReads_AllSeeTheSameExtensionData()
     {
         var json = Encoding.UTF8.GetBytes(StripeFixtures.Get("checkout.session").ToJsonString());

@@ -15,15 +15,23 @@ internal static class StripeJson
     /// <exception cref="JsonException">The JSON does not match the type.</exception>
     public static T? Deserialize<T>(ReadOnlyMemory<byte> json, JsonTypeInfo<T> typeInfo)
     {
-        if (Deferred<T>.TypeInfo is { } withoutExtensionData && ReferenceEquals(typeInfo.Options, StripeJsonContext.Default.Options))
+        if (KeepsJson(typeInfo))
         {
-            var value = JsonSerializer.Deserialize(json.Span, withoutExtensionData);
+            var value = JsonSerializer.Deserialize(json.Span, Deferred<T>.TypeInfo!);
             (value as StripeObject)?.DeferExtensionData(json, typeInfo);
             return value;
         }
 
         return JsonSerializer.Deserialize(json.Span, typeInfo);
     }
+
+    /// <summary>
+    /// Whether a value <see cref="Deserialize"/> reads keeps referring to its JSON: a top-level <see cref="StripeObject"/>
+    /// read with the library's contracts does, for its extension data. Any other value holds nothing of the bytes once
+    /// read, so they may be a borrowed buffer.
+    /// </summary>
+    public static bool KeepsJson<T>(JsonTypeInfo<T> typeInfo) =>
+        Deferred<T>.TypeInfo is not null && ReferenceEquals(typeInfo.Options, StripeJsonContext.Default.Options);
 
     /// <summary>The contract of <typeparamref name="T"/> without its extension data, when it is a Stripe object.</summary>
     private static class Deferred<T>
