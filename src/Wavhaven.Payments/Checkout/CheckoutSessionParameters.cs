@@ -107,10 +107,7 @@ internal sealed class CheckoutSessionParameters(CheckoutRequest request, Checkou
         using var metadata = writer.Nest("metadata");
         if (request.Metadata is not null)
         {
-            foreach (var (key, value) in request.Metadata)
-            {
-                writer.Add(key, value);
-            }
+            writer.AddEach(request.Metadata);
         }
 
         writer.Add(MetadataKeys.FulfillmentType, request.FulfillmentType);

@@ -33,46 +33,71 @@ internal static class MetadataRules
             return;
         }
 
-        string Field() => line < 0 ? field : $"Lines[{line}].{field}";
-
         if (metadata.Count + reservedKeys > MaxKeys)
         {
-            throw new InvalidPaymentRequestException(Field(), reservedKeys == 0
-                ? $"{Field()} has {metadata.Count} keys; Stripe allows at most {MaxKeys}."
-                : $"{Field()} has {metadata.Count} keys, and the library adds {reservedKeys} of its own; Stripe allows at most {MaxKeys} in all, so pass at most {MaxKeys - reservedKeys}.");
+            var name = FieldName(field, line);
+            throw new InvalidPaymentRequestException(name, reservedKeys == 0
+                ? $"{name} has {metadata.Count} keys; Stripe allows at most {MaxKeys}."
+                : $"{name} has {metadata.Count} keys, and the library adds {reservedKeys} of its own; Stripe allows at most {MaxKeys} in all, so pass at most {MaxKeys - reservedKeys}.");
         }
 
-        foreach (var (key, value) in metadata)
+        if (metadata is Dictionary<string, string> dictionary)
         {
-            if (string.IsNullOrEmpty(key))
+            // The common case, enumerated without boxing its enumerator (a checkout checks one metadata per line).
+            foreach (var (key, value) in dictionary)
             {
-                throw new InvalidPaymentRequestException(Field(), $"{Field()} has an empty key.");
+                ValidatePair(key, value, field, line);
             }
-
-            if (key.Length > MaxKeyLength)
+        }
+        else
+        {
+            foreach (var (key, value) in metadata)
             {
-                throw new InvalidPaymentRequestException($"{Field()}[{key}]", $"{Field()} key '{key}' is {key.Length} characters long; Stripe allows at most {MaxKeyLength}.");
-            }
-
-            if (key.Contains('[', StringComparison.Ordinal) || key.Contains(']', StringComparison.Ordinal))
-            {
-                throw new InvalidPaymentRequestException($"{Field()}[{key}]", $"{Field()} key '{key}' contains a square bracket, which Stripe does not allow in metadata keys.");
-            }
-
-            if (key.StartsWith(MetadataKeys.ReservedPrefix, StringComparison.Ordinal))
-            {
-                throw new InvalidPaymentRequestException($"{Field()}[{key}]", $"{Field()} key '{key}' starts with '{MetadataKeys.ReservedPrefix}', which the library reserves for routing events. Rename the key.");
-            }
-
-            if (value is null)
-            {
-                throw new InvalidPaymentRequestException($"{Field()}[{key}]", $"{Field()} value of '{key}' is null; pass a string (an empty string unsets a key on updates only).");
-            }
-
-            if (value.Length > MaxValueLength)
-            {
-                throw new InvalidPaymentRequestException($"{Field()}[{key}]", $"{Field()} value of '{key}' is {value.Length} characters long; Stripe allows at most {MaxValueLength}.");
+                ValidatePair(key, value, field, line);
             }
         }
     }
+
+    private static void ValidatePair(string key, string? value, string field, int line)
+    {
+        if (string.IsNullOrEmpty(key))
+        {
+            throw new InvalidPaymentRequestException(FieldName(field, line), $"{FieldName(field, line)} has an empty key.");
+        }
+
+        if (key.Length > MaxKeyLength)
+        {
+            throw Refuse(field, line, key, $"key '{key}' is {key.Length} characters long; Stripe allows at most {MaxKeyLength}.");
+        }
+
+        if (key.Contains('[', StringComparison.Ordinal) || key.Contains(']', StringComparison.Ordinal))
+        {
+            throw Refuse(field, line, key, $"key '{key}' contains a square bracket, which Stripe does not allow in metadata keys.");
+        }
+
+        if (key.StartsWith(MetadataKeys.ReservedPrefix, StringComparison.Ordinal))
+        {
+            throw Refuse(field, line, key, $"key '{key}' starts with '{MetadataKeys.ReservedPrefix}', which the library reserves for routing events. Rename the key.");
+        }
+
+        if (value is null)
+        {
+            throw Refuse(field, line, key, $"value of '{key}' is null; pass a string (an empty string unsets a key on updates only).");
+        }
+
+        if (value.Length > MaxValueLength)
+        {
+            throw Refuse(field, line, key, $"value of '{key}' is {value.Length} characters long; Stripe allows at most {MaxValueLength}.");
+        }
+    }
+
+    /// <summary>A refusal of one key's entry: the parameter is <c>field[key]</c>, the message starts with the field's name.</summary>
+    private static InvalidPaymentRequestException Refuse(string field, int line, string key, string problem)
+    {
+        var name = FieldName(field, line);
+        return new InvalidPaymentRequestException($"{name}[{key}]", $"{name} {problem}");
+    }
+
+    /// <summary>The field's name in a refusal: <c>Lines[line].field</c> for a cart line's, <paramref name="field"/> for the request's.</summary>
+    private static string FieldName(string field, int line) => line < 0 ? field : $"Lines[{line}].{field}";
 }

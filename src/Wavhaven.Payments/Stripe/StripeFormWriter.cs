@@ -76,6 +76,27 @@ internal sealed class StripeFormWriter : IDisposable
         _keyLength = mark;
     }
 
+    /// <summary>Writes each pair as <c>key=value</c> at the current level (metadata, inside a <see cref="Nest(string)"/>).</summary>
+    /// <exception cref="ArgumentException">A key is empty.</exception>
+    public void AddEach(IEnumerable<KeyValuePair<string, string>> pairs)
+    {
+        if (pairs is Dictionary<string, string> dictionary)
+        {
+            // The common case, enumerated without boxing its enumerator.
+            foreach (var (key, value) in dictionary)
+            {
+                Add(key, value);
+            }
+
+            return;
+        }
+
+        foreach (var (key, value) in pairs)
+        {
+            Add(key, value);
+        }
+    }
+
     /// <summary>Opens a level: the parameters written until it is disposed nest under <paramref name="key"/>.</summary>
     public Level Nest(string key) => new(this, PushKey(key));
 
@@ -203,19 +224,8 @@ internal sealed class StripeFormWriter : IDisposable
             case IStripeParameters nested:
                 nested.WriteTo(this);
                 break;
-            case Dictionary<string, string> dictionary: // metadata, the common case: its enumerator is not boxed
-                foreach (var (childKey, childValue) in dictionary)
-                {
-                    Add(childKey, childValue);
-                }
-
-                break;
-            case IEnumerable<KeyValuePair<string, string>> dictionary:
-                foreach (var (childKey, childValue) in dictionary)
-                {
-                    Add(childKey, childValue);
-                }
-
+            case IEnumerable<KeyValuePair<string, string>> pairs:
+                AddEach(pairs);
                 break;
             case List<StripeForm> forms: // line items, the common case: indexed without boxing an enumerator
                 for (var index = 0; index < forms.Count; index++)

@@ -82,6 +82,8 @@ public class CheckoutServiceRefusalTests
         ["reserved prefix on an unknown key"] = new(() => Request(metadata: One("wavhaven_order")), "Metadata[wavhaven_order]", "reserves"),
         ["empty key"] = new(() => Request(metadata: One(string.Empty)), "Metadata", "Metadata has an empty key"),
         ["null value"] = new(() => Request(metadata: One("note", null!)), "Metadata[note]", "value of 'note' is null"),
+        ["reserved key in a read-only dictionary"] = new(() => Request(metadata: new System.Collections.ObjectModel.ReadOnlyDictionary<string, string>(One("wavhaven_user"))), "Metadata[wavhaven_user]", "starts with 'wavhaven_', which the library reserves"),
+        ["item product metadata in a sorted dictionary, key with a bracket"] = new(() => Request(lines: [CheckoutLine.Item("Beat", 100, "usd", productMetadata: new SortedDictionary<string, string> { ["a"] = "v", ["sku]"] = "v" })]), "Lines[0].ProductMetadata[sku]]", "Lines[0].ProductMetadata key 'sku]' contains a square bracket"),
 
         // The buyer
         ["no buyer"] = new(() => new CheckoutRequest { Buyer = null!, Lines = [CheckoutLine.ForPlan("beat-license")], FulfillmentType = "license" }, "Buyer", "Buyer is missing"),

@@ -101,22 +101,30 @@ public class CheckoutServiceRequestTests
         result.ExpiresAt.Should().Be(DateTimeOffset.FromUnixTimeSeconds(1767312000));
     }
 
-    /// <summary>The combinations the two tests around it leave out: a guest's subscription, the caller's metadata beside a tenant in both places, an item in subscription mode.</summary>
-    [Fact]
-    public async Task CreateCheckoutAsync_GuestSubscriptionWithMetadataTenantAndAnItem_SendsThePinnedBody()
+    /// <summary>
+    /// The combinations the two tests around it leave out: a guest's subscription, the caller's metadata beside a tenant in
+    /// both places, an item in subscription mode; the metadata as dictionaries, or as other read-only dictionaries (which
+    /// the validation and the form take another loop for).
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task CreateCheckoutAsync_GuestSubscriptionWithMetadataTenantAndAnItem_SendsThePinnedBody(bool readOnlyMetadata)
     {
         var (sut, handler, _) = Create();
+        IReadOnlyDictionary<string, string> Metadata(Dictionary<string, string> pairs) =>
+            readOnlyMetadata ? new System.Collections.ObjectModel.ReadOnlyDictionary<string, string>(pairs) : pairs;
 
         await sut.CreateCheckoutAsync(new CheckoutRequest
         {
             Buyer = CheckoutBuyer.Guest("sam@example.com", "cart-77"),
             Lines =
             [
-                CheckoutLine.Item("Setup & onboarding", 500, "usd", quantity: 2, productMetadata: new Dictionary<string, string> { ["kind"] = "setup", ["tier"] = "gold" }),
+                CheckoutLine.Item("Setup & onboarding", 500, "usd", quantity: 2, productMetadata: Metadata(new() { ["kind"] = "setup", ["tier"] = "gold" })),
                 CheckoutLine.ForPlan("pro", PriceInterval.Year),
             ],
             FulfillmentType = "subscription",
-            Metadata = new Dictionary<string, string> { ["campaign"] = "black friday", ["ref"] = "a/b" },
+            Metadata = Metadata(new() { ["campaign"] = "black friday", ["ref"] = "a/b" }),
             TenantId = "acme",
             TrialDays = 7,
         });
