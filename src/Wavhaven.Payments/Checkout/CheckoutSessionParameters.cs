@@ -92,7 +92,8 @@ internal sealed class CheckoutSessionParameters(CheckoutRequest request, Checkou
                     writer.Add("name", item.Name);
                     if (item.ProductMetadata is { Count: > 0 } productMetadata)
                     {
-                        writer.Add("metadata", productMetadata);
+                        using var metadata = writer.Nest("metadata");
+                        writer.AddEach(productMetadata);
                     }
                 }
             }

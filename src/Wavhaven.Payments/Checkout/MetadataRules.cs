@@ -62,7 +62,8 @@ internal static class MetadataRules
     {
         if (string.IsNullOrEmpty(key))
         {
-            throw new InvalidPaymentRequestException(FieldName(field, line), $"{FieldName(field, line)} has an empty key.");
+            var name = FieldName(field, line);
+            throw new InvalidPaymentRequestException(name, $"{name} has an empty key.");
         }
 
         if (key.Length > MaxKeyLength)

@@ -107,13 +107,18 @@ public class CheckoutServiceRequestTests
     /// the validation and the form take another loop for).
     /// </summary>
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task CreateCheckoutAsync_GuestSubscriptionWithMetadataTenantAndAnItem_SendsThePinnedBody(bool readOnlyMetadata)
+    [InlineData("dictionary")]
+    [InlineData("read-only")]
+    [InlineData("sorted")]
+    public async Task CreateCheckoutAsync_GuestSubscriptionWithMetadataTenantAndAnItem_SendsThePinnedBody(string metadataType)
     {
         var (sut, handler, _) = Create();
-        IReadOnlyDictionary<string, string> Metadata(Dictionary<string, string> pairs) =>
-            readOnlyMetadata ? new System.Collections.ObjectModel.ReadOnlyDictionary<string, string>(pairs) : pairs;
+        IReadOnlyDictionary<string, string> Metadata(Dictionary<string, string> pairs) => metadataType switch
+        {
+            "read-only" => new System.Collections.ObjectModel.ReadOnlyDictionary<string, string>(pairs),
+            "sorted" => new SortedDictionary<string, string>(pairs, StringComparer.Ordinal),
+            _ => pairs,
+        };
 
         await sut.CreateCheckoutAsync(new CheckoutRequest
         {

@@ -171,6 +171,27 @@ public class CheckoutSessionLinkTests
         result.ExpiresAt.Should().BeNull();
     }
 
+    /// <summary>The link is read from a pooled copy of the answer's buffered stream, unless something read from that stream first.</summary>
+    [Fact]
+    public async Task CreateCheckoutAsync_AnswerWhoseStreamAHandlerPeekedAt_IsStillReadWhole()
+    {
+        var handler = new StubStripeHandler();
+        handler.On(HttpMethod.Post, "/v1/checkout/sessions", async (_, cancellationToken) =>
+        {
+            var answer = new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent(RealisticSession().ToJsonString(), Encoding.UTF8, "application/json") };
+            await answer.Content.LoadIntoBufferAsync(cancellationToken);
+            var stream = await answer.Content.ReadAsStreamAsync(cancellationToken);
+            stream.ReadByte().Should().Be('{');
+            return answer;
+        });
+        using var services = TestServices.Build(handler);
+
+        var result = await services.GetRequiredService<ICheckoutService>().CreateCheckoutAsync(GuestRequest());
+
+        result.SessionId.Should().StartWith("cs_test_");
+        result.ExpiresAt.Should().Be(DateTimeOffset.FromUnixTimeSeconds(1234567890));
+    }
+
     [Fact]
     public async Task CreateCheckoutAsync_NullAnswer_IsAStripeApiExceptionForAnEmptyBody()
     {

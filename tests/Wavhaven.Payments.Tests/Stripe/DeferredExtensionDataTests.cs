@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
 using Wavhaven.Payments.Stripe;
 using Wavhaven.Payments.Stripe.Serialization;
 using Wavhaven.Payments.Tests.Support;
@@ -60,7 +61,8 @@ public class DeferredExtensionDataTests
     public async Task AnswerOfTheApi_FillsItsExtensionDataOnFirstUse()
     {
         var handler = new StubStripeHandler();
-        var client = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<IStripeClient>(TestServices.Build(handler));
+        using var services = TestServices.Build(handler);
+        var client = services.GetRequiredService<IStripeClient>();
         handler.OnJson(HttpMethod.Post, "/v1/customers", """{"id":"cus_123","object":"customer","email":"jane@example.com","metadata":{},"invoice_prefix":"ABC"}""");
 
         var sut = await client.SendAsync(HttpMethod.Post, "/v1/customers", new StripeForm(), StripeJsonContext.Default.StripeCustomer);
@@ -75,7 +77,8 @@ public class DeferredExtensionDataTests
         // Answers that keep nothing of their JSON are read from a pooled copy; a Stripe object keeps its bytes for its
         // extension data, so they must not be that copy, which the next answers are read into.
         var handler = new StubStripeHandler();
-        var client = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<IStripeClient>(TestServices.Build(handler));
+        using var services = TestServices.Build(handler);
+        var client = services.GetRequiredService<IStripeClient>();
         handler.OnJson(HttpMethod.Get, "/v1/customers/cus_1", """{"id":"cus_1","object":"customer","metadata":{},"invoice_prefix":"FIRST"}""");
         handler.OnJson(HttpMethod.Get, "/v1/customers/cus_2", """{"id":"cus_2","object":"customer","metadata":{},"invoice_prefix":"OTHER"}""");
         handler.OnJson(HttpMethod.Get, "/v1/customers", """{"object":"list","url":"/v1/customers","has_more":false,"data":[{"id":"cus_3","object":"customer","invoice_prefix":"LISTED"}]}""");

@@ -159,10 +159,13 @@ public class StripeFormTests
         sut.Encode().Should().Be("first=" + escaped(value) + "&nested[" + escaped(key) + "]=" + escaped(value));
     }
 
-    [Fact]
-    public void Encode_DictionaryWithAnEmptyKey_IsRefusedNamingTheParameter()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Encode_DictionaryWithAnEmptyKey_IsRefusedNamingTheParameter(bool readOnly)
     {
-        var sut = new StripeForm { ["metadata"] = new Dictionary<string, string> { ["order_id"] = "1", [string.Empty] = "v" } };
+        var metadata = new Dictionary<string, string> { ["order_id"] = "1", [string.Empty] = "v" };
+        var sut = new StripeForm { ["metadata"] = readOnly ? new System.Collections.ObjectModel.ReadOnlyDictionary<string, string>(metadata) : metadata };
 
         sut.Invoking(form => form.Encode()).Should().Throw<ArgumentException>().WithMessage("*under 'metadata'*empty key*");
     }

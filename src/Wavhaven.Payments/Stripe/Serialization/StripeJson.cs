@@ -11,13 +11,16 @@ namespace Wavhaven.Payments.Stripe.Serialization;
 /// </summary>
 internal static class StripeJson
 {
-    /// <summary>Reads <paramref name="json"/>, which must not change afterwards (the object may keep referring to it).</summary>
+    /// <summary>
+    /// Reads <paramref name="json"/>, which must not change afterwards when <see cref="KeepsJson"/> says the value keeps
+    /// referring to it.
+    /// </summary>
     /// <exception cref="JsonException">The JSON does not match the type.</exception>
     public static T? Deserialize<T>(ReadOnlyMemory<byte> json, JsonTypeInfo<T> typeInfo)
     {
-        if (KeepsJson(typeInfo))
+        if (KeepsJson(typeInfo) && Deferred<T>.TypeInfo is { } withoutExtensionData)
         {
-            var value = JsonSerializer.Deserialize(json.Span, Deferred<T>.TypeInfo!);
+            var value = JsonSerializer.Deserialize(json.Span, withoutExtensionData);
             (value as StripeObject)?.DeferExtensionData(json, typeInfo);
             return value;
         }
