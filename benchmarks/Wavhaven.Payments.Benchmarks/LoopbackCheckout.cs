@@ -55,9 +55,7 @@ internal sealed class LoopbackCheckout : IAsyncDisposable
         var address = new Uri(pair._server.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
         pair._endpoint = new Uri(address, "/v1/checkout/sessions");
 
-        pair._services = split
-            ? CheckoutScenario.Services(address, client => client.AddHttpMessageHandler(() => new WireTimer(pair.LibraryWire)))
-            : CheckoutScenario.Services(address);
+        pair._services = CheckoutScenario.Services(address, split ? client => client.AddHttpMessageHandler(() => new WireTimer(pair.LibraryWire)) : null);
         pair._scope = pair._services.CreateScope();
         pair._checkout = pair._scope.ServiceProvider.GetRequiredService<ICheckoutService>();
         await pair.CheckoutAsync();

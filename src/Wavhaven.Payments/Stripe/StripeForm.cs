@@ -35,9 +35,6 @@ internal sealed class StripeForm : IStripeParameters, IEnumerable<KeyValuePair<s
     /// <summary>Encodes the parameters as an <c>application/x-www-form-urlencoded</c> body or query string.</summary>
     public string Encode() => StripeFormWriter.Encode(this);
 
-    /// <summary>Encodes the parameters as a UTF-8 <c>application/x-www-form-urlencoded</c> body (all ASCII: the rest is escaped).</summary>
-    public byte[] EncodeToUtf8() => StripeFormWriter.EncodeToUtf8(this);
-
     /// <inheritdoc />
     public void WriteTo(StripeFormWriter writer)
     {

@@ -227,13 +227,6 @@ internal sealed class StripeFormWriter : IDisposable
             case IEnumerable<KeyValuePair<string, string>> pairs:
                 AddEach(pairs);
                 break;
-            case List<StripeForm> forms: // line items, the common case: indexed without boxing an enumerator
-                for (var index = 0; index < forms.Count; index++)
-                {
-                    AppendIndexed(index, forms[index]);
-                }
-
-                break;
             case IEnumerable sequence:
                 var position = 0;
                 foreach (var item in sequence)

@@ -129,7 +129,7 @@ public class StripeFormTests
         var sut = new StripeForm { [text.Length == 0 ? "k" : text] = text };
 
         sut.Encode().Should().Be((text.Length == 0 ? "k" : expected) + "=" + expected);
-        sut.EncodeToUtf8().Should().Equal(System.Text.Encoding.ASCII.GetBytes(sut.Encode()));
+        StripeFormWriter.EncodeToUtf8(sut).Should().Equal(System.Text.Encoding.ASCII.GetBytes(sut.Encode()));
     }
 
     [Fact]
