@@ -78,7 +78,24 @@ internal static class InterleavedCheckoutRun
             Console.WriteLine(FormattableString.Invariant($"CreateCheckoutAsync:           {libraryParts}"));
         }
 
+        Console.WriteLine(FormattableString.Invariant($"quantiles in us (raw POST / library / difference): {Quantiles(baselines, libraries)}"));
         Console.WriteLine(FormattableString.Invariant($"ratio: of medians {Statistics.Median(libraries) / Statistics.Median(baselines):0.000}x, of means {libraries.Average() / baselines.Average():0.000}x; per round (means) median {Statistics.Median(roundRatios):0.000}x (min {roundRatios.Min():0.000}, max {roundRatios.Max():0.000})"));
+    }
+
+    /// <summary>
+    /// The 10th, 25th, 50th, 75th and 90th percentiles of both cases' calls. A loopback call's times fall into a few
+    /// modes (how many threads it had to wake), and which mode more calls fell into moves from run to run; the
+    /// quantiles show where in that spread the library's calls differ.
+    /// </summary>
+    private static string Quantiles(List<double> baselines, List<double> libraries)
+    {
+        var raw = baselines.Order().ToArray();
+        var library = libraries.Order().ToArray();
+        return string.Join("; ", new[] { 10, 25, 50, 75, 90 }.Select(percent =>
+        {
+            var at = (raw.Length - 1) * percent / 100;
+            return FormattableString.Invariant($"p{percent} {raw[at]:0.0} / {library[at]:0.0} / {library[at] - raw[at]:+0.0;-0.0}");
+        }));
     }
 
     /// <summary>When one call started and ended, in <see cref="Stopwatch"/> ticks.</summary>

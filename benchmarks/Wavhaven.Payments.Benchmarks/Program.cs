@@ -10,7 +10,9 @@ namespace Wavhaven.Payments.Benchmarks;
 /// <c>dotnet run -c Release --project benchmarks/Wavhaven.Payments.Benchmarks -- --filter '*'</c>; with
 /// <c>-- --interleaved [rounds]</c> (or <c>--interleaved-full-store</c>), the processing floor and case in alternation
 /// instead (<see cref="InterleavedProcessingRun"/>); with <c>-- --interleaved-checkout [rounds] [--split]</c>, the
-/// checkout's raw POST and library call in turn (<see cref="InterleavedCheckoutRun"/>).
+/// checkout's raw POST and library call in turn (<see cref="InterleavedCheckoutRun"/>); with
+/// <c>-- --cold-checkout [rounds] [megabytes]</c>, the same pair without the network, with cold caches and asynchronous
+/// answers (<see cref="ColdCheckoutRun"/>).
 /// </summary>
 /// <remarks>
 /// The job is short on purpose, for a shared 2-core machine: one process per benchmark, 4 warm-up and 12 measured
@@ -24,13 +26,19 @@ public static class Program
     {
         if (args is ["--interleaved" or "--interleaved-full-store", ..])
         {
-            InterleavedProcessingRun.Run(Rounds(args), fullStore: args[0] == "--interleaved-full-store");
+            InterleavedProcessingRun.Run(Number(args, 1, 20), fullStore: args[0] == "--interleaved-full-store");
             return;
         }
 
         if (args is ["--interleaved-checkout", ..])
         {
-            await InterleavedCheckoutRun.RunAsync(Rounds(args), split: args.Contains("--split"));
+            await InterleavedCheckoutRun.RunAsync(Number(args, 1, 20), split: args.Contains("--split"));
+            return;
+        }
+
+        if (args is ["--cold-checkout", ..])
+        {
+            await ColdCheckoutRun.RunAsync(Number(args, 1, 20), Number(args, 2, 8));
             return;
         }
 
@@ -47,6 +55,7 @@ public static class Program
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);
     }
 
-    private static int Rounds(string[] args) =>
-        args.Length > 1 && int.TryParse(args[1], System.Globalization.CultureInfo.InvariantCulture, out var rounds) ? rounds : 20;
+    /// <summary>The whole number at <paramref name="position"/> in <paramref name="args"/>, or <paramref name="otherwise"/>.</summary>
+    private static int Number(string[] args, int position, int otherwise) =>
+        args.Length > position && int.TryParse(args[position], System.Globalization.CultureInfo.InvariantCulture, out var value) ? value : otherwise;
 }
