@@ -94,15 +94,23 @@ internal sealed partial class StripeHttpClient : IStripeClient
         using var activity = PaymentsTelemetry.Source.StartActivity("Wavhaven.Payments.StripeCall", ActivityKind.Client);
         activity?.SetTag("http.request.method", method.Method);
         activity?.SetTag("stripe.endpoint", request.Endpoint);
-        HttpResponseMessage response;
+        // The outcome, not a thrown exception: ExecuteOutcomeAsync adds no async layer of its own around the pipeline's
+        // strategies, where ExecuteAsync adds two (each suspends and resumes on every call that goes over the network).
+        Outcome<HttpResponseMessage> outcome;
         var context = ResilienceContextPool.Shared.Get(cancellationToken);
         try
         {
             context.Properties.Set(RequestKey, request);
-            response = await _pipeline.ExecuteAsync(static (ctx, state) => state.SendAttemptAsync(ctx.CancellationToken), context, request).ConfigureAwait(false);
+            outcome = await _pipeline.ExecuteOutcomeAsync(static (ctx, state) => state.SendAttemptAsync(ctx.CancellationToken), context, request).ConfigureAwait(false);
         }
-        catch (Exception exception) when (exception is HttpRequestException or TimeoutRejectedException)
+        finally
         {
+            ResilienceContextPool.Shared.Return(context);
+        }
+
+        if (outcome.Exception is HttpRequestException or TimeoutRejectedException)
+        {
+            var exception = outcome.Exception;
             RecordCall(request, "error", started);
             activity?.SetStatus(ActivityStatusCode.Error, exception.GetType().Name);
             Log.Unreachable(_logger, method.Method, path, request.Attempts, exception.Message);
@@ -120,12 +128,9 @@ internal sealed partial class StripeHttpClient : IStripeClient
                 Attempts = request.Attempts,
             };
         }
-        finally
-        {
-            ResilienceContextPool.Shared.Return(context);
-        }
 
-        using (response)
+        outcome.ThrowIfException(); // the caller's cancellation, as it was thrown
+        using (var response = outcome.Result!)
         {
             var requestId = HeaderValue(response, "Request-Id");
             var status = (int)response.StatusCode;
@@ -389,10 +394,30 @@ internal sealed partial class StripeHttpClient : IStripeClient
 
         public int Attempts { get; private set; }
 
-        public async ValueTask<HttpResponseMessage> SendAttemptAsync(CancellationToken cancellationToken)
+        /// <summary>
+        /// Sends one attempt. Every exception becomes the outcome, as Polly's <c>ExecuteOutcomeAsync</c>
+        /// requires of its callback: the pipeline's strategies decide on it (a network failure is retried, the caller's
+        /// cancellation is not), and <see cref="SendAsync{T}"/> rethrows what is left.
+        /// </summary>
+        public async ValueTask<Outcome<HttpResponseMessage>> SendAttemptAsync(CancellationToken cancellationToken)
         {
             Attempts++;
-            using var message = new HttpRequestMessage(method, uri);
+            try
+            {
+                using var message = CreateMessage();
+                return Outcome.FromResult(await httpClient.SendAsync(message, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false));
+            }
+#pragma warning disable CA1031 // Not swallowed: the outcome carries it to the pipeline, and the caller rethrows it.
+            catch (Exception exception)
+#pragma warning restore CA1031
+            {
+                return Outcome.FromException<HttpResponseMessage>(exception);
+            }
+        }
+
+        private HttpRequestMessage CreateMessage()
+        {
+            var message = new HttpRequestMessage(method, uri);
             message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", secretKey);
             message.Headers.TryAddWithoutValidation("Stripe-Version", StripeApiVersion.Current);
             message.Headers.TryAddWithoutValidation("User-Agent", UserAgent);
@@ -412,7 +437,7 @@ internal sealed partial class StripeHttpClient : IStripeClient
                 message.Content.Headers.ContentType = FormContentType;
             }
 
-            return await httpClient.SendAsync(message, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
+            return message;
         }
     }
 

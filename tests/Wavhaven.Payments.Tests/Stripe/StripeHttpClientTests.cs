@@ -275,6 +275,20 @@ public class StripeHttpClientTests
         handler.Requests.Should().ContainSingle();
     }
 
+    [Fact]
+    public async Task OtherFailures_SurfaceAsThemselvesWithoutRetry()
+    {
+        // Neither a network failure nor a timeout (a handler of the app's that throws, say): not Stripe's to retry, and
+        // the caller gets the very exception, not a wrapper or a missing response.
+        var (sut, handler) = Create();
+        handler.Then((_, _) => throw new InvalidOperationException("A handler of the app's failed."));
+
+        await FluentActions.Awaiting(() => PostCustomer(sut)).Should().ThrowExactlyAsync<InvalidOperationException>()
+            .WithMessage("A handler of the app's failed.");
+
+        handler.Requests.Should().ContainSingle();
+    }
+
     [Theory]
     [InlineData(0, 1.0, 0.5)]
     [InlineData(1, 1.0, 0.5)]
