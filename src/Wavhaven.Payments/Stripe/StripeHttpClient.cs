@@ -129,7 +129,7 @@ internal sealed partial class StripeHttpClient : IStripeClient
             };
         }
 
-        outcome.ThrowIfException(); // the caller's cancellation, as it was thrown
+        outcome.ThrowIfException(); // anything else (the caller's cancellation, an app handler's failure), as it was thrown
         using (var response = outcome.Result!)
         {
             var requestId = HeaderValue(response, "Request-Id");
