@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Wavhaven.Payments.Checkout;
 using Wavhaven.Payments.Stripe;
@@ -17,7 +18,12 @@ internal sealed class CustomerLookups
 }
 
 /// <summary>Store, then Stripe search, then create; the result is saved to the store.</summary>
-internal sealed partial class CustomerResolver(IStripeClient stripe, ICustomerStore store, CustomerLookups lookups, ILogger<CustomerResolver> logger) : ICustomerResolver
+internal sealed partial class CustomerResolver(
+    IStripeClient stripe,
+    ICustomerStore store,
+    CustomerLookups lookups,
+    IServiceScopeFactory scopes,
+    ILogger<CustomerResolver> logger) : ICustomerResolver
 {
     private readonly ConcurrentDictionary<CustomerKey, Lazy<Task<string>>> _inFlight = lookups.InFlight;
 
@@ -54,23 +60,29 @@ internal sealed partial class CustomerResolver(IStripeClient stripe, ICustomerSt
         return await lookup.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// The shared work, in a scope of its own: it outlives the caller that started it, whose scope (and with it a scoped
+    /// store's <c>DbContext</c>) may be disposed while it runs, or still be in use by that caller's request.
+    /// </summary>
     private async Task<string> ResolveOnceAsync(CustomerKey key, string? email, string? name)
     {
+        var scope = scopes.CreateAsyncScope();
         try
         {
-            return await ResolveAsync(key, email, name).ConfigureAwait(false);
+            return await ResolveAsync(scope.ServiceProvider.GetRequiredService<ICustomerStore>(), key, email, name).ConfigureAwait(false);
         }
         finally
         {
             _inFlight.TryRemove(key, out _);
+            await scope.DisposeAsync().ConfigureAwait(false);
         }
     }
 
-    private async Task<string> ResolveAsync(CustomerKey key, string? email, string? name)
+    private async Task<string> ResolveAsync(ICustomerStore sharedStore, CustomerKey key, string? email, string? name)
     {
         // A caller can read the store before another caller's lookup saves the customer, yet join the map after
         // that lookup has left it. Search may not see a customer created seconds ago, so ask the store again.
-        var stored = await store.GetCustomerIdAsync(key, CancellationToken.None).ConfigureAwait(false);
+        var stored = await sharedStore.GetCustomerIdAsync(key, CancellationToken.None).ConfigureAwait(false);
         if (stored is not null)
         {
             return stored;
@@ -102,7 +114,7 @@ internal sealed partial class CustomerResolver(IStripeClient stripe, ICustomerSt
             Log.CustomerCreated(logger, customerId);
         }
 
-        await store.SetCustomerIdAsync(key, customerId, CancellationToken.None).ConfigureAwait(false);
+        await sharedStore.SetCustomerIdAsync(key, customerId, CancellationToken.None).ConfigureAwait(false);
         return customerId;
     }
 

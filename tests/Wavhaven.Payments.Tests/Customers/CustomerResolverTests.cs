@@ -205,6 +205,41 @@ public class CustomerResolverTests
     }
 
     [Fact]
+    public async Task GetOrCreateCustomerIdAsync_ScopedStore_FirstCallerLeavesAndItsScopeEnds_OthersStillGetTheCustomerSaved()
+    {
+        // The EF Core store is scoped, on the app's DbContext. The shared lookup outlives the request that started it:
+        // when that request gives up and its scope is disposed, the lookup must not save through the disposed store.
+        var handler = new StubStripeHandler();
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        handler.On(HttpMethod.Get, "/v1/customers/search", async (_, _) =>
+        {
+            await release.Task;
+            return StubStripeHandler.Json(StripeResponses.EmptySearch);
+        });
+        handler.OnJson(HttpMethod.Post, "/v1/customers", StripeResponses.CustomerJson("cus_shared", "user-42"));
+        using var services = TestServices.Build(handler, services: collection =>
+        {
+            collection.AddSingleton<ConcurrentDictionary<CustomerKey, string>>();
+            collection.Replace(ServiceDescriptor.Scoped<ICustomerStore, DisposableScopedStore>());
+        });
+        var firstScope = services.CreateScope();
+        using var secondScope = services.CreateScope();
+        using var cancellation = new CancellationTokenSource();
+
+        var impatient = firstScope.ServiceProvider.GetRequiredService<ICustomerResolver>().GetOrCreateCustomerIdAsync(User42, null, null, cancellation.Token);
+        var patient = secondScope.ServiceProvider.GetRequiredService<ICustomerResolver>().GetOrCreateCustomerIdAsync(User42, null, null);
+        await cancellation.CancelAsync();
+        await FluentActions.Awaiting(() => impatient).Should().ThrowAsync<OperationCanceledException>();
+        firstScope.Dispose();
+        release.SetResult();
+
+        (await patient).Should().Be("cus_shared");
+        Creates(handler).Should().Be(1);
+        using var laterScope = services.CreateScope();
+        (await laterScope.ServiceProvider.GetRequiredService<ICustomerStore>().GetCustomerIdAsync(User42)).Should().Be("cus_shared");
+    }
+
+    [Fact]
     public async Task GetOrCreateCustomerIdAsync_TwoProcesses_SendTheSameIdempotencyKey()
     {
         var keys = new List<string?>();
@@ -330,6 +365,27 @@ public class CustomerResolverTests
         public ValueTask SetCustomerIdAsync(CustomerKey key, string customerId, CancellationToken cancellationToken = default)
         {
             _customers[key] = customerId;
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    /// <summary>A scoped store over a shared map that, like a disposed <c>DbContext</c>, refuses to work once its scope ends.</summary>
+    private sealed class DisposableScopedStore(ConcurrentDictionary<CustomerKey, string> map) : ICustomerStore, IDisposable
+    {
+        private bool _disposed;
+
+        public void Dispose() => _disposed = true;
+
+        public ValueTask<string?> GetCustomerIdAsync(CustomerKey key, CancellationToken cancellationToken = default)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return ValueTask.FromResult(map.TryGetValue(key, out var id) ? id : null);
+        }
+
+        public ValueTask SetCustomerIdAsync(CustomerKey key, string customerId, CancellationToken cancellationToken = default)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            map[key] = customerId;
             return ValueTask.CompletedTask;
         }
     }
