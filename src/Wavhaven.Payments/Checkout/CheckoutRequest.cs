@@ -23,7 +23,8 @@ public sealed class CheckoutRequest
 
     /// <summary>
     /// Gets the idempotency key of the session's creation: pass one per business operation (e.g. <c>order-42</c>)
-    /// so that a retried request cannot open two sessions. One is generated when absent.
+    /// so that a retried request cannot open two sessions: 1 to 255 visible ASCII characters, since it is sent as an HTTP
+    /// header. One is generated when absent.
     /// </summary>
     public string? IdempotencyKey { get; init; }
 

@@ -136,6 +136,11 @@ internal sealed partial class CheckoutService(
             throw Refuse(nameof(request.IdempotencyKey), $"IdempotencyKey must be 1 to {MaxIdempotencyKeyLength} characters long; leave it null to have one generated.");
         }
 
+        if (request.IdempotencyKey is { } headerKey && !StripeHttpClient.IsHeaderSafe(headerKey))
+        {
+            throw Refuse(nameof(request.IdempotencyKey), "IdempotencyKey may hold only visible ASCII characters (no spaces, line breaks or accented letters): it is sent as the Idempotency-Key header.");
+        }
+
         var lines = ResolveLines(request.Lines);
         var mode = lines.Any(line => line.Price?.IsRecurring == true) ? "subscription" : "payment";
 

@@ -107,6 +107,9 @@ public class CheckoutServiceRefusalTests
         ["tenant id over 500 characters"] = new(() => Request(tenantId: new string('t', 501)), "TenantId", "TenantId is 501 characters long"),
         ["empty idempotency key"] = new(() => Request(idempotencyKey: ""), "IdempotencyKey", "IdempotencyKey must be 1 to 255 characters long"),
         ["idempotency key over 255 characters"] = new(() => Request(idempotencyKey: new string('i', 256)), "IdempotencyKey", "IdempotencyKey must be 1 to 255 characters long"),
+        ["idempotency key with a line break (a header of the caller's choosing)"] = new(() => Request(idempotencyKey: "order-1001\r\nStripe-Account: acct_other"), "IdempotencyKey", "only visible ASCII characters"),
+        ["idempotency key with an accented letter"] = new(() => Request(idempotencyKey: "commande-n°1001"), "IdempotencyKey", "only visible ASCII characters"),
+        ["idempotency key with a space"] = new(() => Request(idempotencyKey: "order 1001"), "IdempotencyKey", "only visible ASCII characters"),
 
         // Trials
         ["trial on a payment cart"] = new(() => Request(trialDays: 7), "TrialDays", "TrialDays applies only to subscription checkouts"),
@@ -168,6 +171,7 @@ public class CheckoutServiceRefusalTests
         ["user id of 200 characters"] = () => Request(buyer: CheckoutBuyer.Registered(new string('u', 200))),
         ["registered buyer without email or name"] = () => Request(buyer: CheckoutBuyer.Registered("user-7")),
         ["idempotency key of 255 characters"] = () => Request(idempotencyKey: new string('i', 255)),
+        ["idempotency key with punctuation"] = () => Request(idempotencyKey: "order/1001:retry#2_a.b~c!{x}"),
         ["trial of 1 day"] = () => Request(lines: Subscription, trialDays: 1),
         ["trial of 730 days"] = () => Request(lines: Subscription, trialDays: 730),
         ["100 lines"] = () => Request(lines: [.. Enumerable.Repeat(CheckoutLine.Item("Beat", 100, "usd"), 100)]),

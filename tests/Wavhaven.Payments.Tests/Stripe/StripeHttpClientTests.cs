@@ -275,6 +275,22 @@ public class StripeHttpClientTests
         handler.Requests.Should().ContainSingle();
     }
 
+    [Theory]
+    [InlineData("key-1\r\nStripe-Account: acct_other", null)]
+    [InlineData("clé-1", null)]
+    [InlineData("key-1", "acct_1\nX-Other: 1")]
+    public async Task HeaderValuesThatAreNotVisibleAscii_AreRefusedBeforeSending(string idempotencyKey, string? stripeAccount)
+    {
+        // Headers are added without validation: a line break would end the header and start one of the caller's
+        // choosing, and a non-ASCII character would fail the send as if the network had (and be retried).
+        var (sut, handler) = Create();
+
+        var act = () => sut.SendAsync(HttpMethod.Post, "/v1/customers", new StripeForm(), StripeJsonContext.Default.StripeCustomer, new StripeRequestOptions(idempotencyKey, stripeAccount));
+
+        (await act.Should().ThrowAsync<ArgumentException>()).Which.ParamName.Should().Be("options");
+        handler.Requests.Should().BeEmpty();
+    }
+
     [Fact]
     public async Task OtherFailures_SurfaceAsThemselvesWithoutRetry()
     {
