@@ -217,7 +217,11 @@ internal sealed partial class InMemoryWebhookEventStore(
         lock (_gate)
         {
             ref var record = ref RecordOf(id);
-            if (!Unsafe.IsNullRef(ref record))
+
+            // Processed is final. The store keeps no claim tokens: a holder whose lease ran out, and whose successor
+            // has since processed the id, would otherwise turn it back into Failed when its own work finally throws,
+            // and the next delivery would do the work a second time.
+            if (!Unsafe.IsNullRef(ref record) && record.State != EntryState.Processed)
             {
                 record.State = state;
                 record.UpdatedAt = now;

@@ -120,6 +120,22 @@ public class InMemoryWebhookEventStoreTests
     }
 
     [Fact]
+    public async Task AStaleHoldersFailure_DoesNotReopenAnIdItsSuccessorProcessed()
+    {
+        // A handler outlives its lease, another delivery claims the id and processes it, then the first one throws.
+        var time = new FakeTimeProvider();
+        var sut = Create(time);
+        (await sut.TryClaimAsync("checkout.session:cs_1", "checkout.fulfillment", ReadOnlyMemory<byte>.Empty)).Status.Should().Be(WebhookClaimStatus.Claimed);
+        time.Advance(new InMemoryWebhookEventStoreOptions().ClaimLease);
+        (await sut.TryClaimAsync("checkout.session:cs_1", "checkout.fulfillment", ReadOnlyMemory<byte>.Empty)).Status.Should().Be(WebhookClaimStatus.Claimed);
+        await sut.MarkProcessedAsync("checkout.session:cs_1");
+
+        await sut.MarkFailedAsync("checkout.session:cs_1", "the first holder's handler timed out");
+
+        (await sut.TryClaimAsync("checkout.session:cs_1", "checkout.fulfillment", ReadOnlyMemory<byte>.Empty)).Status.Should().Be(WebhookClaimStatus.AlreadyProcessed);
+    }
+
+    [Fact]
     public async Task AFailedId_IsClaimedAgain_WithTheStepsThatSucceeded_AndOnceProcessedIsDoneForGood()
     {
         var sut = Create(new FakeTimeProvider());
