@@ -126,13 +126,16 @@ internal sealed class EntityFrameworkWebhookEventStore(DbContext context, IOptio
         ArgumentException.ThrowIfNullOrEmpty(id);
         var (sql, token) = Fenced(id, Sql.MarkProcessed);
         var updated = await StoreCommands.ExecuteAsync(context, sql, [("@id", id), ("@token", token), ("@now", Now())], cancellationToken).ConfigureAwait(false);
-        _leases.Remove(id);
         if (updated == 0 && token is not null)
         {
+            // The token stays: the caller records this attempt's failure next, and that mark must stay fenced by it (and
+            // so change nothing), not fall back to the state and overwrite the claim of whoever holds the id now.
             throw new InvalidOperationException(
                 $"The claim on webhook id '{id}' was lost: its lease (Stripe:WebhookClaimLease) ran out and another delivery or worker took it. " +
                 "This attempt is not recorded, and in a transaction its writes roll back. Raise Stripe:WebhookClaimLease above your slowest handler's time.");
         }
+
+        _leases.Remove(id);
     }
 
     public async ValueTask MarkFailedAsync(string id, string error, CancellationToken cancellationToken = default)

@@ -59,6 +59,42 @@ public class EntityFrameworkWebhookEventStoreTests
     }
 
     [SkippableTheory]
+    [InlineData(DatabaseKind.Sqlite, "failed")]
+    [InlineData(DatabaseKind.Sqlite, "retry")]
+    [InlineData(DatabaseKind.Sqlite, "dead")]
+    [InlineData(DatabaseKind.PostgreSql, "failed")]
+    [InlineData(DatabaseKind.PostgreSql, "retry")]
+    [InlineData(DatabaseKind.PostgreSql, "dead")]
+    public async Task HolderThatLostItsClaim_RecordingItsFailure_LeavesTheNewHoldersClaimAlone(DatabaseKind kind, string mark)
+    {
+        // After its processed mark finds the claim lost, the processor or the worker records the attempt's failure:
+        // that mark must not overwrite the claim of the delivery or worker that took the id over.
+        await using var database = await TestDatabase.CreateAsync(kind);
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var services = StoreServices.Build(database, clock, o => o.WebhookClaimLease = Lease);
+        var stripeEvent = StripeEvent.Parse(DurableApp.Body(TestEvents.Event("charge.refunded", StripeFixtures.Get("charge"))));
+        await using var stale = services.CreateAsyncScope();
+        await using var current = services.CreateAsyncScope();
+        (await Queue(stale).EnqueueAsync(stripeEvent)).Should().BeTrue();
+        (await Queue(stale).ClaimNextAsync())!.Id.Should().Be(stripeEvent.Id);
+        clock.Advance(Lease + TimeSpan.FromSeconds(1));
+        (await Queue(current).ClaimNextAsync())!.Id.Should().Be(stripeEvent.Id, "the stale holder's lease ran out");
+        var lost = async () => await Store(stale).MarkProcessedAsync(stripeEvent.Id);
+        await lost.Should().ThrowAsync<InvalidOperationException>();
+
+        await (mark switch
+        {
+            "failed" => Store(stale).MarkFailedAsync(stripeEvent.Id, "claim lost"),
+            "retry" => Queue(stale).ScheduleRetryAsync(stripeEvent.Id, "claim lost", clock.GetUtcNow()),
+            _ => Queue(stale).MarkDeadAsync(stripeEvent.Id, "claim lost"),
+        });
+
+        (await Queue(current).FindAsync(stripeEvent.Id))!.State.Should().Be(WebhookEventState.Processing, "the new holder's claim is not the stale holder's to change");
+        await Store(current).MarkProcessedAsync(stripeEvent.Id);
+        (await Queue(current).FindAsync(stripeEvent.Id))!.State.Should().Be(WebhookEventState.Processed);
+    }
+
+    [SkippableTheory]
     [InlineData(DatabaseKind.Sqlite)]
     [InlineData(DatabaseKind.PostgreSql)]
     public async Task FailedClaim_IsClaimedAgain_WithTheStepsItCompleted(DatabaseKind kind)
