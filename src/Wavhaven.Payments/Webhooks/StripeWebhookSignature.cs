@@ -51,12 +51,18 @@ public static class StripeWebhookSignature
     /// <param name="secrets">The endpoint's signing secrets.</param>
     /// <param name="tolerance">How far the timestamp may be from now.</param>
     /// <param name="now">The current time.</param>
+    /// <exception cref="ArgumentException">A secret is null or empty: an empty HMAC key is one anyone can sign with.</exception>
     public static WebhookSignatureStatus Verify(ReadOnlySpan<byte> payload, string? header, IReadOnlyList<string> secrets, TimeSpan tolerance, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(secrets);
         var keys = new WebhookSigningKey[secrets.Count];
         for (var i = 0; i < secrets.Count; i++)
         {
+            if (string.IsNullOrEmpty(secrets[i]))
+            {
+                throw new ArgumentException($"Webhook signing secret {i} is empty: an empty key is one anyone can sign with. Pass the endpoint's whsec_ secret.", nameof(secrets));
+            }
+
             keys[i] = new WebhookSigningKey(Encoding.UTF8.GetBytes(secrets[i]), reuseState: false);
         }
 

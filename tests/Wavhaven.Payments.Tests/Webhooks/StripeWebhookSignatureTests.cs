@@ -25,6 +25,21 @@ public class StripeWebhookSignatureTests
         StripeWebhookSignature.Verify(Encoding.UTF8.GetBytes(payload), expected, [secret], Tolerance, DateTimeOffset.FromUnixTimeSeconds(timestamp + 10)).Should().Be(WebhookSignatureStatus.Valid);
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData(null)]
+    public void Verify_WithAnEmptySecret_RefusesToCheck_SinceAnyoneCanSignWithAnEmptyKey(string? secret)
+    {
+        // What an app calling Verify with config["…"] ?? "" would pass when the secret is not configured: the header is
+        // an HMAC under the empty key, which anyone can compute.
+        var forged = System.Security.Cryptography.HMACSHA256.HashData(Array.Empty<byte>(), Encoding.UTF8.GetBytes("1700000000." + Payload));
+        var header = "t=1700000000,v1=" + Convert.ToHexStringLower(forged);
+
+        var act = () => StripeWebhookSignature.Verify(Encoding.UTF8.GetBytes(Payload), header, [Secret, secret!], Tolerance, SignedAt);
+
+        act.Should().Throw<ArgumentException>().WithParameterName("secrets").WithMessage("*secret 1 is empty*");
+    }
+
     [Fact]
     public void Verify_TenSecondsLater_IsValid() => Verify(Payload, Vector1, SignedAt.AddSeconds(10)).Should().Be(WebhookSignatureStatus.Valid);
 
