@@ -160,6 +160,11 @@ public sealed class StripeEvent
         {
             throw new FormatException("The body is not valid JSON: " + exception.Message, exception);
         }
+        catch (InvalidOperationException exception)
+        {
+            // A string the reader cannot turn into text: an escaped lone surrogate ("\ud800"), which is valid JSON.
+            throw new FormatException("The body holds a string that is not valid text: " + exception.Message, exception);
+        }
     }
 
     private T Read<T>(string objectType, JsonTypeInfo<T> typeInfo)
@@ -316,6 +321,11 @@ public sealed class StripeEvent
             throw new FormatException("The body is not a Stripe event: it needs an id, a type and data.object.");
         }
 
+        if (created < MinUnixSeconds || created > MaxUnixSeconds)
+        {
+            throw new FormatException($"The event's created time, {created}, is not a time: it is out of the range of dates.");
+        }
+
         return new StripeEvent(json, id, type, json[dataRange], previousAttributes is { } previous ? json[previous] : null)
         {
             DataObjectType = dataObjectType,
@@ -331,6 +341,10 @@ public sealed class StripeEvent
     }
 
     private static ReadOnlySpan<byte> PinnedVersionUtf8 => "2026-10-28.endive"u8;
+
+    private static readonly long MinUnixSeconds = DateTimeOffset.MinValue.ToUnixTimeSeconds();
+
+    private static readonly long MaxUnixSeconds = DateTimeOffset.MaxValue.ToUnixTimeSeconds();
 
     /// <summary>The event types the library handles, as shared strings: reading one does not allocate.</summary>
     private static readonly (string Text, byte[] Utf8)[] KnownTypes = [.. new[]

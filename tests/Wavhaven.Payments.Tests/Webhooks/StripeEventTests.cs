@@ -114,6 +114,10 @@ public class StripeEventTests
     [InlineData("""{"id":"evt_1","type":"t","data":{"object":{"id":"cs_1","lines":[1,2]""", "data.object never ends")]
     [InlineData("""{"id":"evt_1","type":"t","data":{"object":{"id":"cs_1"}}} {"id":"evt_2"}""", "something follows the event")]
     [InlineData("""{"id":"evt_1","type":"t","data":{"object":{"id":"cs_1"}},"request":{"id":[}}""", "the envelope itself is malformed")]
+    [InlineData("""{"id":"evt_1","type":"t","created":99999999999999,"data":{"object":{"id":"cs_1"}}}""", "the created time is after the last date there is")]
+    [InlineData("""{"id":"evt_1","type":"t","created":-99999999999999,"data":{"object":{"id":"cs_1"}}}""", "the created time is before the first date there is")]
+    [InlineData("""{"id":"evt_\ud800","type":"t","data":{"object":{"id":"cs_1"}}}""", "the id is an escaped lone surrogate, valid JSON but not text")]
+    [InlineData("""{"id":"evt_1","type":"t","data":{"object":{"id":"cs_\udc00","object":"checkout.session"}}}""", "the session's id is an escaped lone surrogate")]
     public void MalformedBodies_AreRefused(string body, string because) =>
         FluentActions.Invoking(() => StripeEvent.Parse(Encoding.UTF8.GetBytes(body))).Should().Throw<FormatException>(because);
 
