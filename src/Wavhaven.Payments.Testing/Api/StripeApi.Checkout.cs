@@ -30,6 +30,7 @@ internal sealed partial class StripeApi
             ("metadata", ParamSpec.Map)))),
         ("customer", ParamSpec.Scalar),
         ("customer_email", ParamSpec.Scalar),
+        ("customer_update", ParamSpec.Object(("address", ParamSpec.Scalar), ("name", ParamSpec.Scalar), ("shipping", ParamSpec.Scalar))),
         ("client_reference_id", ParamSpec.Scalar),
         ("metadata", ParamSpec.Map),
         ("payment_intent_data", ParamSpec.Object(
@@ -133,9 +134,21 @@ internal sealed partial class StripeApi
             throw ApiException.InvalidRequest("You may only specify one of these parameters: customer, customer_email.", "customer_email");
         }
 
-        if (customerId is not null && _store.Find<Customer>(customerId) is null)
+        var customer = customerId is null ? null
+            : _store.Find<Customer>(customerId) ?? throw ApiException.InvalidRequest($"No such customer: '{customerId}'", "customer", "resource_missing");
+        var customerUpdate = p.Object("customer_update");
+        if (customerUpdate is not null && customer is null)
         {
-            throw ApiException.InvalidRequest($"No such customer: '{customerId}'", "customer", "resource_missing");
+            throw ApiException.InvalidRequest("customer_update can only be used with customer.", "customer_update");
+        }
+
+        var saveAddress = customerUpdate?.OneOf("address", "auto", "never") == "auto" | customerUpdate?.OneOf("shipping", "auto", "never") == "auto";
+        customerUpdate?.OneOf("name", "auto", "never");
+        if (p.Object("automatic_tax")?.Bool("enabled") == true && customer is { Address: null } && !saveAddress)
+        {
+            throw ApiException.InvalidRequest(
+                "Automatic tax calculation in Checkout requires a valid address on the Customer. Add a valid address to the Customer or set either `customer_update[address]` or `customer_update[shipping]` to 'auto' to save the address entered in Checkout to the Customer.",
+                "customer_update[address]");
         }
 
         var customerCreation = p.OneOf("customer_creation", "always", "if_required");

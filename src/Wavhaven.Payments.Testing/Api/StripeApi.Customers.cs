@@ -78,6 +78,19 @@ internal sealed partial class StripeApi
             customer.Description = parameters.String("description");
         }
 
+        if (parameters.Object("address") is { } address)
+        {
+            customer.Address = new Dictionary<string, string?>(StringComparer.Ordinal);
+            foreach (var field in (string[])["city", "country", "line1", "line2", "postal_code", "state"])
+            {
+                customer.Address[field] = address.String(field);
+            }
+        }
+        else if (parameters.Has("address"))
+        {
+            customer.Address = null; // address= unsets it
+        }
+
         parameters.ApplyMetadata("metadata", customer.Metadata);
     }
 

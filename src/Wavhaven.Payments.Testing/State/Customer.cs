@@ -17,6 +17,9 @@ internal sealed class Customer(string id, DateTimeOffset created) : Entity(id, c
 
     public Dictionary<string, string> Metadata { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Gets or sets the billing address's fields as given (<c>country</c>, <c>line1</c>, …), or none.</summary>
+    public Dictionary<string, string?>? Address { get; set; }
+
     public string InvoicePrefix { get; } = Ids.New(string.Empty, 8).ToUpperInvariant();
 
     public int NextInvoiceSequence { get; set; } = 1;
@@ -25,7 +28,15 @@ internal sealed class Customer(string id, DateTimeOffset created) : Entity(id, c
     {
         ["id"] = Id,
         ["object"] = ObjectName,
-        ["address"] = null,
+        ["address"] = Address is null ? null : new JsonObject
+        {
+            ["city"] = Address.GetValueOrDefault("city"),
+            ["country"] = Address.GetValueOrDefault("country"),
+            ["line1"] = Address.GetValueOrDefault("line1"),
+            ["line2"] = Address.GetValueOrDefault("line2"),
+            ["postal_code"] = Address.GetValueOrDefault("postal_code"),
+            ["state"] = Address.GetValueOrDefault("state"),
+        },
         ["balance"] = 0,
         ["created"] = Created.Unix(),
         ["currency"] = null,

@@ -71,6 +71,16 @@ internal sealed class CheckoutSessionParameters(CheckoutRequest request, Checkou
             {
                 writer.Add("enabled", true);
             }
+
+            if (customerId is not null)
+            {
+                // Stripe computes tax from an existing customer's address and refuses the session when the customer has
+                // none, which is how the library creates them: the address the buyer enters in Checkout is saved instead.
+                using (writer.Nest("customer_update"))
+                {
+                    writer.Add("address", "auto");
+                }
+            }
         }
     }
 

@@ -81,6 +81,29 @@ public sealed class CheckoutSessionApiTests : EmulatorTest
     }
 
     [Fact]
+    public async Task AutomaticTax_ForACustomerWithoutAnAddress_NeedsCheckoutToSaveTheOneTheBuyerEnters()
+    {
+        var bare = (string)(await Stripe.PostOkAsync("/v1/customers", "email=jane%40example.com"))["id"]!;
+        var withAddress = (string)(await Stripe.PostOkAsync("/v1/customers", "email=joe%40example.com&address[country]=US&address[postal_code]=94107"))["id"]!;
+        const string Cart = "mode=payment&line_items[0][price]=price_license_test&line_items[0][quantity]=1&automatic_tax[enabled]=true";
+
+        var refused = await Stripe.PostAsync("/v1/checkout/sessions", Cart + "&customer=" + bare);
+        var saving = await Stripe.PostAsync("/v1/checkout/sessions", Cart + "&customer=" + bare + "&customer_update[address]=auto");
+        var known = await Stripe.PostAsync("/v1/checkout/sessions", Cart + "&customer=" + withAddress);
+        var guest = await Stripe.PostAsync("/v1/checkout/sessions", Cart + "&customer_update[address]=auto");
+
+        refused.Status.Should().Be(HttpStatusCode.BadRequest);
+        refused.Error["param"]!.GetValue<string>().Should().Be("customer_update[address]");
+        refused.Error["message"]!.GetValue<string>().Should().Contain("requires a valid address on the Customer");
+        saving.Status.Should().Be(HttpStatusCode.OK);
+        known.Status.Should().Be(HttpStatusCode.OK);
+        guest.Status.Should().Be(HttpStatusCode.BadRequest);
+        guest.Error["param"]!.GetValue<string>().Should().Be("customer_update");
+        var customer = await Stripe.GetOkAsync("/v1/customers/" + withAddress);
+        ((string)customer["address"]!["postal_code"]!).Should().Be("94107");
+    }
+
+    [Fact]
     public async Task Expire_EndsTheSessionAndEmitsExpired()
     {
         var id = (string)(await CreatePaymentSessionAsync())["id"]!;

@@ -81,6 +81,25 @@ public sealed class CoreLibraryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RegisteredBuyerWithAutomaticTax_OpensTheSession_AlthoughTheNewCustomerHasNoAddress()
+    {
+        await using var services = BuildServices();
+
+        var result = await services.GetRequiredService<ICheckoutService>().CreateCheckoutAsync(new CheckoutRequest
+        {
+            Buyer = CheckoutBuyer.Registered("user-77", "kim@example.com"),
+            Lines = [CheckoutLine.ForPlan("pro", PriceInterval.Month)],
+            FulfillmentType = "pro",
+            AutomaticTax = true,
+        });
+
+        var session = await _stripe.GetOkAsync("/v1/checkout/sessions/" + result.SessionId);
+        ((bool)session["automatic_tax"]!["enabled"]!).Should().BeTrue();
+        var customer = await _stripe.GetOkAsync("/v1/customers/" + (string)session["customer"]!);
+        customer["address"].Should().BeNull();
+    }
+
+    [Fact]
     public async Task RegisteredSubscription_CreatesTheCustomerBySearchThenCreate_AndFindsItAgainLater()
     {
         await using (var services = BuildServices())

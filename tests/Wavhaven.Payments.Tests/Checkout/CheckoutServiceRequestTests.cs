@@ -215,7 +215,8 @@ public class CheckoutServiceRequestTests
             + "&success_url=https%3A%2F%2Fshop.example%2Fcheckout%2Fsuccess%3Fsession_id%3D%7BCHECKOUT_SESSION_ID%7D"
             + "&cancel_url=https%3A%2F%2Fshop.example%2Fcart"
             + "&allow_promotion_codes=true"
-            + "&automatic_tax[enabled]=true");
+            + "&automatic_tax[enabled]=true"
+            + "&customer_update[address]=auto");
 
         result.SessionId.Should().Be(SessionId);
         var stored = await services.GetRequiredService<ICustomerStore>().GetCustomerIdAsync(new CustomerKey("user-42", "acme"));
@@ -338,6 +339,25 @@ public class CheckoutServiceRequestTests
             .And.NotContain("subscription_data[trial_period_days]")
             .And.NotContain("allow_promotion_codes")
             .And.NotContain("automatic_tax[enabled]");
+    }
+
+    [Fact]
+    public async Task CreateCheckoutAsync_GuestWithAutomaticTax_LeavesTheCustomerAlone()
+    {
+        // customer_update needs a customer: Checkout asks a guest for the address and keeps it on the session.
+        var (sut, handler, _) = Create();
+
+        await sut.CreateCheckoutAsync(new CheckoutRequest
+        {
+            Buyer = CheckoutBuyer.Guest("jane@example.com", "guest-9"),
+            Lines = [CheckoutLine.ForPlan("beat-license")],
+            FulfillmentType = "license",
+            AutomaticTax = true,
+        });
+
+        var form = Form(handler.Requests.Single());
+        form["automatic_tax[enabled]"].Should().Be("true");
+        form.Keys.Should().NotContain(key => key.StartsWith("customer_update", StringComparison.Ordinal));
     }
 
     [Fact]
