@@ -87,7 +87,25 @@ internal sealed partial class FulfillmentRunner(IStripeClient stripe, ILogger<Fu
 
         try
         {
-            await handler.FulfillAsync(context, cancellationToken).ConfigureAwait(false);
+            if (store is ITransactionalWebhookEventStore transactional)
+            {
+                // The handler's writes and the purchase's mark commit together, or a failure leaves nothing half-written
+                // for the next attempt to write again. A webhook's dispatch has opened the transaction already, and this
+                // joins it; the success page's sync has none around it, and this opens one.
+                await transactional.ExecuteInTransactionAsync(
+                    async ct =>
+                    {
+                        await handler.FulfillAsync(context, ct).ConfigureAwait(false);
+                        await store.MarkProcessedAsync(purchaseId, CancellationToken.None).ConfigureAwait(false);
+                        return true;
+                    },
+                    cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await handler.FulfillAsync(context, cancellationToken).ConfigureAwait(false);
+                await store.MarkProcessedAsync(purchaseId, CancellationToken.None).ConfigureAwait(false);
+            }
         }
         catch (Exception exception)
         {
@@ -95,7 +113,6 @@ internal sealed partial class FulfillmentRunner(IStripeClient stripe, ILogger<Fu
             throw;
         }
 
-        await store.MarkProcessedAsync(purchaseId, CancellationToken.None).ConfigureAwait(false);
         Log.Fulfilled(logger, context.SessionId, handler.Type, context.Event?.Id ?? "the success page's sync");
         return FulfillmentOutcome.Fulfilled;
     }
