@@ -276,7 +276,13 @@ internal sealed partial class StripeApi
             throw ApiException.InvalidRequest("A Checkout Session can have at most 100 line items.", "line_items");
         }
 
-        if (mode == "subscription" && !lines.Any(line => line.Price.IsRecurring))
+        var recurring = lines.Count(line => line.Price.IsRecurring);
+        if (mode == "subscription" && (recurring > 20 || lines.Count - recurring > 20))
+        {
+            throw ApiException.InvalidRequest("For `subscription` mode, there is a maximum of 20 line items with recurring Prices and 20 line items with one-time Prices.", "line_items");
+        }
+
+        if (mode == "subscription" && recurring == 0)
         {
             throw ApiException.InvalidRequest("You must provide at least one recurring price in `subscription` mode when using prices.", "line_items");
         }

@@ -26,6 +26,9 @@ internal sealed partial class CheckoutService(
     /// <summary>Stripe's limit on line items of one Checkout session.</summary>
     internal const int MaxLines = 100;
 
+    /// <summary>Stripe's limit in subscription mode: this many lines with recurring prices, and as many with one-time ones.</summary>
+    internal const int MaxSubscriptionLinesOfAKind = 20;
+
     /// <summary>Stripe's limit on <c>client_reference_id</c>.</summary>
     internal const int MaxClientReferenceIdLength = 200;
 
@@ -142,7 +145,12 @@ internal sealed partial class CheckoutService(
         }
 
         var lines = ResolveLines(request.Lines);
-        var mode = lines.Any(line => line.Price?.IsRecurring == true) ? "subscription" : "payment";
+        var recurring = lines.Count(line => line.Price?.IsRecurring == true);
+        var mode = recurring > 0 ? "subscription" : "payment";
+        if (recurring > MaxSubscriptionLinesOfAKind || (recurring > 0 && lines.Count - recurring > MaxSubscriptionLinesOfAKind))
+        {
+            throw Refuse(nameof(request.Lines), $"A subscription checkout holds at most {MaxSubscriptionLinesOfAKind} lines with recurring prices and {MaxSubscriptionLinesOfAKind} with one-time prices; this cart has {recurring} and {lines.Count - recurring}.");
+        }
 
         if (request.TrialDays is { } trialDays)
         {

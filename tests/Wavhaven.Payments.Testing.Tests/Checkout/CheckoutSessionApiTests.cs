@@ -80,6 +80,25 @@ public sealed class CheckoutSessionApiTests : EmulatorTest
         answer.Error["param"]!.GetValue<string>().Should().Be(param);
     }
 
+    [Theory]
+    [InlineData(20, 20, HttpStatusCode.OK)]
+    [InlineData(1, 21, HttpStatusCode.BadRequest)]
+    [InlineData(21, 0, HttpStatusCode.BadRequest)]
+    public async Task Subscription_HoldsAtMost20RecurringAnd20OneTimeLines(int recurring, int oneTime, HttpStatusCode expected)
+    {
+        var lines = Enumerable.Repeat("[price]=price_pro_month&line_items[{0}][quantity]=1", recurring)
+            .Concat(Enumerable.Repeat("[price]=price_license_test&line_items[{0}][quantity]=1", oneTime))
+            .Select((line, index) => $"line_items[{index}]" + string.Format(System.Globalization.CultureInfo.InvariantCulture, line, index));
+
+        var answer = await Stripe.PostAsync("/v1/checkout/sessions", "mode=subscription&" + string.Join('&', lines));
+
+        answer.Status.Should().Be(expected);
+        if (expected == HttpStatusCode.BadRequest)
+        {
+            answer.Error["param"]!.GetValue<string>().Should().Be("line_items");
+        }
+    }
+
     [Fact]
     public async Task AutomaticTax_ForACustomerWithoutAnAddress_NeedsCheckoutToSaveTheOneTheBuyerEnters()
     {
