@@ -42,13 +42,13 @@ internal sealed partial class WebhookDispatcher(
         {
             foreach (var handler in services.GetServices<ISubscriptionHandler>())
             {
-                steps.Add(new Step(StepKind.Subscription, "subscription:" + handler.GetType().FullName, handler));
+                steps.Add(new Step(StepKind.Subscription, steps.KeyFor("subscription:" + handler.GetType().FullName), handler));
             }
         }
 
         foreach (var handler in services.GetServices<IStripeEventHandler>())
         {
-            steps.Add(new Step(StepKind.Event, "event:" + handler.GetType().FullName, handler));
+            steps.Add(new Step(StepKind.Event, steps.KeyFor("event:" + handler.GetType().FullName), handler));
         }
 
         var handled = false;
@@ -170,6 +170,26 @@ internal sealed partial class WebhookDispatcher(
         public int Count { get; private set; }
 
         public readonly Step this[int index] => index == 0 ? _first : _more![index - 1];
+
+        /// <summary>
+        /// The key of the next step whose handler's class is named <paramref name="key"/>: the name itself for the class's
+        /// first registration, then <c>#2</c>, <c>#3</c>… after it (the container lists registrations in their order), so
+        /// that two instances of one class configured differently are two steps, each completed on its own.
+        /// </summary>
+        public readonly string KeyFor(string key)
+        {
+            var earlier = 0;
+            for (var index = 0; index < Count; index++)
+            {
+                var other = this[index].Key;
+                if (other.StartsWith(key, StringComparison.Ordinal) && (other.Length == key.Length || other[key.Length] == '#'))
+                {
+                    earlier++;
+                }
+            }
+
+            return earlier == 0 ? key : key + "#" + (earlier + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
 
         public void Add(Step step)
         {

@@ -341,6 +341,46 @@ public class WebhookDispatchTests
     }
 
     [Fact]
+    public async Task TwoRegistrationsOfOneHandlerClass_AreTwoSteps_SoAfterOneFailsItRunsAgain()
+    {
+        // One forwarder class, registered twice with different targets: the one that failed must run on the redelivery.
+        var delivered = new List<string>();
+        await using var app = await WebhookTestApp.StartAsync(services: services =>
+        {
+            services.AddSingleton<IStripeEventHandler>(new Forwarder("audit-log", delivered, failures: 0));
+            services.AddSingleton<IStripeEventHandler>(new Forwarder("crm", delivered, failures: 1));
+        });
+        var refund = TestEvents.Event("charge.refunded", StripeFixtures.Get("charge"));
+
+        using var first = await app.PostAsync(refund);
+        using var second = await app.PostAsync(refund);
+
+        first.StatusCode.Should().Be(HttpStatusCode.InternalServerError);
+        second.StatusCode.Should().Be(HttpStatusCode.OK);
+        delivered.Should().Equal("audit-log", "crm");
+    }
+
+    private sealed class Forwarder(string target, List<string> delivered, int failures) : IStripeEventHandler
+    {
+        private int _failures = failures;
+
+        public Task HandleAsync(StripeEvent stripeEvent, CancellationToken cancellationToken)
+        {
+            if (_failures-- > 0)
+            {
+                throw new HttpRequestException(target + " is down");
+            }
+
+            lock (delivered)
+            {
+                delivered.Add(target);
+            }
+
+            return Task.CompletedTask;
+        }
+    }
+
+    [Fact]
     public async Task ConnectEvent_CarriesItsAccount_ToTheContextAndToStripeCalls()
     {
         await using var app = await WebhookTestApp.StartAsync();
