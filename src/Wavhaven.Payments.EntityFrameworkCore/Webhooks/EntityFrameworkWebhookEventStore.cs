@@ -236,6 +236,16 @@ internal sealed class EntityFrameworkWebhookEventStore(DbContext context, IOptio
         _leases.Remove(id);
     }
 
+    public async ValueTask ReleaseAsync(string id, string reason, DateTimeOffset nextAttemptAt, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        var (sql, token) = Fenced(id, Sql.Release);
+        await StoreCommands.ExecuteAsync(context, sql,
+            [("@id", id), ("@token", token), ("@error", Truncate(reason)), ("@next", nextAttemptAt.UtcDateTime), ("@now", Now())],
+            cancellationToken).ConfigureAwait(false);
+        _leases.Remove(id);
+    }
+
     public async ValueTask MarkDeadAsync(string id, string error, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(id);
@@ -431,6 +441,13 @@ internal sealed class EntityFrameworkWebhookEventStore(DbContext context, IOptio
                 SET state = 'failed', last_error = @error, next_attempt_at = @next, updated_at = @now, lease_token = NULL, lease_expires_at = NULL
                 WHERE id = @id
                 """);
+            // The claim that handed it out counted an attempt; a release gives it back.
+            Release = Fence($"""
+                UPDATE {table}
+                SET state = 'failed', last_error = @error, next_attempt_at = @next, updated_at = @now, lease_token = NULL, lease_expires_at = NULL,
+                    attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END
+                WHERE id = @id
+                """);
             MarkDead = Fence($"""
                 UPDATE {table}
                 SET state = 'dead', last_error = @error, next_attempt_at = NULL, updated_at = @now, lease_token = NULL, lease_expires_at = NULL
@@ -467,6 +484,8 @@ internal sealed class EntityFrameworkWebhookEventStore(DbContext context, IOptio
         public (string ByToken, string ByState) MarkFailed { get; }
 
         public (string ByToken, string ByState) ScheduleRetry { get; }
+
+        public (string ByToken, string ByState) Release { get; }
 
         public (string ByToken, string ByState) MarkDead { get; }
 

@@ -35,6 +35,18 @@ public interface IWebhookEventQueue : IWebhookEventStore
     /// <param name="cancellationToken">The token.</param>
     ValueTask ScheduleRetryAsync(string id, string error, DateTimeOffset nextAttemptAt, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Hands a claimed event back for later without counting the attempt: its handlers did not fail, they could not run
+    /// yet (its purchase was being fulfilled elsewhere). Waiting must not use up the attempts that real failures get.
+    /// The default schedules a retry, which counts.
+    /// </summary>
+    /// <param name="id">The event id.</param>
+    /// <param name="reason">Why it waits (no secrets).</param>
+    /// <param name="nextAttemptAt">When the event is due again.</param>
+    /// <param name="cancellationToken">The token.</param>
+    ValueTask ReleaseAsync(string id, string reason, DateTimeOffset nextAttemptAt, CancellationToken cancellationToken = default) =>
+        ScheduleRetryAsync(id, reason, nextAttemptAt, cancellationToken);
+
     /// <summary>Records the last failed attempt of a claimed event: it is not tried again until it is replayed.</summary>
     /// <param name="id">The event id.</param>
     /// <param name="error">What went wrong (no secrets).</param>

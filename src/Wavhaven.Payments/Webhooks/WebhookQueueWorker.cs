@@ -179,8 +179,16 @@ internal sealed partial class WebhookQueueWorker(
         }
         catch (RetryLaterException exception)
         {
-            // The purchase is being fulfilled elsewhere: try again soon, whatever the attempt count.
-            await ScheduleRetrySafelyAsync(queue, queued, exception.Message, timeProvider.GetUtcNow() + settings.WebhookQueue.RetryDelay).ConfigureAwait(false);
+            // The purchase is being fulfilled elsewhere: try again soon, and do not count this round as an attempt.
+            try
+            {
+                await queue.ReleaseAsync(queued.Id, exception.Message, timeProvider.GetUtcNow() + settings.WebhookQueue.RetryDelay, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception storeException)
+            {
+                Log.RecordFailed(logger, storeException, queued.Id);
+            }
+
             return "retry";
         }
         catch (Exception exception)

@@ -85,6 +85,38 @@ public class QueuedProcessingTests
     [SkippableTheory]
     [InlineData(DatabaseKind.Sqlite)]
     [InlineData(DatabaseKind.PostgreSql)]
+    public async Task RoundsSpentWaitingForAPurchaseHeldElsewhere_DoNotUseUpTheEventsAttempts(DatabaseKind kind)
+    {
+        // The success page holds the purchase (here: a claim that nobody finishes, until its 1 s lease runs out). The
+        // worker retries the event every 50 ms meanwhile; then its handler fails once, which three attempts allow.
+        await using var database = await TestDatabase.CreateAsync(kind);
+        var probe = new Probe();
+        await using var app = await DurableApp.StartAsync(database, probe, options =>
+        {
+            DurableApp.QueuedForTests(options);
+            options.WebhookClaimLease = TimeSpan.FromSeconds(1);
+        });
+        await using (var scope = app.Services.CreateAsyncScope())
+        {
+            var store = scope.ServiceProvider.GetRequiredService<IWebhookEventStore>();
+            (await store.TryClaimAsync("checkout.session:cs_test_wait", "checkout.fulfillment", ReadOnlyMemory<byte>.Empty)).Status.Should().Be(WebhookClaimStatus.Claimed);
+        }
+
+        var stripeEvent = TestEvents.Event("checkout.session.completed", TestEvents.CheckoutSession("cs_test_wait"));
+        var eventId = stripeEvent["id"]!.GetValue<string>();
+        probe.FailuresLeft[eventId] = 1;
+        using var response = await app.PostAsync(stripeEvent);
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+
+        var settled = await Probe.WaitForAsync(() => app.GetEventAsync(eventId), e => e?.State is WebhookEventState.Processed or WebhookEventState.Dead, "the event is settled");
+
+        settled!.State.Should().Be(WebhookEventState.Processed, $"only one attempt failed (attempts: {settled.Attempts})");
+        settled.Attempts.Should().Be(2, "the rounds spent waiting for the purchase were not attempts");
+    }
+
+    [SkippableTheory]
+    [InlineData(DatabaseKind.Sqlite)]
+    [InlineData(DatabaseKind.PostgreSql)]
     public async Task HandlerThatAlwaysFails_IsDeadAfterMaxAttempts_AndAReplayAfterTheFixProcessesIt(DatabaseKind kind)
     {
         await using var database = await TestDatabase.CreateAsync(kind);
