@@ -400,9 +400,11 @@ internal sealed class EntityFrameworkWebhookEventStore(DbContext context, IOptio
                 """;
             SelectState = $"SELECT state, attempts FROM {table} WHERE id = @id";
             Enqueue = $"""
-                INSERT INTO {table} ({Columns}, next_attempt_at, received_at, updated_at)
+                INSERT INTO {table} AS existing ({Columns}, next_attempt_at, received_at, updated_at)
                 VALUES (@id, @type, @created, @payload, 'received', 0, @now, @now, @now)
-                ON CONFLICT (id) DO NOTHING
+                ON CONFLICT (id) DO UPDATE SET next_attempt_at = @now, updated_at = @now
+                WHERE existing.next_attempt_at IS NULL AND existing.payload IS NOT NULL
+                  AND (existing.state = 'failed' OR (existing.state = 'processing' AND existing.lease_expires_at < @now))
                 """;
 
             // Queued rows are those with next_attempt_at: inline claims and purchase claims never have one, so

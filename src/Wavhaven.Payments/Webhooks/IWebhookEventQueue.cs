@@ -12,10 +12,14 @@ namespace Wavhaven.Payments.Webhooks;
 /// </remarks>
 public interface IWebhookEventQueue : IWebhookEventStore
 {
-    /// <summary>Stores a verified event for the worker, due now. An id stored before, in any state, is a duplicate and changes nothing.</summary>
+    /// <summary>
+    /// Stores a verified event for the worker, due now. An id stored before is a duplicate and changes nothing, with one
+    /// exception: an event that failed when it was processed inline (before the app switched to queued processing, or on
+    /// another instance during a rolling deploy) is not the worker's yet, and is handed to it now, due at once.
+    /// </summary>
     /// <param name="stripeEvent">The event, with its raw body.</param>
     /// <param name="cancellationToken">The token.</param>
-    /// <returns><see langword="true"/> when the event was stored; <see langword="false"/> for a duplicate.</returns>
+    /// <returns><see langword="true"/> when the event was stored or handed to the worker; <see langword="false"/> for a duplicate.</returns>
     ValueTask<bool> EnqueueAsync(StripeEvent stripeEvent, CancellationToken cancellationToken = default);
 
     /// <summary>

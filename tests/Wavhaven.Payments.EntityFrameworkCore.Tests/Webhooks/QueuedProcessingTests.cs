@@ -117,6 +117,35 @@ public class QueuedProcessingTests
     [SkippableTheory]
     [InlineData(DatabaseKind.Sqlite)]
     [InlineData(DatabaseKind.PostgreSql)]
+    public async Task EventThatFailedInline_IsHandedToTheWorker_WhenItsRedeliveryReachesAnAppThatQueues(DatabaseKind kind)
+    {
+        // The app switched to queued processing (or, in a rolling deploy, some instances have): Stripe's redelivery of an
+        // event that failed inline must not be answered "duplicate" while nothing will ever run it.
+        await using var database = await TestDatabase.CreateAsync(kind);
+        var stripeEvent = TestEvents.Event("charge.refunded", StripeFixtures.Get("charge"));
+        var eventId = stripeEvent["id"]!.GetValue<string>();
+        var inline = new Probe();
+        inline.AlwaysFail[eventId] = true;
+        await using (var app = await DurableApp.StartAsync(database, inline))
+        {
+            using var failed = await app.PostAsync(stripeEvent);
+            failed.StatusCode.Should().Be(HttpStatusCode.InternalServerError);
+        }
+
+        var queued = new Probe();
+        await using var restarted = await DurableApp.StartAsync(database, queued, DurableApp.QueuedForTests);
+        using var redelivery = await restarted.PostAsync(stripeEvent);
+        using var again = await restarted.PostAsync(stripeEvent);
+
+        redelivery.StatusCode.Should().Be(HttpStatusCode.OK);
+        (await Probe.WaitForAsync(() => restarted.GetEventAsync(eventId), e => e?.State == WebhookEventState.Processed, "the redelivered event is processed"))!
+            .State.Should().Be(WebhookEventState.Processed);
+        queued.EventAttempts[eventId].Should().Be(1, "the second redelivery found it queued already: a duplicate");
+    }
+
+    [SkippableTheory]
+    [InlineData(DatabaseKind.Sqlite)]
+    [InlineData(DatabaseKind.PostgreSql)]
     public async Task HandlerThatAlwaysFails_IsDeadAfterMaxAttempts_AndAReplayAfterTheFixProcessesIt(DatabaseKind kind)
     {
         await using var database = await TestDatabase.CreateAsync(kind);
