@@ -226,22 +226,19 @@ internal sealed class EntityFrameworkWebhookEventStore(DbContext context, IOptio
         return new QueuedWebhookEvent(row.Id, row.Type, Encoding.UTF8.GetBytes(row.Payload), new WebhookClaim(WebhookClaimStatus.Claimed, row.Attempts, ParseSteps(row.Steps)));
     }
 
-    public async ValueTask ScheduleRetryAsync(string id, string error, DateTimeOffset nextAttemptAt, CancellationToken cancellationToken = default)
+    public ValueTask ScheduleRetryAsync(string id, string error, DateTimeOffset nextAttemptAt, CancellationToken cancellationToken = default) =>
+        RescheduleAsync(Sql.ScheduleRetry, id, error, nextAttemptAt, cancellationToken);
+
+    public ValueTask ReleaseAsync(string id, string reason, DateTimeOffset nextAttemptAt, CancellationToken cancellationToken = default) =>
+        RescheduleAsync(Sql.Release, id, reason, nextAttemptAt, cancellationToken);
+
+    /// <summary>Hands a claimed event back to the queue, due at <paramref name="nextAttemptAt"/>, by one of the two statements.</summary>
+    private async ValueTask RescheduleAsync((string ByToken, string ByState) statement, string id, string error, DateTimeOffset nextAttemptAt, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(id);
-        var (sql, token) = Fenced(id, Sql.ScheduleRetry);
+        var (sql, token) = Fenced(id, statement);
         await StoreCommands.ExecuteAsync(context, sql,
             [("@id", id), ("@token", token), ("@error", Truncate(error)), ("@next", nextAttemptAt.UtcDateTime), ("@now", Now())],
-            cancellationToken).ConfigureAwait(false);
-        _leases.Remove(id);
-    }
-
-    public async ValueTask ReleaseAsync(string id, string reason, DateTimeOffset nextAttemptAt, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(id);
-        var (sql, token) = Fenced(id, Sql.Release);
-        await StoreCommands.ExecuteAsync(context, sql,
-            [("@id", id), ("@token", token), ("@error", Truncate(reason)), ("@next", nextAttemptAt.UtcDateTime), ("@now", Now())],
             cancellationToken).ConfigureAwait(false);
         _leases.Remove(id);
     }
