@@ -87,10 +87,16 @@ internal sealed partial class BillingPortalService(
         return new BillingPortalResult(session.Id, url);
     }
 
-    /// <summary>The user's current subscription item on a catalog plan, to be switched to <paramref name="target"/>.</summary>
+    /// <summary>
+    /// The user's subscription item to switch to <paramref name="target"/>: among the items on a recurring catalog price in
+    /// the user's live subscriptions, the one on <paramref name="target"/>'s plan (monthly to yearly, say), else the only
+    /// one there is (a switch to another plan). Several candidates and none on the target's plan (a plan beside an
+    /// add-on) are refused rather than guessed: replacing the wrong item would bill the user twice.
+    /// </summary>
     private async Task<(string SubscriptionId, string ItemId)> FindSwitchableItemAsync(string customerId, PlanPrice target, string userId, CancellationToken cancellationToken)
     {
         var subscriptions = await stripe.ListSubscriptionsAsync(customerId, cancellationToken).ConfigureAwait(false);
+        var candidates = new List<(string SubscriptionId, string ItemId, PlanPrice Current)>();
         foreach (var subscription in subscriptions.Data.Where(s => s.Status is not null && SwitchableStatuses.Contains(s.Status)))
         {
             foreach (var item in subscription.Items?.Data ?? [])
@@ -105,11 +111,20 @@ internal sealed partial class BillingPortalService(
                     throw new InvalidPaymentRequestException("SwitchToPriceId", $"Subscription {subscription.Id} is already on price '{target.PriceId}'; there is nothing to switch.");
                 }
 
-                return (subscription.Id, item.Id);
+                candidates.Add((subscription.Id, item.Id, current));
             }
         }
 
-        throw new InvalidOperationException($"User '{userId}' has no active subscription on a catalog plan to switch to '{target.PriceId}'. Use a subscription checkout instead.");
+        var samePlan = candidates.Where(candidate => candidate.Current.Plan.Id == target.Plan.Id).ToList();
+        var chosen = samePlan.Count > 0 ? samePlan : candidates;
+        return chosen.Count switch
+        {
+            1 => (chosen[0].SubscriptionId, chosen[0].ItemId),
+            0 => throw new InvalidOperationException($"User '{userId}' has no active subscription on a catalog plan to switch to '{target.PriceId}'. Use a subscription checkout instead."),
+            _ => throw new InvalidOperationException(
+                $"User '{userId}' has {chosen.Count} subscription items on catalog plans ({string.Join(", ", chosen.Select(c => $"{c.ItemId} on plan '{c.Current.Plan.Id}'"))}), " +
+                $"so which one to switch to '{target.PriceId}' (plan '{target.Plan.Id}') is ambiguous. Let the user choose in the portal without SwitchToPriceId."),
+        };
     }
 
     private static partial class Log

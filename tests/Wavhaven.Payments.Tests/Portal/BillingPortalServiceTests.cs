@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Wavhaven.Payments.Catalog;
 using Wavhaven.Payments.Customers;
 using Wavhaven.Payments.Portal;
 using Wavhaven.Payments.Tests.Support;
@@ -10,11 +11,28 @@ public class BillingPortalServiceTests
 {
     private const string ReturnUrl = "https://shop.example/account";
 
-    private static async Task<(IBillingPortalService Sut, StubStripeHandler Handler)> Create(string? storedCustomerId = "cus_Q1known", string? tenantId = null)
+    private static async Task<(IBillingPortalService Sut, StubStripeHandler Handler)> Create(string? storedCustomerId = "cus_Q1known", string? tenantId = null, bool withStorageAddOn = false)
     {
         var handler = new StubStripeHandler();
         handler.OnJson(HttpMethod.Post, "/v1/billing_portal/sessions", StripeResponses.PortalSession("bps_1Abc"));
-        var services = TestServices.Build(handler);
+        var services = TestServices.Build(handler, options =>
+        {
+            if (withStorageAddOn)
+            {
+                options.Plans.Add(new PlanOptions
+                {
+                    Id = "storage",
+                    BillingType = BillingType.Subscription,
+                    Prices = { new PlanPriceOptions { Interval = PriceInterval.Month, TestPriceId = "price_storage_month", Amount = 300, Currency = "usd" } },
+                });
+                options.Plans.Add(new PlanOptions
+                {
+                    Id = "team",
+                    BillingType = BillingType.Subscription,
+                    Prices = { new PlanPriceOptions { Interval = PriceInterval.Month, TestPriceId = "price_team_month", Amount = 4900, Currency = "usd" } },
+                });
+            }
+        });
         if (storedCustomerId is not null)
         {
             await services.GetRequiredService<ICustomerStore>().SetCustomerIdAsync(new CustomerKey("user-42", tenantId), storedCustomerId);
@@ -214,6 +232,45 @@ public class BillingPortalServiceTests
         var error = (await act.Should().ThrowAsync<InvalidPaymentRequestException>()).Which;
         error.Field.Should().Be("SwitchToPriceId");
         error.Message.Should().Contain("already on price 'price_pro_year'");
+        handler.Requests.Should().NotContain(r => r.Path == "/v1/billing_portal/sessions");
+    }
+
+    [Fact]
+    public async Task CreatePortalSessionAsync_PlanSwitch_ReplacesTheItemOfTheTargetsPlan_NotAnAddOnListedFirst()
+    {
+        var (sut, handler) = await Create(withStorageAddOn: true);
+        handler.OnJson(HttpMethod.Get, "/v1/subscriptions", StripeResponses.List(
+            StripeResponses.Subscription("sub_1", "active", ("si_storage", "price_storage_month"), ("si_pro", "price_pro_month"))));
+
+        await sut.CreatePortalSessionAsync(new BillingPortalRequest { UserId = "user-42", ReturnUrl = ReturnUrl, SwitchToPriceId = "price_pro_year" });
+
+        handler.Requests[1].Body.Should().Contain("[items][0][id]=si_pro&", "replacing the storage add-on with Pro yearly would bill Pro twice");
+    }
+
+    [Fact]
+    public async Task CreatePortalSessionAsync_PlanSwitch_AnotherSubscriptionAlreadyOnTheTarget_IsRefused()
+    {
+        var (sut, handler) = await Create(withStorageAddOn: true);
+        handler.OnJson(HttpMethod.Get, "/v1/subscriptions", StripeResponses.List(
+            StripeResponses.Subscription("sub_storage", "active", ("si_storage", "price_storage_month")),
+            StripeResponses.Subscription("sub_pro", "active", ("si_pro", "price_pro_year"))));
+
+        var act = () => sut.CreatePortalSessionAsync(new BillingPortalRequest { UserId = "user-42", ReturnUrl = ReturnUrl, SwitchToPriceId = "price_pro_year" });
+
+        (await act.Should().ThrowAsync<InvalidPaymentRequestException>()).Which.Message.Should().Contain("already on price 'price_pro_year'");
+        handler.Requests.Should().NotContain(r => r.Path == "/v1/billing_portal/sessions");
+    }
+
+    [Fact]
+    public async Task CreatePortalSessionAsync_PlanSwitch_ToAnotherPlanBesideAnAddOn_IsRefusedAsAmbiguous()
+    {
+        var (sut, handler) = await Create(withStorageAddOn: true);
+        handler.OnJson(HttpMethod.Get, "/v1/subscriptions", StripeResponses.List(
+            StripeResponses.Subscription("sub_1", "active", ("si_storage", "price_storage_month"), ("si_pro", "price_pro_month"))));
+
+        var act = () => sut.CreatePortalSessionAsync(new BillingPortalRequest { UserId = "user-42", ReturnUrl = ReturnUrl, SwitchToPriceId = "price_team_month" });
+
+        await act.Should().ThrowAsync<InvalidOperationException>().WithMessage("*si_storage on plan 'storage'*si_pro on plan 'pro'*ambiguous*");
         handler.Requests.Should().NotContain(r => r.Path == "/v1/billing_portal/sessions");
     }
 
