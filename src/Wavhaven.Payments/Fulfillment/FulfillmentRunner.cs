@@ -89,17 +89,7 @@ internal sealed partial class FulfillmentRunner(IStripeClient stripe, ILogger<Fu
         {
             if (store is ITransactionalWebhookEventStore transactional)
             {
-                // The handler's writes and the purchase's mark commit together, or a failure leaves nothing half-written
-                // for the next attempt to write again. A webhook's dispatch has opened the transaction already, and this
-                // joins it; the success page's sync has none around it, and this opens one.
-                await transactional.ExecuteInTransactionAsync(
-                    async ct =>
-                    {
-                        await handler.FulfillAsync(context, ct).ConfigureAwait(false);
-                        await store.MarkProcessedAsync(purchaseId, CancellationToken.None).ConfigureAwait(false);
-                        return true;
-                    },
-                    cancellationToken).ConfigureAwait(false);
+                await FulfilInTransactionAsync(transactional, handler, context, purchaseId, cancellationToken).ConfigureAwait(false);
             }
             else
             {
@@ -116,6 +106,22 @@ internal sealed partial class FulfillmentRunner(IStripeClient stripe, ILogger<Fu
         Log.Fulfilled(logger, context.SessionId, handler.Type, context.Event?.Id ?? "the success page's sync");
         return FulfillmentOutcome.Fulfilled;
     }
+
+    /// <summary>
+    /// The handler and the purchase's mark in the store's transaction: they commit together, or a failure leaves nothing
+    /// half-written for the next attempt to write again. A webhook's dispatch has opened the transaction already, and
+    /// this joins it; the success page's sync has none around it, and this opens one. (A method of its own, so that only
+    /// transactional stores pay for the closure.)
+    /// </summary>
+    private static Task<bool> FulfilInTransactionAsync(ITransactionalWebhookEventStore store, IFulfillmentHandler handler, FulfillmentContext context, string purchaseId, CancellationToken cancellationToken) =>
+        store.ExecuteInTransactionAsync(
+            async ct =>
+            {
+                await handler.FulfillAsync(context, ct).ConfigureAwait(false);
+                await store.MarkProcessedAsync(purchaseId, CancellationToken.None).ConfigureAwait(false);
+                return true;
+            },
+            cancellationToken);
 
     public async Task<FulfillmentOutcome> NotifyAsync(IServiceProvider services, StripeCheckoutSession session, StripeEvent stripeEvent, bool expired, CancellationToken cancellationToken)
     {
