@@ -3,16 +3,20 @@ namespace Wavhaven.Payments.Testing.Api;
 /// <summary>
 /// Stripe's idempotency: the first successful result of a key is stored and replayed for the same endpoint
 /// and parameters; the same key with other parameters or another endpoint is an <c>idempotency_error</c>.
-/// Requests refused before they ran (bad parameters) store nothing, as at Stripe.
+/// Requests refused before they ran (bad parameters) store nothing, as at Stripe. A key is kept for 24 hours of the
+/// emulator's clock, after which Stripe may prune it: the same key then starts a new request.
 /// </summary>
 internal sealed class IdempotencyStore
 {
     public const int MaxKeyLength = 255;
 
+    /// <summary>How long a key is kept: Stripe prunes keys once they are at least 24 hours old.</summary>
+    public static readonly TimeSpan Lifetime = TimeSpan.FromHours(24);
+
     private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
 
     /// <summary>Finds the stored result for the key, or throws when the key was used for another request.</summary>
-    public Entry? Find(string key, string method, string path, string fingerprint)
+    public Entry? Find(string key, string method, string path, string fingerprint, DateTimeOffset now)
     {
         if (key.Length > MaxKeyLength)
         {
@@ -21,6 +25,12 @@ internal sealed class IdempotencyStore
 
         if (!_entries.TryGetValue(key, out var entry))
         {
+            return null;
+        }
+
+        if (now - entry.SavedAt >= Lifetime)
+        {
+            _entries.Remove(key);
             return null;
         }
 
@@ -37,8 +47,8 @@ internal sealed class IdempotencyStore
         return entry;
     }
 
-    public void Save(string key, string method, string path, string fingerprint, int statusCode, string body) =>
-        _entries[key] = new Entry(method, path, fingerprint, statusCode, body);
+    public void Save(string key, string method, string path, string fingerprint, int statusCode, string body, DateTimeOffset now) =>
+        _entries[key] = new Entry(method, path, fingerprint, statusCode, body, now);
 
     /// <summary>The parameters, decoded and sorted, so that the order of the pairs does not matter.</summary>
     public static string Fingerprint(string? body) =>
@@ -47,5 +57,5 @@ internal sealed class IdempotencyStore
             .Select(pair => Uri.UnescapeDataString(pair.Replace('+', ' ')))
             .Order(StringComparer.Ordinal));
 
-    internal sealed record Entry(string Method, string Path, string Fingerprint, int StatusCode, string Body);
+    internal sealed record Entry(string Method, string Path, string Fingerprint, int StatusCode, string Body, DateTimeOffset SavedAt);
 }

@@ -57,7 +57,7 @@ internal sealed partial class StripeApi
             lock (_store.Gate)
             {
                 _store.ProcessDue();
-                if (idempotencyKey is not null && _idempotency.Find(idempotencyKey, method, path, fingerprint) is { } stored)
+                if (idempotencyKey is not null && _idempotency.Find(idempotencyKey, method, path, fingerprint, _store.Now) is { } stored)
                 {
                     (status, json, replayed) = (stored.StatusCode, stored.Body, true);
                 }
@@ -70,7 +70,7 @@ internal sealed partial class StripeApi
                     (status, json) = (200, result.ToJsonString(JsonFormat.Indented));
                     if (idempotencyKey is not null)
                     {
-                        _idempotency.Save(idempotencyKey, method, path, fingerprint, status, json);
+                        _idempotency.Save(idempotencyKey, method, path, fingerprint, status, json, _store.Now);
                     }
                 }
             }

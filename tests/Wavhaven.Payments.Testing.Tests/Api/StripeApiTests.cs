@@ -126,6 +126,27 @@ public sealed class StripeApiTests : EmulatorTest
     }
 
     [Fact]
+    public async Task IdempotencyKey_A24HoursOld_IsPruned_SoTheSameKeyStartsANewRequest()
+    {
+        // The library derives one key per user for creating its customer, and counts on Stripe deduplicating only for a day.
+        const string Key = "wavhaven-customer-0123456789abcdef0123456789abcdef";
+        var first = await Stripe.PostAsync("/v1/customers", "email=old%40example.com", idempotencyKey: Key);
+        await Emulator.AdvanceClockAsync(TimeSpan.FromHours(23));
+        var withinADay = await Stripe.PostAsync("/v1/customers", "email=old%40example.com", idempotencyKey: Key);
+        await Emulator.AdvanceClockAsync(TimeSpan.FromHours(1));
+
+        var sameAfterADay = await Stripe.PostAsync("/v1/customers", "email=old%40example.com", idempotencyKey: Key);
+        var otherAfterThat = await Stripe.PostAsync("/v1/customers", "email=new%40example.com", idempotencyKey: Key);
+
+        withinADay.Header("Idempotent-Replayed").Should().Be("true");
+        withinADay.Id.Should().Be(first.Id);
+        sameAfterADay.Header("Idempotent-Replayed").Should().BeNull();
+        sameAfterADay.Id.Should().NotBe(first.Id, "the key was pruned: the request ran again");
+        otherAfterThat.Status.Should().Be(HttpStatusCode.BadRequest, "the new request stored the key again, with its own parameters");
+        otherAfterThat.Error["type"]!.GetValue<string>().Should().Be("idempotency_error");
+    }
+
+    [Fact]
     public async Task IdempotencyKey_RefusedRequest_IsNotStored()
     {
         var refused = await Stripe.PostAsync("/v1/checkout/sessions", "mode=payment", idempotencyKey: "k-refused");
