@@ -142,9 +142,11 @@ internal sealed partial class StripeApi
             throw ApiException.InvalidRequest("customer_update can only be used with customer.", "customer_update");
         }
 
-        var saveAddress = customerUpdate?.OneOf("address", "auto", "never") == "auto" | customerUpdate?.OneOf("shipping", "auto", "never") == "auto";
+        // Each of the three is checked (auto or never), whether or not the rule below reads it.
+        var saveAddress = customerUpdate?.OneOf("address", "auto", "never") == "auto";
+        var saveShipping = customerUpdate?.OneOf("shipping", "auto", "never") == "auto";
         customerUpdate?.OneOf("name", "auto", "never");
-        if (p.Object("automatic_tax")?.Bool("enabled") == true && customer is { Address: null } && !saveAddress)
+        if (p.Object("automatic_tax")?.Bool("enabled") == true && customer is { Address: null } && !saveAddress && !saveShipping)
         {
             throw ApiException.InvalidRequest(
                 "Automatic tax calculation in Checkout requires a valid address on the Customer. Add a valid address to the Customer or set either `customer_update[address]` or `customer_update[shipping]` to 'auto' to save the address entered in Checkout to the Customer.",

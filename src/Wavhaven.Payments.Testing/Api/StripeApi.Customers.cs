@@ -15,7 +15,7 @@ internal sealed partial class StripeApi
         ("phone", ParamSpec.Scalar),
         ("description", ParamSpec.Scalar),
         ("metadata", ParamSpec.Map),
-        ("address", ParamSpec.Object(("city", ParamSpec.Scalar), ("country", ParamSpec.Scalar), ("line1", ParamSpec.Scalar), ("line2", ParamSpec.Scalar), ("postal_code", ParamSpec.Scalar), ("state", ParamSpec.Scalar))),
+        ("address", ParamSpec.Object([.. Customer.AddressFields.Select(field => (field, ParamSpec.Scalar))])),
         ("payment_method", ParamSpec.Unsupported),
         ("invoice_settings", ParamSpec.Unsupported),
     ];
@@ -81,7 +81,7 @@ internal sealed partial class StripeApi
         if (parameters.Object("address") is { } address)
         {
             customer.Address = new Dictionary<string, string?>(StringComparer.Ordinal);
-            foreach (var field in (string[])["city", "country", "line1", "line2", "postal_code", "state"])
+            foreach (var field in Customer.AddressFields)
             {
                 customer.Address[field] = address.String(field);
             }

@@ -17,7 +17,10 @@ internal sealed class Customer(string id, DateTimeOffset created) : Entity(id, c
 
     public Dictionary<string, string> Metadata { get; } = new(StringComparer.Ordinal);
 
-    /// <summary>Gets or sets the billing address's fields as given (<c>country</c>, <c>line1</c>, …), or none.</summary>
+    /// <summary>The fields of a customer's address, as Stripe names them.</summary>
+    public static readonly string[] AddressFields = ["city", "country", "line1", "line2", "postal_code", "state"];
+
+    /// <summary>Gets or sets the billing address's fields as given (<see cref="AddressFields"/>), or none.</summary>
     public Dictionary<string, string?>? Address { get; set; }
 
     public string InvoicePrefix { get; } = Ids.New(string.Empty, 8).ToUpperInvariant();
@@ -28,15 +31,7 @@ internal sealed class Customer(string id, DateTimeOffset created) : Entity(id, c
     {
         ["id"] = Id,
         ["object"] = ObjectName,
-        ["address"] = Address is null ? null : new JsonObject
-        {
-            ["city"] = Address.GetValueOrDefault("city"),
-            ["country"] = Address.GetValueOrDefault("country"),
-            ["line1"] = Address.GetValueOrDefault("line1"),
-            ["line2"] = Address.GetValueOrDefault("line2"),
-            ["postal_code"] = Address.GetValueOrDefault("postal_code"),
-            ["state"] = Address.GetValueOrDefault("state"),
-        },
+        ["address"] = Address is null ? null : new JsonObject(AddressFields.Select(field => KeyValuePair.Create(field, (JsonNode?)Address.GetValueOrDefault(field)))),
         ["balance"] = 0,
         ["created"] = Created.Unix(),
         ["currency"] = null,

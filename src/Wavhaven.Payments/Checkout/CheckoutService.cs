@@ -146,10 +146,11 @@ internal sealed partial class CheckoutService(
 
         var lines = ResolveLines(request.Lines);
         var recurring = lines.Count(line => line.Price?.IsRecurring == true);
+        var oneTime = lines.Count - recurring;
         var mode = recurring > 0 ? "subscription" : "payment";
-        if (recurring > MaxSubscriptionLinesOfAKind || (recurring > 0 && lines.Count - recurring > MaxSubscriptionLinesOfAKind))
+        if (mode == "subscription" && (recurring > MaxSubscriptionLinesOfAKind || oneTime > MaxSubscriptionLinesOfAKind))
         {
-            throw Refuse(nameof(request.Lines), $"A subscription checkout holds at most {MaxSubscriptionLinesOfAKind} lines with recurring prices and {MaxSubscriptionLinesOfAKind} with one-time prices; this cart has {recurring} and {lines.Count - recurring}.");
+            throw Refuse(nameof(request.Lines), $"A subscription checkout holds at most {MaxSubscriptionLinesOfAKind} lines with recurring prices and {MaxSubscriptionLinesOfAKind} with one-time prices; this cart has {recurring} and {oneTime}.");
         }
 
         if (request.TrialDays is { } trialDays)

@@ -180,15 +180,7 @@ internal sealed partial class WebhookQueueWorker(
         catch (RetryLaterException exception)
         {
             // The purchase is being fulfilled elsewhere: try again soon, and do not count this round as an attempt.
-            try
-            {
-                await queue.ReleaseAsync(queued.Id, exception.Message, timeProvider.GetUtcNow() + settings.WebhookQueue.RetryDelay, CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (Exception storeException)
-            {
-                Log.RecordFailed(logger, storeException, queued.Id);
-            }
-
+            await ScheduleRetrySafelyAsync(queue, queued, exception.Message, timeProvider.GetUtcNow() + settings.WebhookQueue.RetryDelay, countsAsAttempt: false).ConfigureAwait(false);
             return "retry";
         }
         catch (Exception exception)
@@ -216,12 +208,17 @@ internal sealed partial class WebhookQueueWorker(
         }
     }
 
-    /// <summary>Records a retry; when even that fails (the database is down), the lease brings the event back.</summary>
-    private async Task ScheduleRetrySafelyAsync(IWebhookEventQueue queue, QueuedWebhookEvent queued, string error, DateTimeOffset nextAttemptAt)
+    /// <summary>
+    /// Records a retry, or with <paramref name="countsAsAttempt"/> off hands the event back without counting the attempt;
+    /// when even that fails (the database is down), the lease brings the event back.
+    /// </summary>
+    private async Task ScheduleRetrySafelyAsync(IWebhookEventQueue queue, QueuedWebhookEvent queued, string error, DateTimeOffset nextAttemptAt, bool countsAsAttempt = true)
     {
         try
         {
-            await queue.ScheduleRetryAsync(queued.Id, error, nextAttemptAt, CancellationToken.None).ConfigureAwait(false);
+            await (countsAsAttempt
+                ? queue.ScheduleRetryAsync(queued.Id, error, nextAttemptAt, CancellationToken.None)
+                : queue.ReleaseAsync(queued.Id, error, nextAttemptAt, CancellationToken.None)).ConfigureAwait(false);
         }
         catch (Exception exception)
         {
