@@ -257,9 +257,10 @@ internal sealed partial class StripePaymentsOptionsValidator(IHostEnvironment? e
     private static string Quote(string? value) =>
         StripeKeys.LooksSecret(value) ? "[a secret, not shown]" : $"'{value}'";
 
-    /// <summary>Whether a URL is absolute and http or https: what Stripe accepts as a redirect (checkout uses it too).</summary>
+    /// <summary>Whether a URL is absolute, http or https, and well-formed text: what Stripe accepts as a redirect (checkout and the portal use it too).</summary>
     internal static bool IsAbsoluteHttpUrl([NotNullWhen(true)] string? url) =>
-        Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp);
+        Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp)
+        && Stripe.Utf16Text.IsWellFormed(url); // Uri would send a lone surrogate as U+FFFD
 
     /// <summary>Whether a currency looks like an ISO code: three ASCII letters (checkout uses it too).</summary>
     internal static bool IsCurrencyCode(string? currency) =>

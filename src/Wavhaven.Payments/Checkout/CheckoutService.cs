@@ -124,6 +124,8 @@ internal sealed partial class CheckoutService(
             throw Refuse(nameof(request.FulfillmentType), $"FulfillmentType is {request.FulfillmentType.Length} characters long; Stripe metadata values hold at most {MetadataRules.MaxValueLength}.");
         }
 
+        RequireWellFormed(request.FulfillmentType, nameof(request.FulfillmentType));
+
         if (MetadataRules.IsBlankTenant(request.TenantId))
         {
             throw Refuse(nameof(request.TenantId), MetadataRules.EmptyTenantMessage);
@@ -133,6 +135,8 @@ internal sealed partial class CheckoutService(
         {
             throw Refuse(nameof(request.TenantId), $"TenantId is {request.TenantId.Length} characters long; Stripe metadata values hold at most {MetadataRules.MaxValueLength}.");
         }
+
+        RequireWellFormed(request.TenantId, nameof(request.TenantId));
 
         if (request.IdempotencyKey is { } key && (key.Length == 0 || key.Length > MaxIdempotencyKeyLength))
         {
@@ -189,6 +193,12 @@ internal sealed partial class CheckoutService(
         if (buyer.UserId.Length > MaxClientReferenceIdLength)
         {
             throw Refuse("Buyer.UserId", $"Buyer.UserId is {buyer.UserId.Length} characters long; Stripe's client_reference_id holds at most {MaxClientReferenceIdLength}.");
+        }
+
+        RequireWellFormed(buyer.UserId, "Buyer.UserId");
+        if (buyer is RegisteredBuyer registered)
+        {
+            RequireWellFormed(registered.Name, "Buyer.Name");
         }
 
         switch (buyer)
@@ -281,6 +291,11 @@ internal sealed partial class CheckoutService(
             throw Refuse($"{At(index)}.Name", $"{At(index)}.Name is empty: Checkout shows it to the buyer.");
         }
 
+        if (!Utf16Text.IsWellFormed(item.Name))
+        {
+            throw Refuse($"{At(index)}.Name", $"{At(index)}.Name {Utf16Text.IllFormedProblem}");
+        }
+
         if (item.UnitAmount < 0)
         {
             throw Refuse($"{At(index)}.UnitAmount", $"{At(index)}.UnitAmount is {item.UnitAmount}; amounts are zero or more, in minor units (1999 = 19.99).");
@@ -334,11 +349,20 @@ internal sealed partial class CheckoutService(
     private static bool IsEmail(string? email) =>
         !string.IsNullOrWhiteSpace(email)
         && email.Length <= 512
+        && Utf16Text.IsWellFormed(email)
         && MailAddress.TryCreate(email, out var address)
         && string.Equals(address.Address, email, StringComparison.Ordinal)
         && address.Host.Contains('.', StringComparison.Ordinal);
 
     private static InvalidPaymentRequestException Refuse(string field, string message) => new(field, message);
+
+    private static void RequireWellFormed(string? value, string field)
+    {
+        if (!Utf16Text.IsWellFormed(value))
+        {
+            throw Refuse(field, $"{field} {Utf16Text.IllFormedProblem}");
+        }
+    }
 
     /// <summary>A request that passed every rule, ready to be encoded.</summary>
     internal sealed record CheckoutPlan(string Mode, IReadOnlyList<ResolvedLine> Lines, string SuccessUrl, string CancelUrl);

@@ -1,3 +1,5 @@
+using Wavhaven.Payments.Stripe;
+
 namespace Wavhaven.Payments.Checkout;
 
 /// <summary>Stripe's limits on metadata, checked before a request is sent.</summary>
@@ -76,6 +78,11 @@ internal static class MetadataRules
             throw Refuse(field, line, key, $"key '{key}' contains a square bracket, which Stripe does not allow in metadata keys.");
         }
 
+        if (!Utf16Text.IsWellFormed(key))
+        {
+            throw Refuse(field, line, key, $"key '{key}' {Utf16Text.IllFormedProblem}");
+        }
+
         if (key.StartsWith(MetadataKeys.ReservedPrefix, StringComparison.Ordinal))
         {
             throw Refuse(field, line, key, $"key '{key}' starts with '{MetadataKeys.ReservedPrefix}', which the library reserves for routing events. Rename the key.");
@@ -83,12 +90,22 @@ internal static class MetadataRules
 
         if (value is null)
         {
-            throw Refuse(field, line, key, $"value of '{key}' is null; pass a string (an empty string unsets a key on updates only).");
+            throw Refuse(field, line, key, $"value of '{key}' is null; pass a non-empty string, or leave the key out.");
+        }
+
+        if (value.Length == 0)
+        {
+            throw Refuse(field, line, key, $"value of '{key}' is empty. Stripe reads an empty metadata value as \"unset this key\", so the key would never be stored: leave it out, or give it a value.");
         }
 
         if (value.Length > MaxValueLength)
         {
             throw Refuse(field, line, key, $"value of '{key}' is {value.Length} characters long; Stripe allows at most {MaxValueLength}.");
+        }
+
+        if (!Utf16Text.IsWellFormed(value))
+        {
+            throw Refuse(field, line, key, $"value of '{key}' {Utf16Text.IllFormedProblem}");
         }
     }
 

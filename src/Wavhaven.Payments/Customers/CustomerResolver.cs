@@ -48,6 +48,16 @@ internal sealed partial class CustomerResolver(
     public async Task<string> GetOrCreateCustomerIdAsync(CustomerKey key, string? email, string? name, CancellationToken cancellationToken = default)
     {
         Validate(key);
+        if (!Utf16Text.IsWellFormed(email))
+        {
+            throw new ArgumentException($"The email {Utf16Text.IllFormedProblem}", nameof(email));
+        }
+
+        if (!Utf16Text.IsWellFormed(name))
+        {
+            throw new ArgumentException($"The name {Utf16Text.IllFormedProblem}", nameof(name));
+        }
+
         var stored = await store.GetCustomerIdAsync(key, cancellationToken).ConfigureAwait(false);
         if (stored is not null)
         {
@@ -165,6 +175,11 @@ internal sealed partial class CustomerResolver(
         if (MetadataRules.IsBlankTenant(key.TenantId))
         {
             throw new ArgumentException(MetadataRules.EmptyTenantMessage, nameof(key));
+        }
+
+        if (!Utf16Text.IsWellFormed(key.UserId) || !Utf16Text.IsWellFormed(key.TenantId))
+        {
+            throw new ArgumentException($"The customer key's user id or tenant id {Utf16Text.IllFormedProblem}", nameof(key));
         }
     }
 

@@ -29,6 +29,16 @@ internal sealed partial class BillingPortalService(
             throw new InvalidPaymentRequestException(nameof(request.TenantId), MetadataRules.EmptyTenantMessage);
         }
 
+        if (!Utf16Text.IsWellFormed(request.UserId))
+        {
+            throw new InvalidPaymentRequestException(nameof(request.UserId), $"UserId {Utf16Text.IllFormedProblem}");
+        }
+
+        if (!Utf16Text.IsWellFormed(request.TenantId))
+        {
+            throw new InvalidPaymentRequestException(nameof(request.TenantId), $"TenantId {Utf16Text.IllFormedProblem}");
+        }
+
         if (!StripePaymentsOptionsValidator.IsAbsoluteHttpUrl(request.ReturnUrl))
         {
             throw new InvalidPaymentRequestException(nameof(request.ReturnUrl), "ReturnUrl must be an absolute http(s) URL: the portal's return link leads there.");

@@ -342,7 +342,13 @@ internal sealed class StripeFormWriter : IDisposable
                 continue;
             }
 
-            Rune.DecodeFromUtf16(rest, out var rune, out var consumed);
+            if (Rune.DecodeFromUtf16(rest, out var rune, out var consumed) != OperationStatus.Done)
+            {
+                // Never sent as U+FFFD: two different values would arrive as one. The services refuse such text first,
+                // naming the field; this guards every other parameter.
+                throw new ArgumentException("A Stripe parameter " + Utf16Text.IllFormedProblem);
+            }
+
             rest = rest[consumed..];
             foreach (var b in utf8[..rune.EncodeToUtf8(utf8)])
             {

@@ -66,6 +66,8 @@ public class CheckoutServiceRefusalTests
 
         // Ad-hoc items
         ["item without a name"] = new(() => Request(lines: [CheckoutLine.Item(" ", 100, "usd")]), "Lines[0].Name", "Lines[0].Name is empty"),
+        ["item name cut inside an emoji"] = new(() => Request(lines: [CheckoutLine.ForPlan("beat-license"), CheckoutLine.Item("Beat \uD83C", 100, "usd")]), "Lines[1].Name", "Lines[1].Name holds an unpaired UTF-16 surrogate"),
+        ["item name with the halves of an emoji swapped"] = new(() => Request(lines: [CheckoutLine.Item("Beat \uDFA7\uD83C", 100, "usd")]), "Lines[0].Name", "holds an unpaired UTF-16 surrogate"),
         ["item with a negative amount"] = new(() => Request(lines: [CheckoutLine.Item("Beat", -1, "usd")]), "Lines[0].UnitAmount", "Lines[0].UnitAmount is -1"),
         ["item currency of two letters"] = new(() => Request(lines: [CheckoutLine.Item("Beat", 100, "us")]), "Lines[0].Currency", "'us' is not a three-letter ISO currency code"),
         ["item currency with a symbol"] = new(() => Request(lines: [CheckoutLine.Item("Beat", 100, "u$d")]), "Lines[0].Currency", "'u$d' is not a three-letter ISO currency code"),
@@ -84,6 +86,10 @@ public class CheckoutServiceRefusalTests
         ["reserved prefix on an unknown key"] = new(() => Request(metadata: One("wavhaven_order")), "Metadata[wavhaven_order]", "reserves"),
         ["empty key"] = new(() => Request(metadata: One(string.Empty)), "Metadata", "Metadata has an empty key"),
         ["null value"] = new(() => Request(metadata: One("note", null!)), "Metadata[note]", "value of 'note' is null"),
+        ["empty value (Stripe reads it as unset, so the key would be lost)"] = new(() => Request(metadata: One("note", string.Empty)), "Metadata[note]", "value of 'note' is empty. Stripe reads an empty metadata value as \"unset this key\""),
+        ["empty product metadata value"] = new(() => Request(lines: [CheckoutLine.Item("Beat", 100, "usd", productMetadata: One("sku", string.Empty))]), "Lines[0].ProductMetadata[sku]", "value of 'sku' is empty"),
+        ["metadata value with a lone high surrogate"] = new(() => Request(metadata: One("note", "cut \uD83C")), "Metadata[note]", "value of 'note' holds an unpaired UTF-16 surrogate"),
+        ["metadata key with a lone low surrogate"] = new(() => Request(metadata: One("note\uDFA7")), "Metadata[note\uDFA7]", "holds an unpaired UTF-16 surrogate"),
         ["reserved key in a read-only dictionary"] = new(() => Request(metadata: new System.Collections.ObjectModel.ReadOnlyDictionary<string, string>(One("wavhaven_user"))), "Metadata[wavhaven_user]", "starts with 'wavhaven_', which the library reserves"),
         ["item product metadata in a sorted dictionary, key with a bracket"] = new(() => Request(lines: [CheckoutLine.Item("Beat", 100, "usd", productMetadata: new SortedDictionary<string, string> { ["a"] = "v", ["sku]"] = "v" })]), "Lines[0].ProductMetadata[sku]]", "Lines[0].ProductMetadata key 'sku]' contains a square bracket"),
 
@@ -98,6 +104,10 @@ public class CheckoutServiceRefusalTests
         ["registered buyer with an invalid email"] = new(() => Request(buyer: CheckoutBuyer.Registered("user-42", "jane@")), "Buyer.Email", "Pass a valid one, or null"),
         ["empty user id"] = new(() => Request(buyer: CheckoutBuyer.Registered("")), "Buyer.UserId", "Buyer.UserId is empty"),
         ["blank guest user id"] = new(() => Request(buyer: CheckoutBuyer.Guest("jane@example.com", "  ")), "Buyer.UserId", "Buyer.UserId is empty"),
+        ["user id with a lone surrogate (it would arrive as U+FFFD, another user's id)"] = new(() => Request(buyer: CheckoutBuyer.Registered("user-\uD83D")), "Buyer.UserId", "Buyer.UserId holds an unpaired UTF-16 surrogate"),
+        ["guest user id ending in a lone surrogate"] = new(() => Request(buyer: CheckoutBuyer.Guest("jane@example.com", "order-\uDE00")), "Buyer.UserId", "holds an unpaired UTF-16 surrogate"),
+        ["registered buyer's name with a lone surrogate"] = new(() => Request(buyer: CheckoutBuyer.Registered("user-42", "jane@example.com", "Jane \uD83D")), "Buyer.Name", "Buyer.Name holds an unpaired UTF-16 surrogate"),
+        ["guest email with a lone surrogate"] = new(() => Request(buyer: CheckoutBuyer.Guest("jane\uD83D@example.com", "order-1")), "Buyer.Email", "is not a valid email address"),
         ["user id over 200 characters"] = new(() => Request(buyer: CheckoutBuyer.Registered(new string('u', 201))), "Buyer.UserId", "Buyer.UserId is 201 characters long; Stripe's client_reference_id holds at most 200"),
 
         // Fulfillment, tenant, idempotency
@@ -106,6 +116,8 @@ public class CheckoutServiceRefusalTests
         ["fulfillment type over 500 characters"] = new(() => Request(fulfillmentType: new string('t', 501)), "FulfillmentType", "501 characters long"),
         ["empty tenant id"] = new(() => Request(tenantId: ""), "TenantId", "TenantId is empty or blank: leave it null in a single-tenant app"),
         ["blank tenant id"] = new(() => Request(tenantId: " "), "TenantId", "TenantId is empty"),
+        ["fulfillment type with a lone surrogate"] = new(() => Request(fulfillmentType: "license\uD83D"), "FulfillmentType", "FulfillmentType holds an unpaired UTF-16 surrogate"),
+        ["tenant id with a lone surrogate"] = new(() => Request(tenantId: "acme\uDE00"), "TenantId", "TenantId holds an unpaired UTF-16 surrogate"),
         ["tenant id over 500 characters"] = new(() => Request(tenantId: new string('t', 501)), "TenantId", "TenantId is 501 characters long"),
         ["empty idempotency key"] = new(() => Request(idempotencyKey: ""), "IdempotencyKey", "IdempotencyKey must be 1 to 255 characters long"),
         ["idempotency key over 255 characters"] = new(() => Request(idempotencyKey: new string('i', 256)), "IdempotencyKey", "IdempotencyKey must be 1 to 255 characters long"),
@@ -125,6 +137,7 @@ public class CheckoutServiceRefusalTests
         ["success URL without a scheme"] = new(() => Request(successUrl: "shop.example/ok"), "SuccessUrl", "SuccessUrl must be an absolute http(s) URL"),
         ["ftp success URL"] = new(() => Request(successUrl: "ftp://shop.example/ok"), "SuccessUrl", "SuccessUrl must be an absolute http(s) URL"),
         ["relative cancel URL"] = new(() => Request(cancelUrl: "cart"), "CancelUrl", "CancelUrl must be an absolute http(s) URL"),
+        ["success URL with a lone surrogate (System.Uri would send U+FFFD)"] = new(() => Request(successUrl: "https://shop.example/ok/\uD83D"), "SuccessUrl", "SuccessUrl must be an absolute http(s) URL"),
         ["javascript cancel URL"] = new(() => Request(cancelUrl: "javascript:alert(1)"), "CancelUrl", "CancelUrl must be an absolute http(s) URL"),
     };
 
@@ -167,7 +180,13 @@ public class CheckoutServiceRefusalTests
         ["46 keys plus the library's 4 with a tenant"] = () => Request(metadata: Keys(46), tenantId: "acme"),
         ["key of 40 characters"] = () => Request(metadata: One(new string('k', 40))),
         ["value of 500 characters"] = () => Request(metadata: One("note", new string('v', 500))),
-        ["empty value"] = () => Request(metadata: One("note", string.Empty)),
+        ["whole emoji in every text"] = () => Request(
+            buyer: CheckoutBuyer.Registered("user-\uD83C\uDFA7", "jane@example.com", "Jane \uD83C\uDFA7"),
+            lines: [CheckoutLine.Item("Beat \uD83C\uDFA7", 100, "usd", productMetadata: One("mood\uD83C\uDFA7", "\uD83C\uDFA7"))],
+            fulfillmentType: "license",
+            metadata: One("note", "\uD83C\uDFA7 lo-fi"),
+            tenantId: "acme-\uD83C\uDFA7",
+            successUrl: "https://shop.example/\uD83C\uDFA7/ok"),
         ["key in another case than a reserved one"] = () => Request(metadata: One("Wavhaven_note")),
         ["product metadata of 50 keys"] = () => Request(lines: [CheckoutLine.Item("Beat", 0, "usd", productMetadata: Keys(50))]),
         ["user id of 200 characters"] = () => Request(buyer: CheckoutBuyer.Registered(new string('u', 200))),

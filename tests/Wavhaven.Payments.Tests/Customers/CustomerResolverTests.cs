@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using System.Collections.Concurrent;
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
@@ -272,6 +273,22 @@ public class CustomerResolverTests
 
         CustomerResolver.IdempotencyKeyFor(new CustomerKey("user-42", "acme")).Should().Be(keys[1]);
         keys.Should().OnlyHaveUniqueItems().And.AllSatisfy(key => key.Should().MatchRegex("^wavhaven-customer-[0-9a-f]{32}$"));
+    }
+
+    [Theory]
+    [InlineData(@"user-\uD83D", null, null, null)]
+    [InlineData("user-42", @"acme\uDE00", null, null)]
+    [InlineData("user-42", null, @"jane\uD83D@example.com", null)]
+    [InlineData("user-42", null, null, @"Jane \uDE00")]
+    public async Task GetOrCreateCustomerIdAsync_TextWithALoneSurrogate_IsRefusedAndSendsNothing(string userId, string? tenantId, string? email, string? name)
+    {
+        var (sut, _, handler, _) = Create();
+        static string? Lone(string? escaped) => escaped is null ? null : Regex.Unescape(escaped); // theory data would carry U+FFFD
+
+        var act = () => sut.GetOrCreateCustomerIdAsync(new CustomerKey(Lone(userId)!, Lone(tenantId)), Lone(email), Lone(name));
+
+        await act.Should().ThrowAsync<ArgumentException>().WithMessage("*unpaired UTF-16 surrogate*");
+        handler.Requests.Should().BeEmpty();
     }
 
     [Theory]

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Microsoft.Extensions.DependencyInjection;
 using Wavhaven.Payments.Catalog;
 using Wavhaven.Payments.Customers;
@@ -131,6 +132,8 @@ public class BillingPortalServiceTests
         { "user-42", null, null, "ReturnUrl" },
         { "user-42", "/account", null, "ReturnUrl" },
         { "user-42", "ftp://shop.example/account", null, "ReturnUrl" },
+        { @"user-\uD83D", ReturnUrl, null, "UserId" }, // escapes, read by the test: theory data would carry U+FFFD
+        { "user-42", @"https://shop.example/account/\uDE00", null, "ReturnUrl" },
         { "user-42", ReturnUrl, "price_unknown", "SwitchToPriceId" },
         { "user-42", ReturnUrl, "price_pro_year_live", "SwitchToPriceId" },
         { "user-42", ReturnUrl, "price_license_test", "SwitchToPriceId" },
@@ -142,7 +145,7 @@ public class BillingPortalServiceTests
     {
         var (sut, handler) = await Create();
 
-        var act = () => sut.CreatePortalSessionAsync(new BillingPortalRequest { UserId = userId, ReturnUrl = returnUrl!, SwitchToPriceId = switchToPriceId });
+        var act = () => sut.CreatePortalSessionAsync(new BillingPortalRequest { UserId = Regex.Unescape(userId), ReturnUrl = returnUrl is null ? null! : Regex.Unescape(returnUrl), SwitchToPriceId = switchToPriceId });
 
         var error = (await act.Should().ThrowAsync<InvalidPaymentRequestException>()).Which;
         error.Field.Should().Be(field);
@@ -160,6 +163,17 @@ public class BillingPortalServiceTests
         var act = () => sut.CreatePortalSessionAsync(new BillingPortalRequest { UserId = "user-42", ReturnUrl = ReturnUrl, SwitchToPriceId = priceId });
 
         await act.Should().ThrowAsync<InvalidPaymentRequestException>().WithMessage(message);
+    }
+
+    [Fact]
+    public async Task CreatePortalSessionAsync_TenantWithALoneSurrogate_IsRefusedAndSendsNothing()
+    {
+        var (sut, handler) = await Create();
+
+        var act = () => sut.CreatePortalSessionAsync(new BillingPortalRequest { UserId = "user-42", TenantId = "acme\uD83D", ReturnUrl = ReturnUrl });
+
+        (await act.Should().ThrowAsync<InvalidPaymentRequestException>().WithMessage("TenantId holds an unpaired UTF-16 surrogate*")).Which.Field.Should().Be("TenantId");
+        handler.Requests.Should().BeEmpty();
     }
 
     [Theory]

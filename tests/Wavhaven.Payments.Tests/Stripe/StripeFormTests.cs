@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Wavhaven.Payments.Stripe;
 
 namespace Wavhaven.Payments.Tests.Stripe;
@@ -121,7 +122,7 @@ public class StripeFormTests
     [InlineData("plain-ASCII_text.~09")]
     [InlineData("brackets [kept] in values, {braces} not")]
     [InlineData("every ASCII: !\"#$%&'()*+,/:;<=>?@\\^`|")]
-    [InlineData("Zoë, 東京, emoji 🎧 and a lone surrogate \ud800 end")]
+    [InlineData("Zoë, 東京, emoji 🎧 end")]
     [InlineData("")]
     public void Encode_EscapesExactlyAsUriEscapeDataStringWithBracketsRestored(string text)
     {
@@ -130,6 +131,26 @@ public class StripeFormTests
 
         sut.Encode().Should().Be((text.Length == 0 ? "k" : expected) + "=" + expected);
         StripeFormWriter.EncodeToUtf8(sut).Should().Equal(System.Text.Encoding.ASCII.GetBytes(sut.Encode()));
+    }
+
+    /// <summary>
+    /// A lone surrogate has no UTF-8 form. <c>Uri.EscapeDataString</c> sends U+FFFD for it, so "user-\uD83D" and
+    /// "user-\uDE00" would reach Stripe as one id; stripe-node's <c>encodeURIComponent</c> throws, and so does the writer.
+    /// </summary>
+    [Theory]
+    [InlineData(@"\ud800")]
+    [InlineData(@"user-\uD83D")]
+    [InlineData(@"user-\uDE00")]
+    [InlineData(@"swapped \uDFA7\uD83C halves")]
+    public void Encode_LoneSurrogate_IsRefusedNotSentAsAReplacementCharacter(string escaped)
+    {
+        var text = Regex.Unescape(escaped); // theory data would reach the test with U+FFFD in place of the surrogate
+        var inValue = new StripeForm { ["client_reference_id"] = text };
+        var inKey = new StripeForm { ["metadata"] = new Dictionary<string, string> { [text] = "v" } };
+
+        inValue.Invoking(form => StripeFormWriter.EncodeToUtf8(form)).Should().Throw<ArgumentException>().WithMessage("*unpaired UTF-16 surrogate*");
+        inKey.Invoking(form => StripeFormWriter.EncodeToUtf8(form)).Should().Throw<ArgumentException>().WithMessage("*unpaired UTF-16 surrogate*");
+        inValue.Invoking(form => form.Encode()).Should().Throw<ArgumentException>();
     }
 
     [Fact]

@@ -1,0 +1,35 @@
+namespace Wavhaven.Payments.Stripe;
+
+/// <summary>Whether the app's text can reach Stripe as it was given.</summary>
+internal static class Utf16Text
+{
+    /// <summary>What a refusal says after the field's name.</summary>
+    public const string IllFormedProblem = "holds an unpaired UTF-16 surrogate (a string cut inside an emoji, say). UTF-8 cannot carry it, so Stripe would store U+FFFD in its place: pass the whole character or none of it.";
+
+    /// <summary>
+    /// Whether <paramref name="value"/> (if any) is well-formed UTF-16: every surrogate in a high-low pair. A lone one has
+    /// no UTF-8 encoding; sent anyway it would become U+FFFD, so two different ids could arrive as one.
+    /// </summary>
+    public static bool IsWellFormed(string? value)
+    {
+        if (value is null)
+        {
+            return true;
+        }
+
+        var text = value.AsSpan();
+        var i = text.IndexOfAnyInRange('\uD800', '\uDFFF');
+        while (i >= 0)
+        {
+            if (!char.IsHighSurrogate(text[i]) || i + 1 == text.Length || !char.IsLowSurrogate(text[i + 1]))
+            {
+                return false;
+            }
+
+            text = text[(i + 2)..];
+            i = text.IndexOfAnyInRange('\uD800', '\uDFFF');
+        }
+
+        return true;
+    }
+}
