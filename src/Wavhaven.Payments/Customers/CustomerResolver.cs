@@ -153,11 +153,17 @@ internal sealed partial class CustomerResolver(
 
     /// <summary>
     /// The same key for the same user, everywhere: Stripe answers a repeated creation (from a retry, another
-    /// request or another instance, within 24 hours) with the customer the first one made.
+    /// request or another instance, within 24 hours) with the customer the first one made. And a different key for a
+    /// different user: what is hashed names the tenant by its length first, so no tenant and user id pair can spell
+    /// another's ("acme" with "x\ny" against "acme\nx" with "y"). Without a tenant it is a line break and the user id,
+    /// as it always was; with one it starts with a digit, which no such string does.
     /// </summary>
     internal static string IdempotencyKeyFor(CustomerKey key)
     {
-        var hash = SHA256.HashData(Encoding.UTF8.GetBytes((key.TenantId ?? string.Empty) + "\n" + key.UserId));
+        var identity = key.TenantId is { } tenant
+            ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{tenant.Length}:{tenant}\n{key.UserId}")
+            : "\n" + key.UserId;
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(identity));
         return "wavhaven-customer-" + Convert.ToHexStringLower(hash, 0, 16);
     }
 

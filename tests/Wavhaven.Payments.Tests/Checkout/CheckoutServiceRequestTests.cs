@@ -192,7 +192,7 @@ public class CheckoutServiceRequestTests
         Uri.UnescapeDataString(search.Query).Should().Be("query=metadata['wavhaven_user_id']:'user-42' AND metadata['wavhaven_tenant_id']:'acme'&limit=10");
 
         var create = handler.Requests[1];
-        ShouldCarryPinnedHeaders(create, "wavhaven-customer-008ba4fca9b49dbe822f8cbb37868f39");
+        ShouldCarryPinnedHeaders(create, "wavhaven-customer-272012f4f1132782de1c9005997bdfd4");
         create.Body.Should().Be("email=jane%40example.com&name=Jane%20Doe&metadata[wavhaven_user_id]=user-42&metadata[wavhaven_tenant_id]=acme");
 
         var session = handler.Requests[2];

@@ -256,7 +256,7 @@ public class CustomerResolverTests
             await services.DisposeAsync();
         }
 
-        keys.Should().Equal("wavhaven-customer-008ba4fca9b49dbe822f8cbb37868f39", "wavhaven-customer-008ba4fca9b49dbe822f8cbb37868f39");
+        keys.Should().Equal("wavhaven-customer-272012f4f1132782de1c9005997bdfd4", "wavhaven-customer-272012f4f1132782de1c9005997bdfd4");
     }
 
     [Fact]
@@ -273,6 +273,23 @@ public class CustomerResolverTests
 
         CustomerResolver.IdempotencyKeyFor(new CustomerKey("user-42", "acme")).Should().Be(keys[1]);
         keys.Should().OnlyHaveUniqueItems().And.AllSatisfy(key => key.Should().MatchRegex("^wavhaven-customer-[0-9a-f]{32}$"));
+    }
+
+    /// <summary>
+    /// Two users must never share a creation key: Stripe would answer the second creation within 24 hours with the first
+    /// user's customer. Hashing tenant, line break and user id let a line break in either move the boundary.
+    /// </summary>
+    [Theory]
+    [InlineData("x\ny", "acme", "y", "acme\nx")]
+    [InlineData("x\ny", null, "y", "\nx")]
+    [InlineData("\nacme\nuser", null, "user", "\nacme")]
+    [InlineData("3:abc\nuser", null, "user", "abc")]
+    public void IdempotencyKeyFor_UsersWhoseTenantAndIdJoinAlike_GetDifferentKeys(string userId, string? tenantId, string otherUserId, string otherTenantId)
+    {
+        var first = CustomerResolver.IdempotencyKeyFor(new CustomerKey(userId, tenantId));
+        var second = CustomerResolver.IdempotencyKeyFor(new CustomerKey(otherUserId, otherTenantId));
+
+        second.Should().NotBe(first);
     }
 
     [Theory]
