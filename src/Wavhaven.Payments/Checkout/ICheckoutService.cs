@@ -20,6 +20,7 @@ public interface ICheckoutService
     /// </summary>
     /// <param name="sessionId">The session id from the success URL (<c>{CHECKOUT_SESSION_ID}</c>).</param>
     /// <param name="cancellationToken">The token.</param>
+    /// <exception cref="ArgumentException"><paramref name="sessionId"/> is empty, blank, or "." or "..", which no session id can be; nothing was sent.</exception>
     /// <exception cref="Stripe.StripeApiException">Stripe does not know the session (404), or refused the call.</exception>
     Task<CheckoutSyncResult> SyncCheckoutAsync(string sessionId, CancellationToken cancellationToken = default);
 }

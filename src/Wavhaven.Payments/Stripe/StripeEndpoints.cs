@@ -10,7 +10,7 @@ internal static class StripeEndpoints
         client.SendAsync(HttpMethod.Post, "/v1/checkout/sessions", parameters, StripeJsonContext.Default.StripeCheckoutSessionLink, new(idempotencyKey), cancellationToken);
 
     public static Task<StripeCheckoutSession> GetCheckoutSessionAsync(this IStripeClient client, string sessionId, string? account, CancellationToken cancellationToken) =>
-        client.SendAsync(HttpMethod.Get, "/v1/checkout/sessions/" + Uri.EscapeDataString(sessionId), null, StripeJsonContext.Default.StripeCheckoutSession, Options(account), cancellationToken);
+        client.SendAsync(HttpMethod.Get, "/v1/checkout/sessions/" + Segment(sessionId, nameof(sessionId)), null, StripeJsonContext.Default.StripeCheckoutSession, Options(account), cancellationToken);
 
     public static Task<StripeList<StripeLineItem>> ListCheckoutLineItemsAsync(this IStripeClient client, string sessionId, string? startingAfter, string? account, CancellationToken cancellationToken)
     {
@@ -20,14 +20,14 @@ internal static class StripeEndpoints
             parameters["starting_after"] = startingAfter;
         }
 
-        return client.SendAsync(HttpMethod.Get, "/v1/checkout/sessions/" + Uri.EscapeDataString(sessionId) + "/line_items", parameters, StripeJsonContext.Default.StripeListStripeLineItem, Options(account), cancellationToken);
+        return client.SendAsync(HttpMethod.Get, "/v1/checkout/sessions/" + Segment(sessionId, nameof(sessionId)) + "/line_items", parameters, StripeJsonContext.Default.StripeListStripeLineItem, Options(account), cancellationToken);
     }
 
     public static Task<StripeCustomer> CreateCustomerAsync(this IStripeClient client, StripeForm parameters, string idempotencyKey, CancellationToken cancellationToken) =>
         client.SendAsync(HttpMethod.Post, "/v1/customers", parameters, StripeJsonContext.Default.StripeCustomer, new(idempotencyKey), cancellationToken);
 
     public static Task<StripeCustomer> GetCustomerAsync(this IStripeClient client, string customerId, string? account, CancellationToken cancellationToken) =>
-        client.SendAsync(HttpMethod.Get, "/v1/customers/" + Uri.EscapeDataString(customerId), null, StripeJsonContext.Default.StripeCustomer, Options(account), cancellationToken);
+        client.SendAsync(HttpMethod.Get, "/v1/customers/" + Segment(customerId, nameof(customerId)), null, StripeJsonContext.Default.StripeCustomer, Options(account), cancellationToken);
 
     public static Task<StripeSearchResult<StripeCustomer>> SearchCustomersAsync(this IStripeClient client, string query, CancellationToken cancellationToken) =>
         client.SendAsync(HttpMethod.Get, "/v1/customers/search", new StripeForm { ["query"] = query, ["limit"] = 10 }, StripeJsonContext.Default.StripeSearchResultStripeCustomer, null, cancellationToken);
@@ -36,13 +36,22 @@ internal static class StripeEndpoints
         client.SendAsync(HttpMethod.Get, "/v1/subscriptions", new StripeForm { ["customer"] = customerId, ["limit"] = 10 }, StripeJsonContext.Default.StripeListStripeSubscription, null, cancellationToken);
 
     public static Task<StripeSubscription> GetSubscriptionAsync(this IStripeClient client, string subscriptionId, string? account, CancellationToken cancellationToken) =>
-        client.SendAsync(HttpMethod.Get, "/v1/subscriptions/" + Uri.EscapeDataString(subscriptionId), null, StripeJsonContext.Default.StripeSubscription, Options(account), cancellationToken);
+        client.SendAsync(HttpMethod.Get, "/v1/subscriptions/" + Segment(subscriptionId, nameof(subscriptionId)), null, StripeJsonContext.Default.StripeSubscription, Options(account), cancellationToken);
 
     public static Task<StripeBillingPortalSession> CreateBillingPortalSessionAsync(this IStripeClient client, StripeForm parameters, CancellationToken cancellationToken) =>
         client.SendAsync(HttpMethod.Post, "/v1/billing_portal/sessions", parameters, StripeJsonContext.Default.StripeBillingPortalSession, null, cancellationToken);
 
     public static Task<StripeList<StripeWebhookEndpoint>> ListWebhookEndpointsAsync(this IStripeClient client, CancellationToken cancellationToken) =>
         client.SendAsync(HttpMethod.Get, "/v1/webhook_endpoints", new StripeForm { ["limit"] = 100 }, StripeJsonContext.Default.StripeListStripeWebhookEndpoint, null, cancellationToken);
+
+    /// <summary>
+    /// An object's id as one segment of a path: escaped, and refused if it is "." or "..". Escaping leaves dots alone,
+    /// and <see cref="Uri"/> resolves those segments away (even as %2E), so such an id from a browser would address the
+    /// list of sessions, or another resource, instead of one object. No Stripe id is either.
+    /// </summary>
+    private static string Segment(string id, string parameterName) => id is "." or ".."
+        ? throw new ArgumentException($"'{id}' is not a Stripe object id.", parameterName)
+        : Uri.EscapeDataString(id);
 
     private static StripeRequestOptions? Options(string? account) => account is null ? null : new StripeRequestOptions(StripeAccount: account);
 }

@@ -390,6 +390,40 @@ public class CheckoutServiceRequestTests
         (await act.Should().ThrowAsync<InvalidOperationException>()).WithMessage("*cs_test_embedded*without a URL*");
     }
 
+    /// <summary>
+    /// The success page's session id comes from the browser. Escaping leaves dots alone and <see cref="Uri"/> resolves
+    /// dot segments away, so "." would read GET /v1/checkout/sessions/ (the account's list) and ".." GET /v1/checkout/.
+    /// </summary>
+    [Theory]
+    [InlineData(".")]
+    [InlineData("..")]
+    public async Task SyncCheckoutAsync_DotSegmentId_IsRefusedAndSendsNothing(string sessionId)
+    {
+        var (sut, handler, services) = Create();
+        using var _ = services;
+        handler.OnJson(HttpMethod.Get, "*", """{"id":"cs_test_a1","object":"checkout.session","status":"open","payment_status":"unpaid"}""");
+
+        var act = () => sut.SyncCheckoutAsync(sessionId);
+
+        (await act.Should().ThrowAsync<ArgumentException>()).WithParameterName("sessionId").WithMessage($"'{sessionId}' is not a Stripe object id*");
+        handler.Requests.Should().BeEmpty();
+    }
+
+    [Theory]
+    [InlineData("cs_test_a/b", "/v1/checkout/sessions/cs_test_a%2Fb")]
+    [InlineData("a..b", "/v1/checkout/sessions/a..b")]
+    [InlineData("...", "/v1/checkout/sessions/...")]
+    public async Task SyncCheckoutAsync_OtherIds_StayOneSegmentUnderTheSessionsPath(string sessionId, string path)
+    {
+        var (sut, handler, services) = Create();
+        using var _ = services;
+        handler.OnJson(HttpMethod.Get, "*", """{"id":"cs_test_a1","object":"checkout.session","status":"open","payment_status":"unpaid"}""");
+
+        await sut.SyncCheckoutAsync(sessionId);
+
+        handler.Requests.Should().ContainSingle().Which.Path.Should().Be(path);
+    }
+
     /// <summary>The decoded pairs of a form body.</summary>
     private static Dictionary<string, string> Form(RecordedRequest request) =>
         request.Body.Split('&').Select(pair => pair.Split('=', 2)).ToDictionary(pair => Uri.UnescapeDataString(pair[0]), pair => Uri.UnescapeDataString(pair[1]));

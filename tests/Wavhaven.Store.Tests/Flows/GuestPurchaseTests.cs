@@ -52,6 +52,26 @@ public class GuestPurchaseTests
         licenses.Should().HaveCount(2).And.OnlyContain(l => l.UserId == null && l.OrderId == order.Id);
     }
 
+    /// <summary>
+    /// The success page's session id comes from the address bar. "." and ".." would be resolved out of the path to
+    /// Stripe (to the list of sessions): the library refuses them, and the page answers 400 as for a missing id.
+    /// </summary>
+    [Fact]
+    public async Task SuccessPage_WithAnIdThatIsNoSession_IsRefused()
+    {
+        await using var store = await StoreApp.StartAsync();
+        using var browser = store.NewBrowser();
+
+        using var dot = await browser.GetAsync("/checkout/success?session_id=.");
+        using var dots = await browser.GetAsync("/checkout/success?session_id=..");
+        using var unknown = await browser.GetAsync("/checkout/success?session_id=cs_test_nobody");
+
+        dot.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        dots.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await dots.Content.ReadAsStringAsync()).Should().Contain("not a checkout session id");
+        unknown.StatusCode.Should().Be(HttpStatusCode.NotFound);
+    }
+
     [Fact]
     public async Task TamperedOrExpiredDownloadLink_IsRefused()
     {

@@ -34,6 +34,10 @@ public sealed class SuccessModel(ICheckoutService checkout, StoreDbContext db) :
         {
             return NotFound("There is no such checkout.");
         }
+        catch (ArgumentException exception) when (exception.ParamName == nameof(sessionId))
+        {
+            return BadRequest("That is not a checkout session id.");
+        }
 
         Status = result.Status;
         if (result.Session.Metadata.TryGetValue("order_id", out var orderId) && int.TryParse(orderId, NumberStyles.None, CultureInfo.InvariantCulture, out var id))
