@@ -289,7 +289,32 @@ internal sealed partial class StripeApi
             throw ApiException.InvalidRequest("You must provide at least one recurring price in `subscription` mode when using prices.", "line_items");
         }
 
+        if (!TotalFits(lines))
+        {
+            // Stripe refuses amounts far smaller than this; the emulator at least never stores a total that wrapped around.
+            throw ApiException.InvalidRequest("The line items' total amount is too large.", "line_items");
+        }
+
         return lines;
+    }
+
+    /// <summary>Whether the lines' total (unit amount × quantity, summed) fits the amounts the emulator stores.</summary>
+    private static bool TotalFits(List<SessionLine> lines)
+    {
+        try
+        {
+            var total = 0L;
+            foreach (var line in lines)
+            {
+                total = checked(total + (line.Price.UnitAmount * line.Quantity));
+            }
+
+            return true;
+        }
+        catch (OverflowException)
+        {
+            return false;
+        }
     }
 
     /// <summary>An inline price (and product) from <c>price_data</c>, as Stripe creates them: inactive, not listed for reuse.</summary>

@@ -71,6 +71,9 @@ public sealed class CheckoutSessionApiTests : EmulatorTest
     [InlineData("mode=payment&line_items[0][price]=price_license_test&line_items[0][quantity]=1&ui_mode=hosted", "ui_mode")]
     [InlineData("mode=payment&line_items[0][price_data][unit_amount]=5&line_items[0][price_data][product_data][name]=x&line_items[0][quantity]=1", "line_items[0][price_data][currency]")]
     [InlineData("mode=subscription&line_items[0][price]=price_pro_month&line_items[0][quantity]=1&payment_intent_data[metadata][a]=b", "payment_intent_data")]
+    [InlineData("mode=payment&line_items[0][price_data][currency]=usd&line_items[0][price_data][unit_amount]=9223372036854775807&line_items[0][price_data][product_data][name]=x&line_items[0][quantity]=2", "line_items")]
+    [InlineData("mode=payment&line_items[0][price_data][currency]=usd&line_items[0][price_data][unit_amount]=9223372036854775807&line_items[0][price_data][product_data][name]=x&line_items[0][quantity]=1"
+        + "&line_items[1][price_data][currency]=usd&line_items[1][price_data][unit_amount]=1&line_items[1][price_data][product_data][name]=y&line_items[1][quantity]=1", "line_items")]
     public async Task Create_RefusesWhatStripeRefuses(string body, string param)
     {
         var answer = await Stripe.PostAsync("/v1/checkout/sessions", body);
