@@ -145,8 +145,8 @@ public sealed class StripeEvent
     /// verified.
     /// </summary>
     /// <remarks>
-    /// The envelope's own fields are read and checked here; the inside of <c>data.object</c> and of
-    /// <c>data.previous_attributes</c> is only delimited, and is checked when it is read (<see cref="ToCheckoutSession"/>,
+    /// The envelope's own fields, and every other value outside <c>data.object</c> and <c>data.previous_attributes</c>,
+    /// are read and checked here; the inside of those two objects is only delimited, and is checked when it is read (<see cref="ToCheckoutSession"/>,
     /// <see cref="DataObject"/>, …), which throws <see cref="JsonException"/> if it is not valid JSON.
     /// </remarks>
     /// <exception cref="FormatException">The body is not JSON, or not a Stripe event.</exception>
@@ -216,7 +216,7 @@ public sealed class StripeEvent
                 body.Reader.Read();
                 objectName = body.Reader.TokenType != JsonTokenType.String ? null
                     : body.Reader.ValueTextEquals("event"u8) ? "event" : body.Reader.GetString();
-                body.SkipValue();
+                body.Skip();
             }
             else if (body.Reader.ValueTextEquals("created"u8))
             {
@@ -226,14 +226,14 @@ public sealed class StripeEvent
             {
                 body.Reader.Read();
                 livemode = body.Reader.TokenType == JsonTokenType.True;
-                body.SkipValue();
+                body.Skip();
             }
             else if (body.Reader.ValueTextEquals("api_version"u8))
             {
                 body.Reader.Read();
                 apiVersion = body.Reader.TokenType != JsonTokenType.String ? null
                     : body.Reader.ValueTextEquals(PinnedVersionUtf8) ? StripeApiVersion.Current : body.Reader.GetString();
-                body.SkipValue();
+                body.Skip();
             }
             else if (body.Reader.ValueTextEquals("account"u8))
             {
@@ -261,7 +261,7 @@ public sealed class StripeEvent
                         else
                         {
                             body.Reader.Read();
-                            body.SkipValue();
+                            body.Skip();
                         }
                     }
                 }
@@ -271,7 +271,7 @@ public sealed class StripeEvent
                 }
                 else
                 {
-                    body.SkipValue();
+                    body.Skip();
                 }
             }
             else if (body.Reader.ValueTextEquals("data"u8))
@@ -295,14 +295,14 @@ public sealed class StripeEvent
                     else
                     {
                         body.Reader.Read();
-                        body.SkipValue();
+                        body.Skip();
                     }
                 }
             }
             else
             {
                 body.Reader.Read();
-                body.SkipValue();
+                body.Skip();
             }
         }
 
@@ -326,7 +326,7 @@ public sealed class StripeEvent
             throw new FormatException($"The event's created time, {created}, is not a time: it is out of the range of dates.");
         }
 
-        return new StripeEvent(json, id, type, json[dataRange], previousAttributes is { } previous ? json[previous] : null)
+        return new StripeEvent(json, id, type, json[dataRange], previousAttributes is { } previous ? json[previous] : (ReadOnlyMemory<byte>?)null)
         {
             DataObjectType = dataObjectType,
             CheckoutRoute = route,
@@ -359,12 +359,12 @@ public sealed class StripeEvent
         body.Reader.Read();
         if (body.Reader.TokenType != JsonTokenType.StartObject)
         {
-            body.SkipValue();
+            body.Skip(); // never read again, so checked now
             return null;
         }
 
         var start = body.TokenStart;
-        body.SkipValue();
+        body.SkipUnchecked();
         return start..body.Consumed;
     }
 
@@ -382,7 +382,7 @@ public sealed class StripeEvent
         body.Reader.Read();
         if (body.Reader.TokenType != JsonTokenType.StartObject)
         {
-            body.SkipValue();
+            body.SkipUnchecked();
             return null;
         }
 
@@ -416,7 +416,7 @@ public sealed class StripeEvent
                 if (field == RouteField.None)
                 {
                     body.Reader.Read();
-                    body.SkipValue();
+                    body.SkipUnchecked();
                 }
                 else
                 {
@@ -456,6 +456,11 @@ public sealed class StripeEvent
         }
 
         // json[end] is the name's closing quote; the name is preceded by its opening quote.
+        if (end <= objectStart || json[end] != (byte)'"')
+        {
+            throw new JsonException("A property of data.object has no name.");
+        }
+
         var before = json[(objectStart + 1)..end];
         return before.IsEmpty ? RouteField.None : before[^1] switch
         {
@@ -561,8 +566,17 @@ public sealed class StripeEvent
         /// <summary>Gets where the current token ends in the body.</summary>
         public readonly int Consumed => _offset + (int)Reader.BytesConsumed;
 
-        /// <summary>Moves past the value whose first token is the current one, to its last token.</summary>
-        public void SkipValue()
+        /// <summary>
+        /// Moves past the value whose first token is the current one, to its last token, checking that all of it is JSON:
+        /// for the envelope's values, which are few and small (its own scalars, <c>request</c>, a field it does not know).
+        /// </summary>
+        public void Skip() => Reader.Skip();
+
+        /// <summary>
+        /// Moves past the value whose first token is the current one, to its last token, without tokenizing it: only its
+        /// brackets are matched. For <c>data.object</c> and <c>data.previous_attributes</c>, which are checked when read.
+        /// </summary>
+        public void SkipUnchecked()
         {
             if (Reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
             {
@@ -578,16 +592,16 @@ public sealed class StripeEvent
                 return Reader.GetString();
             }
 
-            SkipValue();
+            Skip();
             return null;
         }
 
-        /// <summary>Reads a property's value as a whole number, or 0 when it is something else.</summary>
+        /// <summary>Reads a property's value as a whole number, or 0 when it is not a number (a fraction throws <see cref="FormatException"/>).</summary>
         public long ReadInt64()
         {
             Reader.Read();
             var value = Reader.TokenType == JsonTokenType.Number ? Reader.GetInt64() : 0;
-            SkipValue();
+            Skip();
             return value;
         }
 
@@ -610,7 +624,7 @@ public sealed class StripeEvent
                 return Reader.GetString();
             }
 
-            SkipValue();
+            Skip();
             return null;
         }
 

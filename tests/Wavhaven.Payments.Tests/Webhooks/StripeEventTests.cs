@@ -118,8 +118,37 @@ public class StripeEventTests
     [InlineData("""{"id":"evt_1","type":"t","created":-99999999999999,"data":{"object":{"id":"cs_1"}}}""", "the created time is before the first date there is")]
     [InlineData("""{"id":"evt_\ud800","type":"t","data":{"object":{"id":"cs_1"}}}""", "the id is an escaped lone surrogate, valid JSON but not text")]
     [InlineData("""{"id":"evt_1","type":"t","data":{"object":{"id":"cs_\udc00","object":"checkout.session"}}}""", "the session's id is an escaped lone surrogate")]
+    [InlineData("""{"id":"evt_1","type":"t","data":{"object":{:1}}}""", "data.object's first property has no name")]
+    [InlineData("""{"id":"evt_1","type":"t","data":{"object":{ :"cs_1"}}}""", "data.object's first property has no name, after a space")]
+    [InlineData("""{"id":"evt_1","type":"t","data":{"object":{"id":"cs_1",:2}}}""", "a later property of data.object has no name")]
+    [InlineData("""{"id":"evt_1","type":"t","data":{"object":{}},"extra":{"a":tru}}""", "a field the envelope does not know holds an invalid literal")]
+    [InlineData("""{"id":"evt_1","type":"t","data":{"object":{}},"request":{"id":"req_1","x":[1,]}}""", "request holds an array with a trailing comma")]
+    [InlineData("""{"id":"evt_1","type":"t","pending_webhooks":{"a"},"data":{"object":{}}}""", "pending_webhooks holds a property without a value")]
+    [InlineData("""{"id":"evt_1","type":"t","data":{"object":{},"extra":{"a":}}}""", "data holds another member that is not JSON")]
+    [InlineData("""{"id":"evt_1","type":"t","data":{"object":{},"previous_attributes":[1,]}}""", "previous_attributes is not an object, and not JSON either")]
     public void MalformedBodies_AreRefused(string body, string because) =>
         FluentActions.Invoking(() => StripeEvent.Parse(Encoding.UTF8.GetBytes(body))).Should().Throw<FormatException>(because);
+
+    /// <summary>Most events (checkout.session.completed, invoice.paid, …) carry no previous_attributes.</summary>
+    [Theory]
+    [InlineData("")]
+    [InlineData(""","previous_attributes":null""")]
+    public void AnEventWithoutPreviousAttributes_HasNone(string previousAttributes)
+    {
+        var sut = StripeEvent.Parse(Encoding.UTF8.GetBytes("""{"id":"evt_1","object":"event","type":"invoice.paid","data":{"object":{"id":"in_1","object":"invoice"}""" + previousAttributes + "}}"));
+
+        sut.PreviousAttributesJson.Should().BeNull();
+        sut.PreviousAttributes.Should().BeNull();
+    }
+
+    [Fact]
+    public void AnUpdateEvent_CarriesItsPreviousAttributes()
+    {
+        var sut = StripeEvent.Parse(Encoding.UTF8.GetBytes("""{"id":"evt_1","object":"event","type":"customer.subscription.updated","data":{"object":{"id":"sub_1","object":"subscription"},"previous_attributes":{"status":"trialing"}}}"""));
+
+        Encoding.UTF8.GetString(sut.PreviousAttributesJson!.Value.Span).Should().Be("""{"status":"trialing"}""");
+        sut.PreviousAttributes!.Value.GetProperty("status").GetString().Should().Be("trialing");
+    }
 
     [Fact]
     public void AMalformedValueInsideDataObject_IsReportedWhenTheObjectIsRead()
