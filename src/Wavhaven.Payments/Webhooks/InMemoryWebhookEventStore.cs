@@ -13,8 +13,10 @@ public sealed class InMemoryWebhookEventStoreOptions
     public TimeSpan Retention { get; set; } = TimeSpan.FromHours(72);
 
     /// <summary>
-    /// Gets or sets how many ids the store keeps: past it, the oldest processed ones are forgotten (down to 15/16 of it).
-    /// Ids in progress, or failed and not expired, are kept even past it.
+    /// Gets or sets how many event ids the store keeps: past it, the oldest processed ones are forgotten (down to 15/16
+    /// of it). Ids in progress, or failed and not expired, are kept even past it. A purchase's record (one per paid
+    /// Checkout session, which says it was fulfilled) does not count, and is forgotten only after <see cref="Retention"/>:
+    /// an event of that purchase may still be waiting for Stripe's retry, and must find it fulfilled.
     /// </summary>
     public int Capacity { get; set; } = 200_000;
 
@@ -82,6 +84,7 @@ internal sealed partial class InMemoryWebhookEventStore(
     private Record[] _records = NewRecords(InitialRecords);
     private int _head;
     private int _count;
+    private int _purchases; // of the _count records, those of purchases, which the capacity does not count
     private long _lastClaimId; // one per new id, so also how many new ids there have been
 
     // The pages of id bytes. Ids are written at the end (Stage): a lookup compares there, and a claim that adds the id
@@ -110,6 +113,9 @@ internal sealed partial class InMemoryWebhookEventStore(
     private readonly bool _monotonic = timeProvider == TimeProvider.System;
 
     internal int Count => Volatile.Read(ref _count);
+
+    /// <summary>Gets how many of the ids count toward the capacity: all but the purchases'.</summary>
+    private int Counted => Volatile.Read(ref _count) - Volatile.Read(ref _purchases);
 
     /// <summary>Gets how many pages of id bytes the store holds (for tests).</summary>
     internal int PageCount
@@ -168,6 +174,7 @@ internal sealed partial class InMemoryWebhookEventStore(
             }
 
             var place = (_head + _count) & (_records.Length - 1);
+            var purchase = string.Equals(type, Fulfillment.FulfillmentRunner.PurchaseType, StringComparison.Ordinal);
             _records[place] = new Record
             {
                 Hash = hash,
@@ -179,11 +186,12 @@ internal sealed partial class InMemoryWebhookEventStore(
                 ClaimedAt = now,
                 UpdatedAt = now,
                 ClaimId = ++_lastClaimId,
+                IsPurchase = purchase,
             };
             Commit(staged.Length);
             _slots[slot] = new Slot(hash, place + 1);
             Remember(id, place, _lastClaimId);
-            count = ++_count;
+            count = ++_count - (purchase ? ++_purchases : _purchases);
             due = _lastClaimId % 1024 == 0;
         }
 
@@ -313,7 +321,7 @@ internal sealed partial class InMemoryWebhookEventStore(
                 // Again while the claims made during a pass keep the store over its capacity: a pass forgets what was over
                 // it when the pass began, and a burst of claims on many threads can outrun one pruner. Not when a pass
                 // forgot nothing (every id left in progress, or failed and unexpired), which would only spin.
-                while ((dropped = Prune(now, ref tally)) > 0 && Count > _options.Capacity)
+                while ((dropped = Prune(now, ref tally)) > 0 && Counted > _options.Capacity)
                 {
                     now = Now();
                 }
@@ -330,7 +338,7 @@ internal sealed partial class InMemoryWebhookEventStore(
 
             // A claim made after the last look saw this pruner running and started none; from here on, claims start their
             // own, so one more look leaves nothing behind.
-            if (dropped > 0 && Count > _options.Capacity && Interlocked.Exchange(ref _pruning, 1) == 0)
+            if (dropped > 0 && Counted > _options.Capacity && Interlocked.Exchange(ref _pruning, 1) == 0)
             {
                 StartPrune(Now());
             }
@@ -339,7 +347,7 @@ internal sealed partial class InMemoryWebhookEventStore(
     /// <summary>
     /// Walks the ids in the order they were first claimed, which is the order they age in: expired ones go, and past
     /// the capacity the oldest processed ones go too, down to 15/16 of it; the walk stops at the first id that stays.
-    /// Ids that cannot go yet (in progress, or failed and not expired) move to the back.
+    /// Ids that cannot go yet (in progress, failed and not expired, or a purchase's) move to the back.
     /// </summary>
     /// <returns>How many ids it forgot; those forgotten for the capacity are added to <paramref name="tally"/>.</returns>
     private int Prune(long now, ref PruneTally tally)
@@ -350,7 +358,7 @@ internal sealed partial class InMemoryWebhookEventStore(
         int moves;
         lock (_gate)
         {
-            var excess = (long)_count - _options.Capacity;
+            var excess = (long)_count - _purchases - _options.Capacity;
             toForget = excess > 0 ? excess + (_options.Capacity / 16) : 0;
             moves = _count;
         }
@@ -375,7 +383,7 @@ internal sealed partial class InMemoryWebhookEventStore(
 
                     // A claim in progress expires too once its lease is long over: its worker is gone (or hung) for good.
                     var expired = (record.State != EntryState.InProgress || now - record.ClaimedAt >= _options.ClaimLease.Ticks) && record.UpdatedAt < cutoff;
-                    if (expired || (toForget > 0 && record.State == EntryState.Processed))
+                    if (expired || (toForget > 0 && record.State == EntryState.Processed && !record.IsPurchase))
                     {
                         if (!expired)
                         {
@@ -411,6 +419,10 @@ internal sealed partial class InMemoryWebhookEventStore(
         Release(record.Page);
         _head = (_head + 1) & (_records.Length - 1);
         _count--;
+        if (record.IsPurchase)
+        {
+            _purchases--;
+        }
     }
 
     /// <summary>
@@ -644,6 +656,9 @@ internal sealed partial class InMemoryWebhookEventStore(
         public int Length;
         public int Attempts;
         public EntryState State;
+
+        /// <summary>Whether the id is a purchase's (<see cref="Fulfillment.FulfillmentRunner.PurchaseType"/>): kept until it expires, whatever the capacity. Beside the state, in what was padding.</summary>
+        public bool IsPurchase;
         public long ClaimedAt;
         public long UpdatedAt;
         public long ClaimId;

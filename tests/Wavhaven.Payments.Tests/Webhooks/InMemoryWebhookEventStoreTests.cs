@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
+using Wavhaven.Payments.Fulfillment;
 using Wavhaven.Payments.Webhooks;
 
 namespace Wavhaven.Payments.Tests.Webhooks;
@@ -101,6 +102,42 @@ public class InMemoryWebhookEventStoreTests
         (await sut.TryClaimAsync("evt_running", "t", ReadOnlyMemory<byte>.Empty)).Status.Should().Be(WebhookClaimStatus.InProgress);
         (await sut.TryClaimAsync("evt_failed", "t", ReadOnlyMemory<byte>.Empty)).Status.Should().Be(WebhookClaimStatus.Claimed);
         (await sut.TryClaimAsync("evt_30", "t", ReadOnlyMemory<byte>.Empty)).Status.Should().Be(WebhookClaimStatus.AlreadyProcessed);
+    }
+
+    /// <summary>
+    /// The success page fulfilled a purchase while its webhook was answered 409 and failed. If the capacity then forgot
+    /// the purchase (processed and oldest) but kept the failed event, Stripe's retry would fulfil the purchase again.
+    /// Purchases are kept until they expire, and do not count toward the capacity.
+    /// </summary>
+    [Fact]
+    public async Task PastItsCapacity_KeepsProcessedPurchases_UntilTheyExpire()
+    {
+        var time = new FakeTimeProvider();
+        var sut = Create(time, capacity: 16);
+        var purchase = FulfillmentRunner.PurchaseId("cs_test_1");
+        (await sut.TryClaimAsync(purchase, FulfillmentRunner.PurchaseType, ReadOnlyMemory<byte>.Empty)).Status.Should().Be(WebhookClaimStatus.Claimed);
+        await sut.MarkProcessedAsync(purchase);
+        await sut.TryClaimAsync("evt_waiting_for_retry", "checkout.session.completed", ReadOnlyMemory<byte>.Empty);
+        await sut.MarkFailedAsync("evt_waiting_for_retry", "the purchase was in progress");
+        for (var i = 0; i < 40; i++)
+        {
+            await ProcessAsync(sut, "evt_" + i);
+            await PrunedAsync(sut);
+        }
+
+        sut.Count.Should().BeLessThanOrEqualTo(17, "the events are held to the capacity, and the purchase comes on top");
+        (await sut.TryClaimAsync("evt_0", "t", ReadOnlyMemory<byte>.Empty)).Status.Should().Be(WebhookClaimStatus.Claimed, "old processed events are forgotten as before");
+        (await sut.TryClaimAsync("evt_waiting_for_retry", "t", ReadOnlyMemory<byte>.Empty)).Status.Should().Be(WebhookClaimStatus.Claimed);
+        (await sut.TryClaimAsync(purchase, FulfillmentRunner.PurchaseType, ReadOnlyMemory<byte>.Empty)).Status.Should().Be(WebhookClaimStatus.AlreadyProcessed, "the retried event must find its purchase fulfilled");
+
+        time.Advance(new InMemoryWebhookEventStoreOptions().Retention + TimeSpan.FromMinutes(2));
+        for (var i = 0; i < 1024; i++) // a sweep for expired ids comes every 1,024 new ids
+        {
+            await ProcessAsync(sut, "evt_after_retention_" + i);
+            await PrunedAsync(sut);
+        }
+
+        (await sut.TryClaimAsync(purchase, FulfillmentRunner.PurchaseType, ReadOnlyMemory<byte>.Empty)).Status.Should().Be(WebhookClaimStatus.Claimed, "past the retention a purchase goes, as documented");
     }
 
     [Fact]
