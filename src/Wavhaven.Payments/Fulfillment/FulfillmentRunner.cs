@@ -99,12 +99,33 @@ internal sealed partial class FulfillmentRunner(IStripeClient stripe, ILogger<Fu
         }
         catch (Exception exception)
         {
-            await store.MarkFailedAsync(purchaseId, WebhookFailure.Describe(exception), CancellationToken.None).ConfigureAwait(false);
+            await MarkFailedKeepingTheCauseAsync(store, purchaseId, exception).ConfigureAwait(false);
             throw;
         }
 
         Log.Fulfilled(logger, context.SessionId, handler.Type, context.Event?.Id ?? "the success page's sync");
         return FulfillmentOutcome.Fulfilled;
+    }
+
+    /// <summary>
+    /// Marks the purchase failed after its handler threw. If the mark fails too, that is logged, and the handler's
+    /// exception is the one that goes on: on PostgreSQL a handler's own failed statement aborts the webhook's transaction,
+    /// so the mark inside it can only fail with "current transaction is aborted" (25P02), which would otherwise hide the
+    /// cause from the event's last error and the log. The transaction's rollback undoes the purchase's claim anyway; a
+    /// claim made outside one stays until its lease runs out.
+    /// </summary>
+    private async Task MarkFailedKeepingTheCauseAsync(IWebhookEventStore store, string purchaseId, Exception cause)
+    {
+        try
+        {
+            await store.MarkFailedAsync(purchaseId, WebhookFailure.Describe(cause), CancellationToken.None).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // Logged; the handler's exception is rethrown by the caller.
+        catch (Exception markFailure)
+#pragma warning restore CA1031
+        {
+            Log.MarkFailedFailed(logger, purchaseId, WebhookFailure.Describe(markFailure), WebhookFailure.Describe(cause));
+        }
     }
 
     /// <summary>
@@ -227,5 +248,8 @@ internal sealed partial class FulfillmentRunner(IStripeClient stripe, ILogger<Fu
 
         [LoggerMessage(EventId = 503, EventName = "NoFulfillmentHandler", Level = LogLevel.Error, Message = "Checkout session {SessionId} has fulfillment type '{FulfillmentType}', but no IFulfillmentHandler with that Type is registered: register one with AddFulfillmentHandler<T>(). The purchase stays unfulfilled until SyncCheckoutAsync runs it")]
         public static partial void NoHandler(ILogger logger, string sessionId, string fulfillmentType);
+
+        [LoggerMessage(EventId = 504, EventName = "PurchaseMarkFailed", Level = LogLevel.Warning, Message = "Purchase {PurchaseId} could not be marked failed ({MarkError}) after its handler threw ({HandlerError}); the handler's error is reported")]
+        public static partial void MarkFailedFailed(ILogger logger, string purchaseId, string markError, string handlerError);
     }
 }

@@ -34,6 +34,9 @@ public sealed class Probe
     /// <summary>Whether the fulfillment handler writes an order through the app's DbContext.</summary>
     public bool WriteOrders { get; set; }
 
+    /// <summary>Runs in the fulfillment handler after it saved its order, on the handler's own DbContext.</summary>
+    public Func<TestDbContext, Order, Task>? AfterOrderSaved { get; set; }
+
     /// <summary>Runs inside the event handler, after the fulfillment's writes (to look at the database from outside).</summary>
     public Func<StripeEvent, Task>? DuringEventHandler { get; set; }
 
@@ -120,8 +123,13 @@ public sealed class ProbeFulfillmentHandler(Probe probe, TestDbContext db) : IFu
     {
         if (probe.WriteOrders)
         {
-            db.Orders.Add(new Order { SessionId = context.SessionId, EventId = context.Event!.Id });
+            var order = new Order { SessionId = context.SessionId, EventId = context.Event!.Id };
+            db.Orders.Add(order);
             await db.SaveChangesAsync(cancellationToken);
+            if (probe.AfterOrderSaved is { } after)
+            {
+                await after(db, order);
+            }
         }
 
         Probe.Increment(probe.Fulfillments, context.SessionId);

@@ -54,6 +54,36 @@ public class InlineTransactionTests
         }
     }
 
+    /// <summary>
+    /// A handler's own statement that fails outside a savepoint (raw SQL, Dapper on the same connection) aborts the
+    /// transaction on PostgreSQL: the purchase's failure mark in it then fails with 25P02, which used to replace the
+    /// handler's error in the event's last error and in the log.
+    /// </summary>
+    [SkippableTheory]
+    [InlineData(DatabaseKind.Sqlite, "UNIQUE constraint failed")]
+    [InlineData(DatabaseKind.PostgreSql, "23505")]
+    public async Task HandlerWhoseOwnStatementFails_IsRecordedWithItsOwnError(DatabaseKind kind, string handlerError)
+    {
+        await using var database = await TestDatabase.CreateAsync(kind);
+        var probe = new Probe
+        {
+            WriteOrders = true,
+            AfterOrderSaved = (db, order) => db.Database.ExecuteSqlAsync($"INSERT INTO orders (\"Id\", \"SessionId\", \"EventId\") VALUES ({order.Id}, 'again', 'again')"),
+        };
+        await using var app = await DurableApp.StartAsync(database, probe);
+        var stripeEvent = TestEvents.Event("checkout.session.completed", TestEvents.CheckoutSession("cs_test_duplicate_key"));
+        var eventId = stripeEvent["id"]!.GetValue<string>();
+
+        using var failed = await app.PostAsync(stripeEvent);
+
+        failed.StatusCode.Should().Be(HttpStatusCode.InternalServerError);
+        var info = await app.GetEventAsync(eventId);
+        info!.State.Should().Be(WebhookEventState.Failed);
+        info.LastError.Should().Contain(handlerError, "the operator needs the handler's own error to fix it").And.NotContain("25P02");
+        await using var db = database.CreateContext();
+        (await db.Orders.CountAsync()).Should().Be(0, "the order rolled back with the failed attempt");
+    }
+
     [SkippableTheory]
     [InlineData(DatabaseKind.Sqlite)]
     [InlineData(DatabaseKind.PostgreSql)]
