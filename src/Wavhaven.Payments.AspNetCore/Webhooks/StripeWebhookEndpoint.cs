@@ -22,6 +22,16 @@ internal static class StripeWebhookEndpoint
         var processor = context.RequestServices.GetRequiredService<IWebhookProcessor>();
         var maxBodySize = context.RequestServices.GetRequiredService<IOptions<StripePaymentsOptions>>().Value.WebhookMaxBodySize;
         var request = context.Request;
+        string? signature = request.Headers[StripeWebhookSignature.HeaderName];
+
+        if (string.IsNullOrEmpty(signature))
+        {
+            // Nothing in the body could be accepted: answered (and logged, and counted) as the processor answers a
+            // missing signature, without waiting for a body that an anonymous caller need never send.
+            var unsigned = await processor.ProcessAsync(ReadOnlyMemory<byte>.Empty, signature, context.RequestAborted).ConfigureAwait(false);
+            await WriteAsync(context, unsigned.StatusCode, unsigned.Reason).ConfigureAwait(false);
+            return;
+        }
 
         if (request.ContentLength > maxBodySize)
         {
@@ -34,20 +44,34 @@ internal static class StripeWebhookEndpoint
             sizeFeature.MaxRequestBodySize = maxBodySize + 1L;
         }
 
-        byte[]? body = null;
+        byte[]? body;
         try
         {
-            body = request.ContentLength is { } length
+            // A Stripe event (a few KB) is read straight into an array of its size. A larger declared length gets memory
+            // only as its bytes arrive: a Content-Length costs the sender nothing, so it must not cost the server its size.
+            body = request.ContentLength is { } length and <= InitialBufferSize
                 ? await ReadExactlyAsync(request.Body, (int)length, context.RequestAborted).ConfigureAwait(false)
-                : await ReadChunkedAsync(request.Body, maxBodySize, context.RequestAborted).ConfigureAwait(false);
+                : await ReadGrowingAsync(request.Body, maxBodySize, context.RequestAborted).ConfigureAwait(false);
         }
         catch (BadHttpRequestException exception) when (exception.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
             // Kestrel's own cap (set above) stopped a body that lied about its length: answered below as too large.
+            body = null;
+        }
+        catch (BadHttpRequestException exception)
+        {
+            // The body never came whole (too slow, or cut short): the sender's fault, not the app's.
+            await TryWriteAsync(context, exception.StatusCode, "request body not received").ConfigureAwait(false);
+            return;
         }
         catch (EndOfStreamException)
         {
-            await WriteAsync(context, StatusCodes.Status400BadRequest, "body shorter than its Content-Length").ConfigureAwait(false);
+            await TryWriteAsync(context, StatusCodes.Status400BadRequest, "body shorter than its Content-Length").ConfigureAwait(false);
+            return;
+        }
+        catch (Exception exception) when (exception is IOException || context.RequestAborted.IsCancellationRequested)
+        {
+            // The sender went away mid-body (a reset connection): nobody is left to answer, and nothing was processed.
             return;
         }
 
@@ -57,7 +81,6 @@ internal static class StripeWebhookEndpoint
             return;
         }
 
-        string? signature = request.Headers[StripeWebhookSignature.HeaderName];
         var result = await processor.ProcessAsync(body, signature, context.RequestAborted).ConfigureAwait(false);
         await WriteAsync(context, result.StatusCode, result.Reason).ConfigureAwait(false);
     }
@@ -73,8 +96,11 @@ internal static class StripeWebhookEndpoint
         return body;
     }
 
-    /// <summary>Reads a body of unknown length through a pooled buffer; <see langword="null"/> when it passes the cap.</summary>
-    private static async Task<byte[]?> ReadChunkedAsync(Stream stream, int maxBodySize, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads a body of unknown (or large) length through a pooled buffer that grows as bytes arrive, and copies it into an
+    /// array of its own at the end; <see langword="null"/> when it passes the cap.
+    /// </summary>
+    private static async Task<byte[]?> ReadGrowingAsync(Stream stream, int maxBodySize, CancellationToken cancellationToken)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(InitialBufferSize, maxBodySize + 1));
         try
@@ -106,6 +132,19 @@ internal static class StripeWebhookEndpoint
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Answers unless the connection is gone already (a body that never came whole may have taken it along).</summary>
+    private static async Task TryWriteAsync(HttpContext context, int statusCode, string reason)
+    {
+        try
+        {
+            await WriteAsync(context, statusCode, reason).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is IOException or OperationCanceledException or InvalidOperationException)
+        {
+            // Nobody to tell.
         }
     }
 
