@@ -396,12 +396,16 @@ internal sealed class EntityFrameworkWebhookEventStore(DbContext context, IOptio
                 RETURNING attempts, completed_steps
                 """;
             SelectState = $"SELECT state, attempts FROM {table} WHERE id = @id";
+            // An inline claim (no next_attempt_at) that failed, or is still running, becomes the worker's: a running one
+            // stays its holder's while its lease lasts (the worker takes only failed rows and expired leases), is left
+            // alone by its success (MarkProcessed clears next_attempt_at), and after a failure is due at once. So the
+            // redelivery that reaches a queued instance during a rolling deploy may be answered 200: the event will run.
             Enqueue = $"""
                 INSERT INTO {table} AS existing ({Columns}, next_attempt_at, received_at, updated_at)
                 VALUES (@id, @type, @created, @payload, 'received', 0, @now, @now, @now)
                 ON CONFLICT (id) DO UPDATE SET next_attempt_at = @now, updated_at = @now
                 WHERE existing.next_attempt_at IS NULL AND existing.payload IS NOT NULL
-                  AND (existing.state = 'failed' OR (existing.state = 'processing' AND existing.lease_expires_at < @now))
+                  AND existing.state IN ('failed', 'processing')
                 """;
 
             // Queued rows are those with next_attempt_at: inline claims and purchase claims never have one, so

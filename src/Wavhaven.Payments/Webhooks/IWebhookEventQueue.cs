@@ -14,8 +14,9 @@ public interface IWebhookEventQueue : IWebhookEventStore
 {
     /// <summary>
     /// Stores a verified event for the worker, due now. An id stored before is a duplicate and changes nothing, with one
-    /// exception: an event that failed when it was processed inline (before the app switched to queued processing, or on
-    /// another instance during a rolling deploy) is not the worker's yet, and is handed to it now, due at once.
+    /// exception: an event processed inline that failed or is still running (before the app switched to queued processing,
+    /// or on another instance during a rolling deploy) is not the worker's yet, and is handed to it now: due at once if it
+    /// failed, and if it is running, due when it fails or its holder's lease runs out (its success settles it).
     /// </summary>
     /// <param name="stripeEvent">The event, with its raw body.</param>
     /// <param name="cancellationToken">The token.</param>
