@@ -20,14 +20,21 @@ public abstract class StripeException : Exception
 }
 
 /// <summary>
-/// Stripe answered with an error. Carries everything Stripe said about it; the message never contains
-/// the request's parameters or the API key.
+/// Stripe answered with an error, or with an answer that cannot be read (then <see cref="Exception.InnerException"/>
+/// says why, and a POST can be sent again with <see cref="StripeException.IdempotencyKey"/> to get Stripe's answer).
+/// Carries everything Stripe said about it; the message never contains the request's parameters or the API key.
 /// </summary>
 public sealed class StripeApiException : StripeException
 {
     /// <summary>Initializes a new instance.</summary>
     public StripeApiException(string message)
         : base(message)
+    {
+    }
+
+    /// <summary>Initializes a new instance that wraps the failure to read Stripe's answer.</summary>
+    public StripeApiException(string message, Exception? innerException)
+        : base(message, innerException)
     {
     }
 

@@ -152,20 +152,35 @@ internal sealed partial class StripeHttpClient : IStripeClient
 
             if (response.IsSuccessStatusCode)
             {
-                var result = await ReadAsync(response.Content, responseType, cancellationToken).ConfigureAwait(false);
-                return result ?? throw new StripeApiException($"Stripe answered {method.Method} {path} with an empty body.")
+                T? result;
+                try
                 {
-                    Method = method.Method,
-                    Path = path,
-                    IdempotencyKey = request.IdempotencyKey,
-                    StatusCode = (int)response.StatusCode,
-                    RequestId = requestId,
-                };
+                    result = await ReadAsync(response.Content, responseType, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception exception) when (exception is JsonException or NotSupportedException)
+                {
+                    // A proxy's HTML page, a cut-off answer: Stripe may well have done what was asked (a POST's retry with
+                    // the same idempotency key gets its answer again), so the caller needs the call and its key, not a
+                    // serializer's complaint.
+                    throw Unreadable(request, status, requestId, $"Stripe answered {method.Method} {path} with {status}, but not with the JSON it sends: {exception.Message}", exception);
+                }
+
+                return result ?? throw Unreadable(request, status, requestId, $"Stripe answered {method.Method} {path} with an empty body.", null);
             }
 
             throw await ReadErrorAsync(response, request, requestId, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    private static StripeApiException Unreadable(RequestState request, int status, string? requestId, string message, Exception? inner) =>
+        new(requestId is null ? message : message + " [request " + requestId + "]", inner)
+        {
+            Method = request.Method.Method,
+            Path = request.Path,
+            IdempotencyKey = request.IdempotencyKey,
+            StatusCode = status,
+            RequestId = requestId,
+        };
 
     /// <summary>
     /// The absolute URI of a call without a query. Those of paths without ids (POST /v1/checkout/sessions: a handful,

@@ -225,15 +225,17 @@ public class CheckoutSessionLinkTests
     }
 
     [Fact]
-    public async Task CreateCheckoutAsync_MalformedAnswer_IsAJsonException()
+    public async Task CreateCheckoutAsync_MalformedAnswer_IsRefusedAsUnreadable_NotReadPartly()
     {
         var handler = new StubStripeHandler();
         handler.OnJson(HttpMethod.Post, "/v1/checkout/sessions", """{"id":"cs_test_1","url":""");
         using var services = TestServices.Build(handler);
 
-        var act = () => services.GetRequiredService<ICheckoutService>().CreateCheckoutAsync(GuestRequest());
+        var act = () => services.GetRequiredService<ICheckoutService>().CreateCheckoutAsync(GuestRequest("order-1001-checkout"));
 
-        await act.Should().ThrowAsync<JsonException>();
+        var error = (await act.Should().ThrowAsync<StripeApiException>()).Which;
+        error.InnerException.Should().BeOfType<JsonException>("the whole answer is validated, not only the fields read");
+        error.IdempotencyKey.Should().Be("order-1001-checkout", "the caller can send it again for Stripe's answer");
     }
 
     private static CheckoutRequest GuestRequest(string? idempotencyKey = null) => new()

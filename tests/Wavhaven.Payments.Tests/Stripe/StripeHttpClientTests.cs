@@ -209,6 +209,35 @@ public class StripeHttpClientTests
         error.Type.Should().BeNull();
     }
 
+    /// <summary>
+    /// A 200 that is not Stripe's JSON (a proxy's sign-in page, an empty or cut-off body): Stripe may have done the work,
+    /// so the caller needs the call, its request id and its idempotency key, not a serializer's exception.
+    /// </summary>
+    [Theory]
+    [InlineData("<html><body>Please sign in to the proxy</body></html>", "text/html")]
+    [InlineData("", "application/json")]
+    [InlineData("{\"id\":\"cus_123\",\"object\":\"customer\",\"email\":\"jane@exa", "application/json")]
+    public async Task SuccessWithAnUnreadableBody_SurfacesAsAStripeApiExceptionNamingTheCall(string body, string contentType)
+    {
+        var (sut, handler) = Create();
+        handler.On(HttpMethod.Post, "/v1/customers", _ =>
+        {
+            var response = new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent(body, System.Text.Encoding.UTF8, contentType) };
+            response.Headers.TryAddWithoutValidation("Request-Id", "req_unreadable");
+            return response;
+        });
+
+        var error = (await FluentActions.Awaiting(() => PostCustomer(sut, "order-7-customer")).Should().ThrowAsync<StripeApiException>()).Which;
+
+        error.StatusCode.Should().Be(200);
+        error.Method.Should().Be("POST");
+        error.Path.Should().Be("/v1/customers");
+        error.IdempotencyKey.Should().Be("order-7-customer");
+        error.RequestId.Should().Be("req_unreadable");
+        error.Message.Should().StartWith("Stripe answered POST /v1/customers with ").And.EndWith("[request req_unreadable]");
+        handler.Requests.Should().ContainSingle("a 200 is not retried");
+    }
+
     [Fact]
     public async Task NetworkFailures_AreRetriedWithTheSameKey_ThenSucceed()
     {
