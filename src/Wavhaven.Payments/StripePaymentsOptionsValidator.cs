@@ -92,6 +92,12 @@ internal sealed partial class StripePaymentsOptionsValidator(IHostEnvironment? e
             {
                 failures.Add("Stripe:SecretKey does not look like a Stripe secret key: it must start with sk_test_, sk_live_, rk_test_ or rk_live_. Copy it from Stripe's dashboard, Developers → API keys.");
             }
+            else if (!Stripe.StripeHttpClient.IsHeaderSafe(key))
+            {
+                // Sent as the Authorization header: a line break would fail every call with a FormatException, and any
+                // other such character as a "network error", retried. (The key is not shown: it is a secret.)
+                failures.Add("Stripe:SecretKey holds a space, a line break or another character that is not visible ASCII (a file saved with CRLF line ends, or an invisible character pasted from a web page). Stripe's keys are letters, digits and underscores: copy it again.");
+            }
             else if (options.Mode == StripeMode.Live && environment?.IsDevelopment() == true && !options.AllowLiveKeyInDevelopment)
             {
                 failures.Add("Stripe:SecretKey is a live key (sk_live_…) while the app runs in the Development environment. Use a test key (sk_test_…), or set Stripe:AllowLiveKeyInDevelopment to true if you really mean to charge real cards from here.");

@@ -198,6 +198,18 @@ public class StripePaymentsServiceCollectionExtensionsTests
         failures.Should().ContainSingle().Which.Should().StartWith("Stripe:SecretKey holds a publishable key (pk_…).").And.Contain("Stripe:PublishableKey");
     }
 
+    [Theory]
+    [InlineData("sk_test_51ValidationSecretNeverShown\r", "a CRLF file's line end")]
+    [InlineData("sk_test_51ValidationSecretNeverShown\u200B", "a zero-width space pasted from a web page")]
+    [InlineData("sk_test_51Validation SecretNeverShown", "a space")]
+    public async Task StartAsync_SecretKeyThatCannotBeSentAsAHeader_IsRefusedWithoutShowingIt(string key, string because)
+    {
+        var failures = await StartFailures(ValidSection(key));
+
+        failures.Should().ContainSingle(because).Which.Should().StartWith("Stripe:SecretKey holds a space, a line break or another character that is not visible ASCII")
+            .And.NotContain("ValidationSecretNeverShown");
+    }
+
     [Fact]
     public async Task StartAsync_WebhookSecretAsSecretKey_SaysToMoveIt()
     {
