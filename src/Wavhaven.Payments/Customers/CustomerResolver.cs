@@ -64,6 +64,9 @@ internal sealed partial class CustomerResolver(
             return stored;
         }
 
+        // The shared lookup takes no caller's token (below), so a caller that has given up already must not start one.
+        cancellationToken.ThrowIfCancellationRequested();
+
         // One lookup per user at a time in this process; the others wait for its answer. The shared work
         // does not take any one caller's token, so that a caller giving up does not fail the others.
         var lookup = _inFlight.GetOrAdd(key, k => new Lazy<Task<string>>(() => ResolveOnceAsync(k, email, name)));

@@ -183,6 +183,19 @@ public class CustomerResolverTests
     }
 
     [Fact]
+    public async Task GetOrCreateCustomerIdAsync_CallerCancelledAlready_StartsNoLookup()
+    {
+        var (sut, _, handler, _) = Create();
+        handler.OnJson(HttpMethod.Get, "/v1/customers/search", StripeResponses.EmptySearch);
+        handler.OnJson(HttpMethod.Post, "/v1/customers", StripeResponses.CustomerJson("cus_new", "user-42"));
+
+        var act = () => sut.GetOrCreateCustomerIdAsync(User42, "jane@example.com", null, new CancellationToken(canceled: true));
+
+        await act.Should().ThrowAsync<OperationCanceledException>();
+        handler.Requests.Should().BeEmpty("the shared lookup runs on without any caller's token, so it must not start for one that gave up");
+    }
+
+    [Fact]
     public async Task GetOrCreateCustomerIdAsync_OneCallerCancels_OthersStillGetTheCustomer()
     {
         var (sut, _, handler, _) = Create();
