@@ -122,12 +122,39 @@ internal sealed partial class CustomerResolver(
             }
 
             parameters["metadata"] = metadata;
-            var customer = await stripe.CreateCustomerAsync(parameters, IdempotencyKeyFor(key), CancellationToken.None).ConfigureAwait(false);
-            customerId = customer.Id;
-            Log.CustomerCreated(logger, customerId);
+            customerId = await CreateAsync(key, parameters).ConfigureAwait(false);
         }
 
         await sharedStore.SetCustomerIdAsync(key, customerId, CancellationToken.None).ConfigureAwait(false);
+        return customerId;
+    }
+
+    /// <summary>
+    /// Creates the user's customer under the user's key. Stripe keeps a 5xx answer under its idempotency key too, and
+    /// answers every later request with that key with it for 24 hours: with a key per user, one failure of Stripe's would
+    /// fail that user's every checkout until then. So after a 5xx (the client's retries spent) it looks again, since the
+    /// failed creation may have made the customer, and else creates under a key of this attempt's own.
+    /// </summary>
+    private async Task<string> CreateAsync(CustomerKey key, StripeForm parameters)
+    {
+        var userKey = IdempotencyKeyFor(key);
+        string customerId;
+        try
+        {
+            customerId = (await stripe.CreateCustomerAsync(parameters, userKey, CancellationToken.None).ConfigureAwait(false)).Id;
+        }
+        catch (StripeApiException exception) when (exception.StatusCode >= 500)
+        {
+            Log.CreationFailed(logger, exception.StatusCode, exception.RequestId);
+            if (await SearchAsync(key, CancellationToken.None).ConfigureAwait(false) is { } found)
+            {
+                return found;
+            }
+
+            customerId = (await stripe.CreateCustomerAsync(parameters, IdempotencyKeys.New(userKey + "-"), CancellationToken.None).ConfigureAwait(false)).Id;
+        }
+
+        Log.CustomerCreated(logger, customerId);
         return customerId;
     }
 
@@ -199,5 +226,8 @@ internal sealed partial class CustomerResolver(
 
         [LoggerMessage(EventId = 201, EventName = "CustomerCreated", Level = LogLevel.Information, Message = "Created Stripe customer {CustomerId}")]
         public static partial void CustomerCreated(ILogger logger, string customerId);
+
+        [LoggerMessage(EventId = 202, EventName = "CustomerCreationFailed", Level = LogLevel.Warning, Message = "Stripe answered the customer's creation with {StatusCode} (request id {RequestId}), and keeps that answer under the user's idempotency key for 24 hours: looking again, then creating under a key of this attempt's own")]
+        public static partial void CreationFailed(ILogger logger, int statusCode, string? requestId);
     }
 }

@@ -1,6 +1,6 @@
-using System.Text.RegularExpressions;
 using System.Collections.Concurrent;
 using System.Net;
+using System.Text.RegularExpressions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Wavhaven.Payments.Customers;
@@ -180,6 +180,50 @@ public class CustomerResolverTests
         retried.Should().Be("cus_second_try");
         Creates(handler).Should().Be(2);
         (await store.GetCustomerIdAsync(User42)).Should().Be("cus_second_try");
+    }
+
+    /// <summary>
+    /// Stripe keeps a 5xx under its idempotency key and replays it for 24 hours (facts, section 3). With one key per user,
+    /// a single failure of Stripe's would have failed every checkout of that user for a day.
+    /// </summary>
+    [Fact]
+    public async Task GetOrCreateCustomerIdAsync_StripeKeepsA500UnderTheUsersKey_CreatesUnderANewKey()
+    {
+        var handler = new StubStripeHandler();
+        using var services = TestServices.Build(handler, options => options.MaxNetworkRetries = 0);
+        var sut = services.GetRequiredService<ICustomerResolver>();
+        var userKey = CustomerResolver.IdempotencyKeyFor(User42);
+        handler.OnJson(HttpMethod.Get, "/v1/customers/search", StripeResponses.EmptySearch);
+        handler.On(HttpMethod.Post, "/v1/customers", request => request.Header("Idempotency-Key") == userKey
+            ? StubStripeHandler.Error(HttpStatusCode.InternalServerError, "api_error", "An unknown error occurred", headers: ("Idempotent-Replayed", "true"))
+            : StubStripeHandler.Json(StripeResponses.CustomerJson("cus_fresh", "user-42")));
+
+        var customerId = await sut.GetOrCreateCustomerIdAsync(User42, "jane@example.com", null);
+        var again = await sut.GetOrCreateCustomerIdAsync(User42, "jane@example.com", null);
+
+        customerId.Should().Be("cus_fresh");
+        again.Should().Be("cus_fresh");
+        handler.Requests.Select(r => $"{r.Method} {r.Path}").Should().Equal(
+            "GET /v1/customers/search", "POST /v1/customers", "GET /v1/customers/search", "POST /v1/customers");
+        var creations = handler.Requests.Where(r => r.Method == HttpMethod.Post).Select(r => r.Header("Idempotency-Key")).ToList();
+        creations[0].Should().Be(userKey);
+        creations[1].Should().MatchRegex("^" + userKey + "-[0-9a-f]{32}$", "a key of this attempt's own");
+    }
+
+    [Fact]
+    public async Task GetOrCreateCustomerIdAsync_CreationFailedButMadeTheCustomer_FindsItRatherThanMakeASecond()
+    {
+        var handler = new StubStripeHandler();
+        using var services = TestServices.Build(handler, options => options.MaxNetworkRetries = 0);
+        var sut = services.GetRequiredService<ICustomerResolver>();
+        handler.Then(StubStripeHandler.Json(StripeResponses.EmptySearch)); // the first search, before the creation
+        handler.OnJson(HttpMethod.Get, "/v1/customers/search", StripeResponses.Search(StripeResponses.Customer("cus_made", "user-42")));
+        handler.On(HttpMethod.Post, "/v1/customers", _ => StubStripeHandler.Error(HttpStatusCode.ServiceUnavailable, "api_error", "Try again"));
+
+        var customerId = await sut.GetOrCreateCustomerIdAsync(User42, "jane@example.com", null);
+
+        customerId.Should().Be("cus_made");
+        handler.Requests.Count(r => r.Method == HttpMethod.Post).Should().Be(1);
     }
 
     [Fact]
