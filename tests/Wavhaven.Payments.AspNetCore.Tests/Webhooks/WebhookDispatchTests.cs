@@ -205,6 +205,27 @@ public class WebhookDispatchTests
             (SubscriptionChangeReason.InvoicePaymentFailed, "in_2", "user-5", "past_due"));
     }
 
+    /// <summary>
+    /// A webhook endpoint still on an API version before 2025-03-31 renders invoices with the subscription at the top
+    /// level and no parent. Answered 200 "ignored", the renewal would never reach the handler, nor come again.
+    /// </summary>
+    [Fact]
+    public async Task InvoiceEvent_AtAnApiVersionBeforeInvoiceParents_StillReachesSubscriptionHandlers()
+    {
+        await using var app = await WebhookTestApp.StartAsync();
+        app.Stripe.OnJson(HttpMethod.Get, "/v1/subscriptions/sub_old", TestEvents.Subscription("sub_old", "price_pro_month", userId: "user-8").ToJsonString());
+        var invoice = TestEvents.Invoice("in_old", "sub_old", userId: "user-8");
+        invoice.Remove("parent");
+        invoice["subscription"] = "sub_old";
+
+        using var paid = await app.PostAsync(TestEvents.Event("invoice.paid", invoice, apiVersion: "2024-06-20"));
+
+        paid.StatusCode.Should().Be(HttpStatusCode.OK);
+        (await paid.Content.ReadAsStringAsync()).Should().Be("processed");
+        app.Recorder.Changes.Should().ContainSingle().Which.Should().Match<SubscriptionChange>(c =>
+            c.Reason == SubscriptionChangeReason.InvoicePaid && c.SubscriptionId == "sub_old" && c.UserId == "user-8" && c.Invoice!.Id == "in_old");
+    }
+
     [Fact]
     public async Task SuccessPageSyncAndWebhookRacing_FulfilThePurchaseOnce()
     {

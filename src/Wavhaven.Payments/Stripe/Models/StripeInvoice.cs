@@ -62,9 +62,19 @@ public sealed class StripeInvoice : StripeObject
     /// <summary>Gets whether the invoice is in live mode.</summary>
     public bool Livemode { get; set; }
 
-    /// <summary>Gets the id of the subscription the invoice bills, from <c>parent.subscription_details.subscription</c>.</summary>
+    /// <summary>
+    /// Gets the id of the subscription the invoice bills, from <c>parent.subscription_details.subscription</c>, or in an
+    /// event rendered at an API version before 2025-03-31 (a webhook endpoint not yet moved to the pinned one), from the
+    /// invoice's own <c>subscription</c>.
+    /// </summary>
     [JsonIgnore]
-    public string? SubscriptionId => Parent?.SubscriptionDetails?.Subscription;
+    public string? SubscriptionId => Parent?.SubscriptionDetails?.Subscription ?? TopLevelSubscription;
+
+    /// <summary>Gets <c>subscription</c>, where API versions before 2025-03-31 name an invoice's subscription.</summary>
+    [JsonInclude]
+    [JsonPropertyName("subscription")]
+    [JsonConverter(typeof(ExpandableIdConverter))]
+    internal string? TopLevelSubscription { get; set; }
 }
 
 /// <summary>What an invoice was created for.</summary>
