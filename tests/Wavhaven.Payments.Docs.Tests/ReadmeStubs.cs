@@ -54,6 +54,8 @@ public sealed class Account
 {
     public string? UserId { get; set; }
 
+    public string? SubscriptionId { get; set; }
+
     public string? Plan { get; set; }
 
     public PriceInterval? PlanInterval { get; set; }

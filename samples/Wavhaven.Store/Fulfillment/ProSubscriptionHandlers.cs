@@ -24,13 +24,15 @@ public sealed class ProCheckoutHandler(StoreDbContext db, TimeProvider time) : I
         {
             row.Interval = context.Metadata.GetValueOrDefault("interval");
             row.Status = "active";
+            return true;
         }, cancellationToken);
     }
 }
 
 /// <summary>
 /// Keeps the account's Pro status in step with Stripe: plan switches, cancellations, renewals and failures.
-/// Each change carries the subscription's latest state, so applying it in any order is safe.
+/// Each change carries its subscription's latest state, so applying it in any order is safe for that subscription;
+/// a user who cancelled and subscribed again has two, and the old one's late events must not overwrite the new one's.
 /// </summary>
 public sealed class ProSubscriptionHandler(StoreDbContext db, TimeProvider time) : ISubscriptionHandler
 {
@@ -43,11 +45,17 @@ public sealed class ProSubscriptionHandler(StoreDbContext db, TimeProvider time)
 
         await ProSubscriptions.UpsertAsync(db, userId, change.SubscriptionId, time, existing: true, row =>
         {
+            if (row.SubscriptionId != change.SubscriptionId && !change.IsActive)
+            {
+                return false; // a subscription the user has since replaced: not the account's state
+            }
+
             row.SubscriptionId = change.SubscriptionId;
             row.Interval = change.Price?.Interval.ToString().ToLowerInvariant();
             row.Status = change.Status;
             row.CurrentPeriodEnd = change.CurrentPeriodEnd;
             row.CancelAtPeriodEnd = change.CancelAtPeriodEnd;
+            return true;
         }, cancellationToken);
     }
 }
@@ -57,9 +65,10 @@ internal static class ProSubscriptions
 {
     /// <summary>
     /// Inserts the user's row, or updates it when <paramref name="existing"/> says an existing row should be
-    /// overwritten. A concurrent insert by the other handler is caught by the primary key and retried as an update.
+    /// overwritten and <paramref name="apply"/> agrees (it returns false to leave the row as it is). A concurrent insert
+    /// by the other handler is caught by the primary key and retried as an update.
     /// </summary>
-    public static async Task UpsertAsync(StoreDbContext db, string userId, string subscriptionId, TimeProvider time, bool existing, Action<ProSubscription> apply, CancellationToken cancellationToken)
+    public static async Task UpsertAsync(StoreDbContext db, string userId, string subscriptionId, TimeProvider time, bool existing, Func<ProSubscription, bool> apply, CancellationToken cancellationToken)
     {
         for (var attempt = 0; ; attempt++)
         {
@@ -75,7 +84,11 @@ internal static class ProSubscriptions
                 db.ProSubscriptions.Add(row);
             }
 
-            apply(row);
+            if (!apply(row))
+            {
+                return;
+            }
+
             row.UpdatedAt = time.GetUtcNow();
             try
             {

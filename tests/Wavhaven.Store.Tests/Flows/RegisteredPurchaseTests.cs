@@ -1,5 +1,8 @@
 using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Wavhaven.Payments.Testing;
 using Wavhaven.Store.Data;
 using Wavhaven.Store.Tests.Support;
 
@@ -99,6 +102,48 @@ public partial class RegisteredPurchaseTests
         account = await browser.GetPageAsync("/account");
         account.Should().Contain("id=\"subscription-status\">canceled");
         store.Emulator.Events.Should().Contain(e => e.Type == "customer.subscription.deleted");
+    }
+
+    /// <summary>
+    /// A user whose Pro ended subscribes again: two subscriptions. An event of the old one that comes late (a retried
+    /// delivery, a later update of it) carries the old one's state, canceled, and must not take Pro from the new one.
+    /// </summary>
+    [Fact]
+    public async Task Resubscribed_ALateEventOfTheOldSubscription_LeavesTheAccountOnPro()
+    {
+        await using var store = await StoreApp.StartAsync();
+        using var browser = store.NewBrowser();
+        await browser.RegisterAsync("again@example.com");
+        await SubscribeAsync(store, browser);
+        var billingUrl = await browser.RedirectOfAsync("/account", "/account?handler=Billing", new Dictionary<string, string>());
+        await SubmitPortalFormAsync(billingUrl, "cancel");
+        await store.Emulator.AdvanceClockAsync(TimeSpan.FromDays(40));
+        await store.Emulator.WaitForDeliveriesAsync();
+        (await browser.GetPageAsync("/account")).Should().Contain("id=\"subscription-status\">canceled");
+        var ended = store.Emulator.Events.Last(e => e.Type == "customer.subscription.deleted").DataObject();
+
+        await SubscribeAsync(store, browser);
+        var renewed = await store.WithDbAsync(db => db.ProSubscriptions.SingleAsync());
+        renewed.SubscriptionId.Should().NotBe(ended["id"]!.GetValue<string>(), "the user has a new subscription");
+
+        var late = StripeTestEvent.Create("customer.subscription.updated", ended);
+        var secret = store.Services.GetRequiredService<IConfiguration>()["Stripe:WebhookSecrets:0"]!;
+        using var delivery = new HttpRequestMessage(HttpMethod.Post, new Uri(store.BaseAddress, "/api/webhooks/stripe")) { Content = new ByteArrayContent(late.GetPayloadBytes()) };
+        delivery.Headers.Add("Stripe-Signature", late.CreateSignatureHeader(secret, DateTimeOffset.UtcNow));
+        using var client = new HttpClient();
+        using var answer = await client.SendAsync(delivery);
+
+        answer.StatusCode.Should().Be(System.Net.HttpStatusCode.OK, await answer.Content.ReadAsStringAsync());
+        (await browser.GetPageAsync("/account")).Should().Contain("id=\"subscription-status\">active");
+        (await store.WithDbAsync(db => db.ProSubscriptions.SingleAsync())).SubscriptionId.Should().Be(renewed.SubscriptionId);
+    }
+
+    private static async Task SubscribeAsync(StoreApp store, Support.Browser browser)
+    {
+        var checkoutUrl = await browser.RedirectOfAsync("/pro", "/pro?handler=Subscribe", new Dictionary<string, string> { ["interval"] = "month" });
+        await store.Emulator.CompleteCheckoutAsync(checkoutUrl.ToString());
+        await store.Emulator.WaitForDeliveriesAsync();
+        (await browser.GetPageAsync("/account")).Should().Contain("id=\"subscription-status\">active");
     }
 
     /// <summary>Presses the portal page's button for <paramref name="action"/>, as the buyer would.</summary>
