@@ -241,10 +241,12 @@ internal sealed partial class EmulatorStore
         if (change.CancelAtPeriodEnd is { } cancel)
         {
             subscription.CancelAtPeriodEnd = cancel;
-            subscription.CancelAt = cancel ? subscription.CurrentPeriodEnd : null;
             subscription.CanceledAt = cancel ? now : null;
             subscription.CancellationReason = cancel ? "cancellation_requested" : null;
         }
+
+        // Set to end at its period's end, it ends at the new one when an interval switch moved it, as Stripe's does.
+        subscription.CancelAt = subscription.CancelAtPeriodEnd ? subscription.CurrentPeriodEnd : null;
 
         change.ApplyMetadata?.Invoke(subscription.Metadata);
 

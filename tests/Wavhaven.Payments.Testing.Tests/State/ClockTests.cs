@@ -97,6 +97,22 @@ public sealed class ClockTests : EmulatorTest
     }
 
     [Fact]
+    public async Task CancelAtPeriodEnd_ThenAnIntervalSwitch_EndsAndSaysItEndsAtTheNewPeriodEnd()
+    {
+        var subscriptionId = await SubscribeAsync();
+        var canceling = await Stripe.PostOkAsync("/v1/subscriptions/" + subscriptionId, "cancel_at_period_end=true");
+        var item = (string)canceling["items"]!["data"]![0]!["id"]!;
+
+        var switched = await Stripe.PostOkAsync("/v1/subscriptions/" + subscriptionId, $"items[0][id]={item}&items[0][price]={TestPlans.ProYearPrice}");
+        await Emulator.AdvanceClockAsync(TimeSpan.FromDays(400));
+
+        var yearEnd = (long)switched["items"]!["data"]![0]!["current_period_end"]!;
+        yearEnd.Should().BeGreaterThan((long)canceling["cancel_at"]!, "the switch started a yearly period");
+        ((long)switched["cancel_at"]!).Should().Be(yearEnd, "cancel_at names the day the subscription ends");
+        ((long)LastEvent("customer.subscription.deleted").DataObject()["ended_at"]!).Should().Be(yearEnd);
+    }
+
+    [Fact]
     public async Task TrialEnd_AnnouncesThenBillsTheFirstFullPeriod()
     {
         var subscriptionId = await SubscribeAsync("&subscription_data[trial_period_days]=7");
