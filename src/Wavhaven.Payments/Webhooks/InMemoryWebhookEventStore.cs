@@ -14,9 +14,9 @@ public sealed class InMemoryWebhookEventStoreOptions
 
     /// <summary>
     /// Gets or sets how many event ids the store keeps: past it, the oldest processed ones are forgotten (down to 15/16
-    /// of it). Ids in progress, or failed and not expired, are kept even past it. A purchase's record (one per paid
-    /// Checkout session, which says it was fulfilled) does not count, and is forgotten only after <see cref="Retention"/>:
-    /// an event of that purchase may still be waiting for Stripe's retry, and must find it fulfilled.
+    /// of it). Ids in progress, or failed and not expired, are kept even past it. Purchases' records (one per paid
+    /// Checkout session, which says it was fulfilled) are counted apart, up to as many again: an event of a purchase may
+    /// still be waiting for Stripe's retry after the events around it were forgotten, and must find it fulfilled.
     /// </summary>
     public int Capacity { get; set; } = 200_000;
 
@@ -84,7 +84,7 @@ internal sealed partial class InMemoryWebhookEventStore(
     private Record[] _records = NewRecords(InitialRecords);
     private int _head;
     private int _count;
-    private int _purchases; // of the _count records, those of purchases, which the capacity does not count
+    private int _purchases; // of the _count records, those of purchases, which the capacity counts apart
     private long _lastClaimId; // one per new id, so also how many new ids there have been
 
     // The pages of id bytes. Ids are written at the end (Stage): a lookup compares there, and a claim that adds the id
@@ -114,8 +114,15 @@ internal sealed partial class InMemoryWebhookEventStore(
 
     internal int Count => Volatile.Read(ref _count);
 
-    /// <summary>Gets how many of the ids count toward the capacity: all but the purchases'.</summary>
-    private int Counted => Volatile.Read(ref _count) - Volatile.Read(ref _purchases);
+    /// <summary>Gets whether the events' ids, or the purchases', are over the capacity.</summary>
+    private bool OverCapacity
+    {
+        get
+        {
+            var purchases = Volatile.Read(ref _purchases);
+            return Volatile.Read(ref _count) - purchases > _options.Capacity || purchases > _options.Capacity;
+        }
+    }
 
     /// <summary>Gets how many pages of id bytes the store holds (for tests).</summary>
     internal int PageCount
@@ -136,7 +143,7 @@ internal sealed partial class InMemoryWebhookEventStore(
     {
         var hash = HashOf(id);
         var now = Now();
-        int count;
+        bool over;
         bool due;
         lock (_gate)
         {
@@ -191,11 +198,17 @@ internal sealed partial class InMemoryWebhookEventStore(
             Commit(staged.Length);
             _slots[slot] = new Slot(hash, place + 1);
             Remember(id, place, _lastClaimId);
-            count = ++_count - (purchase ? ++_purchases : _purchases);
+            _count++;
+            if (purchase)
+            {
+                _purchases++;
+            }
+
+            over = _count - _purchases > _options.Capacity || _purchases > _options.Capacity;
             due = _lastClaimId % 1024 == 0;
         }
 
-        PruneIfDue(now, count, due);
+        PruneIfDue(now, over, due);
         return ValueTask.FromResult(new WebhookClaim(WebhookClaimStatus.Claimed, 1));
     }
 
@@ -293,9 +306,9 @@ internal sealed partial class InMemoryWebhookEventStore(
         return string.GetHashCode(id, StringComparison.Ordinal);
     }
 
-    private void PruneIfDue(long now, int count, bool due)
+    private void PruneIfDue(long now, bool over, bool due)
     {
-        if (count <= _options.Capacity && (!due || now - Interlocked.Read(ref _lastSweepTicks) < SweepInterval.Ticks))
+        if (!over && (!due || now - Interlocked.Read(ref _lastSweepTicks) < SweepInterval.Ticks))
         {
             return;
         }
@@ -321,7 +334,7 @@ internal sealed partial class InMemoryWebhookEventStore(
                 // Again while the claims made during a pass keep the store over its capacity: a pass forgets what was over
                 // it when the pass began, and a burst of claims on many threads can outrun one pruner. Not when a pass
                 // forgot nothing (every id left in progress, or failed and unexpired), which would only spin.
-                while ((dropped = Prune(now, ref tally)) > 0 && Counted > _options.Capacity)
+                while ((dropped = Prune(now, ref tally)) > 0 && OverCapacity)
                 {
                     now = Now();
                 }
@@ -338,7 +351,7 @@ internal sealed partial class InMemoryWebhookEventStore(
 
             // A claim made after the last look saw this pruner running and started none; from here on, claims start their
             // own, so one more look leaves nothing behind.
-            if (dropped > 0 && Counted > _options.Capacity && Interlocked.Exchange(ref _pruning, 1) == 0)
+            if (dropped > 0 && OverCapacity && Interlocked.Exchange(ref _pruning, 1) == 0)
             {
                 StartPrune(Now());
             }
@@ -346,20 +359,21 @@ internal sealed partial class InMemoryWebhookEventStore(
 
     /// <summary>
     /// Walks the ids in the order they were first claimed, which is the order they age in: expired ones go, and past
-    /// the capacity the oldest processed ones go too, down to 15/16 of it; the walk stops at the first id that stays.
-    /// Ids that cannot go yet (in progress, failed and not expired, or a purchase's) move to the back.
+    /// the capacity the oldest processed ones go too, down to 15/16 of it, events' and purchases' each against the
+    /// capacity on their own; the walk stops at the first id that stays. Ids that cannot go yet (in progress, failed and
+    /// not expired, or a purchase while only events are over) move to the back.
     /// </summary>
     /// <returns>How many ids it forgot; those forgotten for the capacity are added to <paramref name="tally"/>.</returns>
     private int Prune(long now, ref PruneTally tally)
     {
         Interlocked.Exchange(ref _lastSweepTicks, now);
         var cutoff = now - _options.Retention.Ticks;
-        long toForget;
+        long toForget, purchasesToForget;
         int moves;
         lock (_gate)
         {
-            var excess = (long)_count - _purchases - _options.Capacity;
-            toForget = excess > 0 ? excess + (_options.Capacity / 16) : 0;
+            toForget = ToForget((long)_count - _purchases);
+            purchasesToForget = ToForget(_purchases);
             moves = _count;
         }
 
@@ -383,18 +397,26 @@ internal sealed partial class InMemoryWebhookEventStore(
 
                     // A claim in progress expires too once its lease is long over: its worker is gone (or hung) for good.
                     var expired = (record.State != EntryState.InProgress || now - record.ClaimedAt >= _options.ClaimLease.Ticks) && record.UpdatedAt < cutoff;
-                    if (expired || (toForget > 0 && record.State == EntryState.Processed && !record.IsPurchase))
+                    if (expired || (record.State == EntryState.Processed && (record.IsPurchase ? purchasesToForget : toForget) > 0))
                     {
                         if (!expired)
                         {
-                            toForget--;
+                            if (record.IsPurchase)
+                            {
+                                purchasesToForget--;
+                            }
+                            else
+                            {
+                                toForget--;
+                            }
+
                             tally = new PruneTally(tally.Forgotten + 1, Math.Max(tally.YoungestForgotten, record.UpdatedAt));
                         }
 
                         ForgetHead();
                         dropped++;
                     }
-                    else if ((toForget > 0 || record.ClaimedAt < cutoff) && moves-- > 0)
+                    else if ((toForget > 0 || purchasesToForget > 0 || record.ClaimedAt < cutoff) && moves-- > 0)
                     {
                         MoveHeadToBack();
                     }
@@ -408,6 +430,9 @@ internal sealed partial class InMemoryWebhookEventStore(
         }
 
         return dropped;
+
+        // Past the capacity, down to 15/16 of it: a pass forgets a batch, not one id per claim.
+        long ToForget(long ids) => ids > _options.Capacity ? ids - _options.Capacity + (_options.Capacity / 16) : 0;
     }
 
     /// <summary>Forgets the oldest record: its slot, its steps, its bytes.</summary>

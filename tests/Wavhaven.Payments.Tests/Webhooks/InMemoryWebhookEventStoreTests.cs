@@ -125,7 +125,7 @@ public class InMemoryWebhookEventStoreTests
             await PrunedAsync(sut);
         }
 
-        sut.Count.Should().BeLessThanOrEqualTo(17, "the events are held to the capacity, and the purchase comes on top");
+        sut.Count.Should().BeLessThanOrEqualTo(17, "the events are held to the capacity, and the purchase is counted apart");
         (await sut.TryClaimAsync("evt_0", "t", ReadOnlyMemory<byte>.Empty)).Status.Should().Be(WebhookClaimStatus.Claimed, "old processed events are forgotten as before");
         (await sut.TryClaimAsync("evt_waiting_for_retry", "t", ReadOnlyMemory<byte>.Empty)).Status.Should().Be(WebhookClaimStatus.Claimed);
         (await sut.TryClaimAsync(purchase, FulfillmentRunner.PurchaseType, ReadOnlyMemory<byte>.Empty)).Status.Should().Be(WebhookClaimStatus.AlreadyProcessed, "the retried event must find its purchase fulfilled");
@@ -138,6 +138,27 @@ public class InMemoryWebhookEventStoreTests
         }
 
         (await sut.TryClaimAsync(purchase, FulfillmentRunner.PurchaseType, ReadOnlyMemory<byte>.Empty)).Status.Should().Be(WebhookClaimStatus.Claimed, "past the retention a purchase goes, as documented");
+    }
+
+    [Fact]
+    public async Task PastItsCapacity_PurchasesAreHeldToTheCapacityToo()
+    {
+        var time = new FakeTimeProvider();
+        var sut = Create(time, capacity: 16);
+        for (var i = 0; i < 40; i++)
+        {
+            var purchase = FulfillmentRunner.PurchaseId("cs_test_" + i);
+            await sut.TryClaimAsync(purchase, FulfillmentRunner.PurchaseType, ReadOnlyMemory<byte>.Empty);
+            await sut.MarkProcessedAsync(purchase);
+            await ProcessAsync(sut, "evt_" + i);
+            await PrunedAsync(sut);
+        }
+
+        sut.Count.Should().BeLessThanOrEqualTo(34, "16 events and 16 purchases, and the claim that starts the next prune of each");
+        (await sut.TryClaimAsync(FulfillmentRunner.PurchaseId("cs_test_0"), FulfillmentRunner.PurchaseType, ReadOnlyMemory<byte>.Empty)).Status
+            .Should().Be(WebhookClaimStatus.Claimed, "the oldest purchases go once purchases alone are over the capacity");
+        (await sut.TryClaimAsync(FulfillmentRunner.PurchaseId("cs_test_39"), FulfillmentRunner.PurchaseType, ReadOnlyMemory<byte>.Empty)).Status
+            .Should().Be(WebhookClaimStatus.AlreadyProcessed);
     }
 
     [Fact]
