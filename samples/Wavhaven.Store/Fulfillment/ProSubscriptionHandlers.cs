@@ -19,11 +19,20 @@ public sealed class ProCheckoutHandler(StoreDbContext db, TimeProvider time) : I
             return;
         }
 
-        // The subscription's own events may have recorded it already; they carry the fuller state, so keep theirs.
-        await ProSubscriptions.UpsertAsync(db, userId, subscriptionId, time, existing: false, row =>
+        // The subscription's own events may have recorded it already; they carry the fuller state, so keep theirs. A row
+        // of an earlier subscription that has ended gives way: the user has subscribed again.
+        await ProSubscriptions.UpsertAsync(db, userId, subscriptionId, time, (row, inserted) =>
         {
+            if (!inserted && (row.SubscriptionId == subscriptionId || row.IsActive))
+            {
+                return false;
+            }
+
+            row.SubscriptionId = subscriptionId;
             row.Interval = context.Metadata.GetValueOrDefault("interval");
             row.Status = "active";
+            row.CurrentPeriodEnd = null;
+            row.CancelAtPeriodEnd = false;
             return true;
         }, cancellationToken);
     }
@@ -43,7 +52,7 @@ public sealed class ProSubscriptionHandler(StoreDbContext db, TimeProvider time)
             return;
         }
 
-        await ProSubscriptions.UpsertAsync(db, userId, change.SubscriptionId, time, existing: true, row =>
+        await ProSubscriptions.UpsertAsync(db, userId, change.SubscriptionId, time, (row, _) =>
         {
             if (row.SubscriptionId != change.SubscriptionId && !change.IsActive)
             {
@@ -64,27 +73,23 @@ public sealed class ProSubscriptionHandler(StoreDbContext db, TimeProvider time)
 internal static class ProSubscriptions
 {
     /// <summary>
-    /// Inserts the user's row, or updates it when <paramref name="existing"/> says an existing row should be
-    /// overwritten and <paramref name="apply"/> agrees (it returns false to leave the row as it is). A concurrent insert
-    /// by the other handler is caught by the primary key and retried as an update.
+    /// Inserts the user's row, or updates it when <paramref name="apply"/> agrees (it is told whether the row is new, and
+    /// returns false to leave it as it is). A concurrent insert by the other handler is caught by the primary key and
+    /// retried as an update.
     /// </summary>
-    public static async Task UpsertAsync(StoreDbContext db, string userId, string subscriptionId, TimeProvider time, bool existing, Func<ProSubscription, bool> apply, CancellationToken cancellationToken)
+    public static async Task UpsertAsync(StoreDbContext db, string userId, string subscriptionId, TimeProvider time, Func<ProSubscription, bool, bool> apply, CancellationToken cancellationToken)
     {
         for (var attempt = 0; ; attempt++)
         {
             var row = await db.ProSubscriptions.FindAsync([userId], cancellationToken);
-            if (row is not null && !existing)
-            {
-                return;
-            }
-
+            var inserted = row is null;
             if (row is null)
             {
                 row = new ProSubscription { UserId = userId, SubscriptionId = subscriptionId, Status = "incomplete" };
                 db.ProSubscriptions.Add(row);
             }
 
-            if (!apply(row))
+            if (!apply(row, inserted))
             {
                 return;
             }

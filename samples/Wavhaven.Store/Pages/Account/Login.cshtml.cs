@@ -17,7 +17,7 @@ public sealed class LoginModel(SignInManager<StoreUser> signIn, UserManager<Stor
     public async Task<IActionResult> OnPostAsync(string email, string password)
     {
         var user = await users.FindByEmailAsync(email);
-        if (user is not null && (await signIn.PasswordSignInAsync(user, password, isPersistent: true, lockoutOnFailure: false)).Succeeded)
+        if (user is not null && (await signIn.PasswordSignInAsync(user, password, isPersistent: true, lockoutOnFailure: true)).Succeeded)
         {
             return LocalRedirect(Url.IsLocalUrl(ReturnUrl) ? ReturnUrl! : "/");
         }
