@@ -24,4 +24,9 @@ internal interface IStripeClient
 /// <summary>Per-request settings.</summary>
 /// <param name="IdempotencyKey">The key for a POST; one is generated when absent. Every retry reuses it.</param>
 /// <param name="StripeAccount">The connected account to act on (<c>Stripe-Account</c>), for Connect platforms.</param>
-internal sealed record StripeRequestOptions(string? IdempotencyKey = null, string? StripeAccount = null);
+/// <param name="Endpoint">
+/// The path's template for telemetry (<c>/v1/checkout/sessions/{id}</c>), for a path that holds an id from outside: the
+/// success page's session id comes from the browser, and guessing whether a segment is an id would let a visitor mint
+/// tag values. Worked out from the path when absent.
+/// </param>
+internal sealed record StripeRequestOptions(string? IdempotencyKey = null, string? StripeAccount = null, string? Endpoint = null);

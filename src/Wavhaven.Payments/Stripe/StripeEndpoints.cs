@@ -10,7 +10,7 @@ internal static class StripeEndpoints
         client.SendAsync(HttpMethod.Post, "/v1/checkout/sessions", parameters, StripeJsonContext.Default.StripeCheckoutSessionLink, new(idempotencyKey), cancellationToken);
 
     public static Task<StripeCheckoutSession> GetCheckoutSessionAsync(this IStripeClient client, string sessionId, string? account, CancellationToken cancellationToken) =>
-        client.SendAsync(HttpMethod.Get, "/v1/checkout/sessions/" + Segment(sessionId, nameof(sessionId)), null, StripeJsonContext.Default.StripeCheckoutSession, Options(account), cancellationToken);
+        client.SendAsync(HttpMethod.Get, "/v1/checkout/sessions/" + Segment(sessionId, nameof(sessionId)), null, StripeJsonContext.Default.StripeCheckoutSession, Options(account, "/v1/checkout/sessions/{id}"), cancellationToken);
 
     public static Task<StripeList<StripeLineItem>> ListCheckoutLineItemsAsync(this IStripeClient client, string sessionId, string? startingAfter, string? account, CancellationToken cancellationToken)
     {
@@ -20,14 +20,14 @@ internal static class StripeEndpoints
             parameters["starting_after"] = startingAfter;
         }
 
-        return client.SendAsync(HttpMethod.Get, "/v1/checkout/sessions/" + Segment(sessionId, nameof(sessionId)) + "/line_items", parameters, StripeJsonContext.Default.StripeListStripeLineItem, Options(account), cancellationToken);
+        return client.SendAsync(HttpMethod.Get, "/v1/checkout/sessions/" + Segment(sessionId, nameof(sessionId)) + "/line_items", parameters, StripeJsonContext.Default.StripeListStripeLineItem, Options(account, "/v1/checkout/sessions/{id}/line_items"), cancellationToken);
     }
 
     public static Task<StripeCustomer> CreateCustomerAsync(this IStripeClient client, StripeForm parameters, string idempotencyKey, CancellationToken cancellationToken) =>
         client.SendAsync(HttpMethod.Post, "/v1/customers", parameters, StripeJsonContext.Default.StripeCustomer, new(idempotencyKey), cancellationToken);
 
     public static Task<StripeCustomer> GetCustomerAsync(this IStripeClient client, string customerId, string? account, CancellationToken cancellationToken) =>
-        client.SendAsync(HttpMethod.Get, "/v1/customers/" + Segment(customerId, nameof(customerId)), null, StripeJsonContext.Default.StripeCustomer, Options(account), cancellationToken);
+        client.SendAsync(HttpMethod.Get, "/v1/customers/" + Segment(customerId, nameof(customerId)), null, StripeJsonContext.Default.StripeCustomer, Options(account, "/v1/customers/{id}"), cancellationToken);
 
     public static Task<StripeSearchResult<StripeCustomer>> SearchCustomersAsync(this IStripeClient client, string query, CancellationToken cancellationToken) =>
         client.SendAsync(HttpMethod.Get, "/v1/customers/search", new StripeForm { ["query"] = query, ["limit"] = 10 }, StripeJsonContext.Default.StripeSearchResultStripeCustomer, null, cancellationToken);
@@ -36,7 +36,7 @@ internal static class StripeEndpoints
         client.SendAsync(HttpMethod.Get, "/v1/subscriptions", new StripeForm { ["customer"] = customerId, ["limit"] = 10 }, StripeJsonContext.Default.StripeListStripeSubscription, null, cancellationToken);
 
     public static Task<StripeSubscription> GetSubscriptionAsync(this IStripeClient client, string subscriptionId, string? account, CancellationToken cancellationToken) =>
-        client.SendAsync(HttpMethod.Get, "/v1/subscriptions/" + Segment(subscriptionId, nameof(subscriptionId)), null, StripeJsonContext.Default.StripeSubscription, Options(account), cancellationToken);
+        client.SendAsync(HttpMethod.Get, "/v1/subscriptions/" + Segment(subscriptionId, nameof(subscriptionId)), null, StripeJsonContext.Default.StripeSubscription, Options(account, "/v1/subscriptions/{id}"), cancellationToken);
 
     public static Task<StripeBillingPortalSession> CreateBillingPortalSessionAsync(this IStripeClient client, StripeForm parameters, CancellationToken cancellationToken) =>
         client.SendAsync(HttpMethod.Post, "/v1/billing_portal/sessions", parameters, StripeJsonContext.Default.StripeBillingPortalSession, null, cancellationToken);
@@ -53,5 +53,6 @@ internal static class StripeEndpoints
         ? throw new ArgumentException($"'{id}' is not a Stripe object id.", parameterName)
         : Uri.EscapeDataString(id);
 
-    private static StripeRequestOptions? Options(string? account) => account is null ? null : new StripeRequestOptions(StripeAccount: account);
+    /// <summary>The options of a call on one object: its template names the call in telemetry whatever the id.</summary>
+    private static StripeRequestOptions Options(string? account, string endpoint) => new(StripeAccount: account, Endpoint: endpoint);
 }

@@ -76,7 +76,7 @@ internal sealed partial class StripeHttpClient : IStripeClient
 
         var isPost = method == HttpMethod.Post;
         var query = isPost || parameters is null ? string.Empty : StripeFormWriter.Encode(parameters);
-        var endpoint = PaymentsTelemetry.EndpointTemplate(path);
+        var endpoint = options?.Endpoint ?? PaymentsTelemetry.EndpointTemplate(path);
         var uri = query.Length == 0 ? UriOf(path, endpoint) : new Uri(_baseAddress, path.TrimStart('/') + "?" + query);
         byte[]? body = null;
         if (isPost)

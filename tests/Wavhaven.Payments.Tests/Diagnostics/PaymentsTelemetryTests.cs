@@ -93,6 +93,31 @@ public sealed class PaymentsTelemetryTests : IDisposable
         logs.Should().NotContain(line => line.Contains("secret.buyer", StringComparison.Ordinal) || line.Contains(TestServices.SecretKey, StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// The success page passes the browser's session_id on to Stripe. Guessed from the path, an id without a digit or a
+    /// capital ("aaaa", an email) was kept as it was: every visitor could mint a new stripe.endpoint value, and put
+    /// personal data in a metrics backend.
+    /// </summary>
+    [Fact]
+    public async Task SyncCheckout_WithVisitorChosenSessionIds_KeepsOneStripeEndpointTagValue()
+    {
+        var handler = new StubStripeHandler()
+            .On(HttpMethod.Get, "/v1/checkout/sessions/*", _ => StubStripeHandler.Error(HttpStatusCode.NotFound, "invalid_request_error", "No such checkout.session"));
+        using var services = TestServices.Build(handler);
+        using var scope = services.CreateScope();
+        var sut = scope.ServiceProvider.GetRequiredService<ICheckoutService>();
+
+        foreach (var id in (string[])["aaaa", "bbbb", "jane@example.com"])
+        {
+            await FluentActions.Awaiting(() => sut.SyncCheckoutAsync(id)).Should().ThrowAsync<Payments.Stripe.StripeApiException>();
+        }
+
+        _measurements.Where(m => m.Instrument == "wavhaven.payments.stripe.request.duration").Select(m => m.Tags["stripe.endpoint"])
+            .Should().HaveCount(3).And.AllBe("/v1/checkout/sessions/{id}");
+        _activities.Where(a => a.OperationName == "Wavhaven.Payments.StripeCall").Select(a => a.GetTagItem("stripe.endpoint"))
+            .Should().HaveCount(3).And.AllBeEquivalentTo("/v1/checkout/sessions/{id}");
+    }
+
     [Theory]
     [InlineData("/v1/checkout/sessions", "/v1/checkout/sessions")]
     [InlineData("/v1/checkout/sessions/cs_test_a1YS1URlnyQCN5fUUduORoQ7Pw41PJqDWkIVQCpJPqkfIhd6tVY8XB1OLY/line_items", "/v1/checkout/sessions/{id}/line_items")]
