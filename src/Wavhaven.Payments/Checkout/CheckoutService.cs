@@ -131,9 +131,9 @@ internal sealed partial class CheckoutService(
             throw Refuse(nameof(request.TenantId), MetadataRules.EmptyTenantMessage);
         }
 
-        if (request.TenantId is { Length: > MetadataRules.MaxValueLength })
+        if (request.TenantId is { Length: > MetadataRules.MaxTenantIdLength })
         {
-            throw Refuse(nameof(request.TenantId), $"TenantId is {request.TenantId.Length} characters long; Stripe metadata values hold at most {MetadataRules.MaxValueLength}.");
+            throw Refuse(nameof(request.TenantId), MetadataRules.TenantTooLongMessage(request.TenantId.Length));
         }
 
         RequireWellFormed(request.TenantId, nameof(request.TenantId));

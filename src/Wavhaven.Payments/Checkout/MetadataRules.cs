@@ -14,6 +14,17 @@ internal static class MetadataRules
     /// <summary>Longest metadata value.</summary>
     public const int MaxValueLength = 500;
 
+    /// <summary>
+    /// Longest tenant id: less than Stripe's 500 for a metadata value, because it is a key of the durable customer map
+    /// (<c>wavhaven_customers.tenant_id</c>, 255 wide), where a longer one would fail every registered checkout of the
+    /// tenant after Stripe had created the customer.
+    /// </summary>
+    public const int MaxTenantIdLength = 255;
+
+    /// <summary>The refusal of a tenant id over <see cref="MaxTenantIdLength"/>.</summary>
+    public static string TenantTooLongMessage(int length) =>
+        $"TenantId is {length} characters long; at most {MaxTenantIdLength} are allowed (it keys the durable customer map).";
+
     /// <summary>Why an empty tenant id is refused: it would be stored as no tenant, and so be another app tenant's key.</summary>
     public const string EmptyTenantMessage = "TenantId is empty or blank: leave it null in a single-tenant app. Stripe drops empty metadata values, so an empty tenant could not be told from none.";
 

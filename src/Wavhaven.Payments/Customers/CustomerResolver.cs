@@ -213,6 +213,11 @@ internal sealed partial class CustomerResolver(
             throw new ArgumentException(MetadataRules.EmptyTenantMessage, nameof(key));
         }
 
+        if (key.TenantId is { Length: > MetadataRules.MaxTenantIdLength })
+        {
+            throw new ArgumentException(MetadataRules.TenantTooLongMessage(key.TenantId.Length), nameof(key));
+        }
+
         if (!Utf16Text.IsWellFormed(key.UserId) || !Utf16Text.IsWellFormed(key.TenantId))
         {
             throw new ArgumentException($"The customer key's user id or tenant id {Utf16Text.IllFormedProblem}", nameof(key));

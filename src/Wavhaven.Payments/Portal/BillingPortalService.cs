@@ -34,6 +34,11 @@ internal sealed partial class BillingPortalService(
             throw new InvalidPaymentRequestException(nameof(request.UserId), $"UserId {Utf16Text.IllFormedProblem}");
         }
 
+        if (request.TenantId is { Length: > MetadataRules.MaxTenantIdLength })
+        {
+            throw new InvalidPaymentRequestException(nameof(request.TenantId), MetadataRules.TenantTooLongMessage(request.TenantId.Length));
+        }
+
         if (!Utf16Text.IsWellFormed(request.TenantId))
         {
             throw new InvalidPaymentRequestException(nameof(request.TenantId), $"TenantId {Utf16Text.IllFormedProblem}");

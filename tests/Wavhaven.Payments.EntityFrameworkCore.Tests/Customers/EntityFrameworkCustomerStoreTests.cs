@@ -1,6 +1,10 @@
 using Microsoft.Extensions.DependencyInjection;
+using Wavhaven.Payments.Catalog;
+using Wavhaven.Payments.Checkout;
 using Wavhaven.Payments.Customers;
 using Wavhaven.Payments.EntityFrameworkCore.Tests.Support;
+using Wavhaven.Payments.Stripe;
+using Wavhaven.Payments.Tests.Support;
 
 namespace Wavhaven.Payments.EntityFrameworkCore.Tests.Customers;
 
@@ -54,5 +58,38 @@ public class EntityFrameworkCustomerStoreTests
             await sut.SetCustomerIdAsync(key, "cus_final");
             (await sut.GetCustomerIdAsync(key)).Should().Be("cus_final");
         }
+    }
+
+    /// <summary>
+    /// A tenant id longer than <c>wavhaven_customers.tenant_id</c> (255) passed checkout, which allowed Stripe's 500: on
+    /// PostgreSQL the customer was created in Stripe and the map's save failed, for every registered checkout of the tenant.
+    /// Checkout now takes at most 255, and that many fit.
+    /// </summary>
+    [SkippableTheory]
+    [InlineData(DatabaseKind.Sqlite)]
+    [InlineData(DatabaseKind.PostgreSql)]
+    public async Task RegisteredCheckout_WithTheLongestTenantIdCheckoutAccepts_IsMappedInTheDatabase(DatabaseKind kind)
+    {
+        await using var database = await TestDatabase.CreateAsync(kind);
+        var handler = new StubStripeHandler()
+            .OnJson(HttpMethod.Get, "/v1/customers/search", """{"object":"search_result","data":[],"has_more":false,"next_page":null}""")
+            .OnJson(HttpMethod.Post, "/v1/customers", """{"id":"cus_long_tenant","object":"customer","created":1767225600,"metadata":{}}""")
+            .OnJson(HttpMethod.Post, "/v1/checkout/sessions", """{"id":"cs_test_long_tenant","object":"checkout.session","status":"open","url":"https://checkout.stripe.com/c/pay/cs_test_long_tenant","expires_at":1767312000}""");
+        await using var services = StoreServices.Build(database, configure: collection =>
+            collection.AddHttpClient(StripeHttpClient.HttpClientName).ConfigurePrimaryHttpMessageHandler(() => handler));
+        var tenant = "tenant-" + new string('t', 248); // 255 characters: the longest checkout accepts, the column's width
+
+        await using var scope = services.CreateAsyncScope();
+        var checkout = () => scope.ServiceProvider.GetRequiredService<ICheckoutService>().CreateCheckoutAsync(new CheckoutRequest
+        {
+            Buyer = CheckoutBuyer.Registered("user-1", "jane@example.com", "Jane"),
+            Lines = [CheckoutLine.ForPlan("pro", PriceInterval.Month)],
+            FulfillmentType = "pro",
+            TenantId = tenant,
+        });
+
+        (await checkout.Should().NotThrowAsync()).Which.SessionId.Should().Be("cs_test_long_tenant");
+        (await scope.ServiceProvider.GetRequiredService<ICustomerStore>().GetCustomerIdAsync(new CustomerKey("user-1", tenant)))
+            .Should().Be("cus_long_tenant");
     }
 }

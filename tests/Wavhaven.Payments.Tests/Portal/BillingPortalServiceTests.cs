@@ -166,6 +166,17 @@ public class BillingPortalServiceTests
     }
 
     [Fact]
+    public async Task CreatePortalSessionAsync_TenantOver255Characters_IsRefusedAndSendsNothing()
+    {
+        var (sut, handler) = await Create();
+
+        var act = () => sut.CreatePortalSessionAsync(new BillingPortalRequest { UserId = "user-42", TenantId = new string('t', 256), ReturnUrl = ReturnUrl });
+
+        (await act.Should().ThrowAsync<InvalidPaymentRequestException>().WithMessage("TenantId is 256 characters long; at most 255*")).Which.Field.Should().Be("TenantId");
+        handler.Requests.Should().BeEmpty();
+    }
+
+    [Fact]
     public async Task CreatePortalSessionAsync_TenantWithALoneSurrogate_IsRefusedAndSendsNothing()
     {
         var (sut, handler) = await Create();
