@@ -50,6 +50,14 @@ internal sealed class StripePaymentsHealthCheck(IServiceProvider services, TimeP
         {
             endpoints = await GetEndpointsAsync(cancellationToken).ConfigureAwait(false);
         }
+        catch (StripeApiException exception) when (exception.StatusCode is >= 400 and < 500 and not 401)
+        {
+            // Stripe answered, and refused this call only: a restricted key without read access to webhook endpoints, say.
+            // Payments work; only the version check cannot run, which is a problem to look at, not an outage. (A 401 is
+            // a key Stripe does not know: nothing works, and that is the failure status below.)
+            problems.Add($"Stripe's webhook endpoints could not be listed ({exception.StatusCode}), so their API versions were not checked: {exception.StripeMessage ?? exception.Message}");
+            endpoints = [];
+        }
         catch (StripeException exception)
         {
             return new HealthCheckResult(context.Registration.FailureStatus, "Stripe's webhook endpoints could not be listed: " + exception.Message, exception, data);

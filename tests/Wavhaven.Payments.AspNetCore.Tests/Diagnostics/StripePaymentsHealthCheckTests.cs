@@ -86,6 +86,23 @@ public class StripePaymentsHealthCheckTests
         entry.Description.Should().Contain("could not be listed").And.Contain("401").And.NotContain(TestServices.SecretKey);
     }
 
+    /// <summary>
+    /// A restricted key (rk_) without read access to webhook endpoints gets 403: Stripe was reached and payments work, so
+    /// a readiness probe must not take the instance out of rotation for it. Only the version check is skipped.
+    /// </summary>
+    [Fact]
+    public async Task EndpointListingRefused_IsDegraded_NotTheFailureStatus()
+    {
+        await using var app = await StartAsync(options => options.SecretKey = "rk_test_51RestrictedKeyForPayments");
+        app.Stripe.On(HttpMethod.Get, "/v1/webhook_endpoints", _ => StubStripeHandler.Error(
+            HttpStatusCode.Forbidden, "invalid_request_error", "The provided key does not have the required permissions for this endpoint."));
+
+        var entry = await CheckAsync(app);
+
+        entry.Status.Should().Be(HealthStatus.Degraded);
+        entry.Description.Should().Contain("could not be listed (403), so their API versions were not checked").And.Contain("required permissions");
+    }
+
     [Fact]
     public async Task EndpointsAreListedOnce_ForRepeatedProbes()
     {
