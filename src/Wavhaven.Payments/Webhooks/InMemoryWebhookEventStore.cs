@@ -13,10 +13,11 @@ public sealed class InMemoryWebhookEventStoreOptions
     public TimeSpan Retention { get; set; } = TimeSpan.FromHours(72);
 
     /// <summary>
-    /// Gets or sets how many event ids the store keeps: past it, the oldest processed ones are forgotten (down to 15/16
-    /// of it). Ids in progress, or failed and not expired, are kept even past it. Purchases' records (one per paid
-    /// Checkout session, which says it was fulfilled) are counted apart, up to as many again: an event of a purchase may
-    /// still be waiting for Stripe's retry after the events around it were forgotten, and must find it fulfilled.
+    /// Gets or sets how many ids the store keeps: past it, the oldest processed ones are forgotten (down to 15/16 of it).
+    /// Ids in progress, or failed and not expired, are kept even past it. Events' ids go before purchases' records (one
+    /// per paid Checkout session, which says it was fulfilled): a purchase's goes only while purchases hold more than
+    /// half the capacity, since an event of it may still be waiting for Stripe's retry after the events around it were
+    /// forgotten, and must find it fulfilled.
     /// </summary>
     public int Capacity { get; set; } = 200_000;
 
@@ -84,7 +85,7 @@ internal sealed partial class InMemoryWebhookEventStore(
     private Record[] _records = NewRecords(InitialRecords);
     private int _head;
     private int _count;
-    private int _purchases; // of the _count records, those of purchases, which the capacity counts apart
+    private int _purchases; // of the _count records, those of purchases, which the capacity forgets last
     private long _lastClaimId; // one per new id, so also how many new ids there have been
 
     // The pages of id bytes. Ids are written at the end (Stage): a lookup compares there, and a claim that adds the id
@@ -114,15 +115,6 @@ internal sealed partial class InMemoryWebhookEventStore(
 
     internal int Count => Volatile.Read(ref _count);
 
-    /// <summary>Gets whether the events' ids, or the purchases', are over the capacity.</summary>
-    private bool OverCapacity
-    {
-        get
-        {
-            var purchases = Volatile.Read(ref _purchases);
-            return Volatile.Read(ref _count) - purchases > _options.Capacity || purchases > _options.Capacity;
-        }
-    }
 
     /// <summary>Gets how many pages of id bytes the store holds (for tests).</summary>
     internal int PageCount
@@ -143,7 +135,7 @@ internal sealed partial class InMemoryWebhookEventStore(
     {
         var hash = HashOf(id);
         var now = Now();
-        bool over;
+        int count;
         bool due;
         lock (_gate)
         {
@@ -198,17 +190,15 @@ internal sealed partial class InMemoryWebhookEventStore(
             Commit(staged.Length);
             _slots[slot] = new Slot(hash, place + 1);
             Remember(id, place, _lastClaimId);
-            _count++;
+            count = ++_count;
             if (purchase)
             {
                 _purchases++;
             }
-
-            over = _count - _purchases > _options.Capacity || _purchases > _options.Capacity;
             due = _lastClaimId % 1024 == 0;
         }
 
-        PruneIfDue(now, over, due);
+        PruneIfDue(now, count, due);
         return ValueTask.FromResult(new WebhookClaim(WebhookClaimStatus.Claimed, 1));
     }
 
@@ -306,9 +296,9 @@ internal sealed partial class InMemoryWebhookEventStore(
         return string.GetHashCode(id, StringComparison.Ordinal);
     }
 
-    private void PruneIfDue(long now, bool over, bool due)
+    private void PruneIfDue(long now, int count, bool due)
     {
-        if (!over && (!due || now - Interlocked.Read(ref _lastSweepTicks) < SweepInterval.Ticks))
+        if (count <= _options.Capacity && (!due || now - Interlocked.Read(ref _lastSweepTicks) < SweepInterval.Ticks))
         {
             return;
         }
@@ -334,7 +324,7 @@ internal sealed partial class InMemoryWebhookEventStore(
                 // Again while the claims made during a pass keep the store over its capacity: a pass forgets what was over
                 // it when the pass began, and a burst of claims on many threads can outrun one pruner. Not when a pass
                 // forgot nothing (every id left in progress, or failed and unexpired), which would only spin.
-                while ((dropped = Prune(now, ref tally)) > 0 && OverCapacity)
+                while ((dropped = Prune(now, ref tally)) > 0 && Count > _options.Capacity)
                 {
                     now = Now();
                 }
@@ -351,7 +341,7 @@ internal sealed partial class InMemoryWebhookEventStore(
 
             // A claim made after the last look saw this pruner running and started none; from here on, claims start their
             // own, so one more look leaves nothing behind.
-            if (dropped > 0 && OverCapacity && Interlocked.Exchange(ref _pruning, 1) == 0)
+            if (dropped > 0 && Count > _options.Capacity && Interlocked.Exchange(ref _pruning, 1) == 0)
             {
                 StartPrune(Now());
             }
@@ -359,9 +349,9 @@ internal sealed partial class InMemoryWebhookEventStore(
 
     /// <summary>
     /// Walks the ids in the order they were first claimed, which is the order they age in: expired ones go, and past
-    /// the capacity the oldest processed ones go too, down to 15/16 of it, events' and purchases' each against the
-    /// capacity on their own; the walk stops at the first id that stays. Ids that cannot go yet (in progress, failed and
-    /// not expired, or a purchase while only events are over) move to the back.
+    /// the capacity the oldest processed ones go too, down to 15/16 of it, purchases' only while they hold more than half
+    /// of it; the walk stops at the first id that stays. Ids that cannot go yet (in progress, failed and not expired, or a
+    /// purchase under that half) move to the back.
     /// </summary>
     /// <returns>How many ids it forgot; those forgotten for the capacity are added to <paramref name="tally"/>.</returns>
     private int Prune(long now, ref PruneTally tally)
@@ -372,8 +362,9 @@ internal sealed partial class InMemoryWebhookEventStore(
         int moves;
         lock (_gate)
         {
-            toForget = ToForget((long)_count - _purchases);
-            purchasesToForget = ToForget(_purchases);
+            var excess = (long)_count - _options.Capacity;
+            toForget = excess > 0 ? excess + (_options.Capacity / 16) : 0;
+            purchasesToForget = Math.Max(0, _purchases - (_options.Capacity / 2));
             moves = _count;
         }
 
@@ -397,17 +388,14 @@ internal sealed partial class InMemoryWebhookEventStore(
 
                     // A claim in progress expires too once its lease is long over: its worker is gone (or hung) for good.
                     var expired = (record.State != EntryState.InProgress || now - record.ClaimedAt >= _options.ClaimLease.Ticks) && record.UpdatedAt < cutoff;
-                    if (expired || (record.State == EntryState.Processed && (record.IsPurchase ? purchasesToForget : toForget) > 0))
+                    if (expired || (toForget > 0 && record.State == EntryState.Processed && (!record.IsPurchase || purchasesToForget > 0)))
                     {
                         if (!expired)
                         {
+                            toForget--;
                             if (record.IsPurchase)
                             {
                                 purchasesToForget--;
-                            }
-                            else
-                            {
-                                toForget--;
                             }
 
                             tally = new PruneTally(tally.Forgotten + 1, Math.Max(tally.YoungestForgotten, record.UpdatedAt));
@@ -416,7 +404,7 @@ internal sealed partial class InMemoryWebhookEventStore(
                         ForgetHead();
                         dropped++;
                     }
-                    else if ((toForget > 0 || purchasesToForget > 0 || record.ClaimedAt < cutoff) && moves-- > 0)
+                    else if ((toForget > 0 || record.ClaimedAt < cutoff) && moves-- > 0)
                     {
                         MoveHeadToBack();
                     }
@@ -430,9 +418,6 @@ internal sealed partial class InMemoryWebhookEventStore(
         }
 
         return dropped;
-
-        // Past the capacity, down to 15/16 of it: a pass forgets a batch, not one id per claim.
-        long ToForget(long ids) => ids > _options.Capacity ? ids - _options.Capacity + (_options.Capacity / 16) : 0;
     }
 
     /// <summary>Forgets the oldest record: its slot, its steps, its bytes.</summary>
