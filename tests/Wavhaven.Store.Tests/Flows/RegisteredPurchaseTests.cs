@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -9,7 +8,7 @@ using Wavhaven.Store.Tests.Support;
 namespace Wavhaven.Store.Tests.Flows;
 
 /// <summary>A registered user buys licences, and subscribes to Pro, manages it in the portal, and cancels.</summary>
-public partial class RegisteredPurchaseTests
+public class RegisteredPurchaseTests
 {
     [Fact]
     public async Task RegisteredUserBuys_LicencesAppearInTheAccount_WithoutAnEmail()
@@ -85,14 +84,14 @@ public partial class RegisteredPurchaseTests
         // Switch to yearly: the store opens the portal on the switch's confirmation; the buyer confirms.
         var portalUrl = await browser.RedirectOfAsync("/account", "/account?handler=Switch", new Dictionary<string, string> { ["interval"] = "year" });
         portalUrl.ToString().Should().StartWith(store.Emulator.BaseUrl.ToString());
-        await SubmitPortalFormAsync(portalUrl, "switch");
+        await StoreFlows.SubmitPortalFormAsync(portalUrl, "switch");
         await store.Emulator.WaitForDeliveriesAsync();
         account = await browser.GetPageAsync("/account");
         account.Should().Contain("id=\"subscription-interval\">year");
 
         // Cancel at period end in the portal: still active until the period ends.
         var billingUrl = await browser.RedirectOfAsync("/account", "/account?handler=Billing", new Dictionary<string, string>());
-        await SubmitPortalFormAsync(billingUrl, "cancel");
+        await StoreFlows.SubmitPortalFormAsync(billingUrl, "cancel");
         await store.Emulator.WaitForDeliveriesAsync();
         account = await browser.GetPageAsync("/account");
         account.Should().Contain("id=\"subscription-status\">active").And.Contain("id=\"cancels\"");
@@ -114,15 +113,11 @@ public partial class RegisteredPurchaseTests
         await using var store = await StoreApp.StartAsync();
         using var browser = store.NewBrowser();
         await browser.RegisterAsync("again@example.com");
-        await SubscribeAsync(store, browser);
-        var billingUrl = await browser.RedirectOfAsync("/account", "/account?handler=Billing", new Dictionary<string, string>());
-        await SubmitPortalFormAsync(billingUrl, "cancel");
-        await store.Emulator.AdvanceClockAsync(TimeSpan.FromDays(40));
-        await store.Emulator.WaitForDeliveriesAsync();
-        (await browser.GetPageAsync("/account")).Should().Contain("id=\"subscription-status\">canceled");
+        await browser.SubscribeToProAsync(store);
+        await browser.EndProAsync(store);
         var ended = store.Emulator.Events.Last(e => e.Type == "customer.subscription.deleted").DataObject();
 
-        await SubscribeAsync(store, browser);
+        await browser.SubscribeToProAsync(store);
         var renewed = await store.WithDbAsync(db => db.ProSubscriptions.SingleAsync());
         renewed.SubscriptionId.Should().NotBe(ended["id"]!.GetValue<string>(), "the user has a new subscription");
 
@@ -137,34 +132,4 @@ public partial class RegisteredPurchaseTests
         (await browser.GetPageAsync("/account")).Should().Contain("id=\"subscription-status\">active");
         (await store.WithDbAsync(db => db.ProSubscriptions.SingleAsync())).SubscriptionId.Should().Be(renewed.SubscriptionId);
     }
-
-    private static async Task SubscribeAsync(StoreApp store, Support.Browser browser)
-    {
-        var checkoutUrl = await browser.RedirectOfAsync("/pro", "/pro?handler=Subscribe", new Dictionary<string, string> { ["interval"] = "month" });
-        await store.Emulator.CompleteCheckoutAsync(checkoutUrl.ToString());
-        await store.Emulator.WaitForDeliveriesAsync();
-        (await browser.GetPageAsync("/account")).Should().Contain("id=\"subscription-status\">active");
-    }
-
-    /// <summary>Presses the portal page's button for <paramref name="action"/>, as the buyer would.</summary>
-    private static async Task SubmitPortalFormAsync(Uri portalUrl, string action)
-    {
-        using var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseProxy = false });
-        var html = await client.GetStringAsync(portalUrl);
-        var form = PortalForm().Matches(html).Select(match => match.Value).FirstOrDefault(f => f.Contains($"name=\"action\" value=\"{action}\"", StringComparison.Ordinal))
-            ?? throw new InvalidOperationException($"The portal page has no '{action}' form:\n{html}");
-        var fields = HiddenField().Matches(form).ToDictionary(m => m.Groups["name"].Value, m => System.Net.WebUtility.HtmlDecode(m.Groups["value"].Value));
-        var target = new Uri(portalUrl, System.Net.WebUtility.HtmlDecode(FormAction().Match(form).Groups["action"].Value));
-        using var response = await client.PostAsync(target, new FormUrlEncodedContent(fields));
-        ((int)response.StatusCode).Should().BeOneOf([200, 302, 303], await response.Content.ReadAsStringAsync());
-    }
-
-    [GeneratedRegex("<form[^>]*>.*?</form>", RegexOptions.Singleline)]
-    private static partial Regex PortalForm();
-
-    [GeneratedRegex("<input type=\"hidden\" name=\"(?<name>[^\"]+)\" value=\"(?<value>[^\"]*)\"")]
-    private static partial Regex HiddenField();
-
-    [GeneratedRegex("action=\"(?<action>[^\"]+)\"")]
-    private static partial Regex FormAction();
 }

@@ -60,4 +60,45 @@ public static partial class StoreFlows
 
     [GeneratedRegex("<a class=\"download\" href=\"(?<href>[^\"]+)\"")]
     private static partial Regex DownloadLink();
+
+    /// <summary>Subscribes the signed-in user to Pro, monthly, and waits until the account shows it active.</summary>
+    public static async Task SubscribeToProAsync(this Browser browser, StoreApp store)
+    {
+        var checkoutUrl = await browser.RedirectOfAsync("/pro", "/pro?handler=Subscribe", new Dictionary<string, string> { ["interval"] = "month" });
+        await store.Emulator.CompleteCheckoutAsync(checkoutUrl.ToString());
+        await store.Emulator.WaitForDeliveriesAsync();
+        (await browser.GetPageAsync("/account")).Should().Contain("id=\"subscription-status\">active");
+    }
+
+    /// <summary>Cancels the user's Pro in the portal and moves the clock past its period, until the account shows it canceled.</summary>
+    public static async Task EndProAsync(this Browser browser, StoreApp store)
+    {
+        var billingUrl = await browser.RedirectOfAsync("/account", "/account?handler=Billing", new Dictionary<string, string>());
+        await SubmitPortalFormAsync(billingUrl, "cancel");
+        await store.Emulator.AdvanceClockAsync(TimeSpan.FromDays(40));
+        await store.Emulator.WaitForDeliveriesAsync();
+        (await browser.GetPageAsync("/account")).Should().Contain("id=\"subscription-status\">canceled");
+    }
+
+    /// <summary>Presses the portal page's button for <paramref name="action"/>, as the buyer would.</summary>
+    public static async Task SubmitPortalFormAsync(Uri portalUrl, string action)
+    {
+        using var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseProxy = false });
+        var html = await client.GetStringAsync(portalUrl);
+        var form = PortalForm().Matches(html).Select(match => match.Value).FirstOrDefault(f => f.Contains($"name=\"action\" value=\"{action}\"", StringComparison.Ordinal))
+            ?? throw new InvalidOperationException($"The portal page has no '{action}' form:\n{html}");
+        var fields = HiddenField().Matches(form).ToDictionary(m => m.Groups["name"].Value, m => WebUtility.HtmlDecode(m.Groups["value"].Value));
+        var target = new Uri(portalUrl, WebUtility.HtmlDecode(FormAction().Match(form).Groups["action"].Value));
+        using var response = await client.PostAsync(target, new FormUrlEncodedContent(fields));
+        ((int)response.StatusCode).Should().BeOneOf([200, 302, 303], await response.Content.ReadAsStringAsync());
+    }
+
+    [GeneratedRegex("<form[^>]*>.*?</form>", RegexOptions.Singleline)]
+    private static partial Regex PortalForm();
+
+    [GeneratedRegex("<input type=\"hidden\" name=\"(?<name>[^\"]+)\" value=\"(?<value>[^\"]*)\"")]
+    private static partial Regex HiddenField();
+
+    [GeneratedRegex("action=\"(?<action>[^\"]+)\"")]
+    private static partial Regex FormAction();
 }
