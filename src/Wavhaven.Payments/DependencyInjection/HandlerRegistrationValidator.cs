@@ -14,10 +14,24 @@ internal sealed class HandlerRegistrationValidator(IServiceScopeFactory scopes) 
 {
     public ValidateOptionsResult Validate(string? name, HandlerRegistrationCheck options)
     {
-        using var scope = scopes.CreateScope();
+        // Disposed asynchronously, as the webhook's and the success page's scopes are: a handler (or a dependency of one)
+        // that is only IAsyncDisposable is valid, and a synchronous Dispose would throw for it and stop the host's start.
+        var scope = scopes.CreateAsyncScope();
+        try
+        {
+            return Validate(scope.ServiceProvider);
+        }
+        finally
+        {
+            scope.DisposeAsync().AsTask().GetAwaiter().GetResult(); // options validation is synchronous; this runs once, at start
+        }
+    }
+
+    private static ValidateOptionsResult Validate(IServiceProvider services)
+    {
         var failures = new List<string>();
         var seen = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var handler in scope.ServiceProvider.GetServices<IFulfillmentHandler>())
+        foreach (var handler in services.GetServices<IFulfillmentHandler>())
         {
             var handlerName = handler.GetType().Name;
             if (string.IsNullOrWhiteSpace(handler.Type))

@@ -42,13 +42,13 @@ internal sealed partial class WebhookDispatcher(
         {
             foreach (var handler in services.GetServices<ISubscriptionHandler>())
             {
-                steps.Add(new Step(StepKind.Subscription, steps.KeyFor("subscription:" + handler.GetType().FullName), handler));
+                steps.Add(new Step(StepKind.Subscription, steps.KeyFor("subscription:" + StepName(handler.GetType())), handler));
             }
         }
 
         foreach (var handler in services.GetServices<IStripeEventHandler>())
         {
-            steps.Add(new Step(StepKind.Event, steps.KeyFor("event:" + handler.GetType().FullName), handler));
+            steps.Add(new Step(StepKind.Event, steps.KeyFor("event:" + StepName(handler.GetType())), handler));
         }
 
         var handled = false;
@@ -119,6 +119,15 @@ internal sealed partial class WebhookDispatcher(
         await store.MarkProcessedAsync(stripeEvent.Id, CancellationToken.None).ConfigureAwait(false);
         return handled;
     }
+
+    /// <summary>
+    /// A handler class's name in its step key: the full name, and for a generic class its definition's and its arguments'
+    /// (recursively), never an assembly's name or version, so that a deploy that only bumps a version does not make a
+    /// pending redelivery run again a handler that already succeeded.
+    /// </summary>
+    internal static string StepName(Type type) => !type.IsGenericType || type.IsGenericTypeDefinition
+        ? type.FullName ?? type.Name
+        : type.GetGenericTypeDefinition().FullName + "[" + string.Join(",", type.GetGenericArguments().Select(StepName)) + "]";
 
     private void AddCheckoutStep(ref Steps steps, StripeEvent stripeEvent)
     {

@@ -281,6 +281,36 @@ public class WebhookDispatchTests
         app.Recorder.Fulfilled.Should().BeEmpty();
     }
 
+    /// <summary>
+    /// The start-up check of the registrations disposed its scope synchronously, which throws for a service that is only
+    /// IAsyncDisposable: a valid handler stopped the host's start, though the webhook's own scopes are disposed async.
+    /// </summary>
+    [Fact]
+    public async Task AFulfillmentHandlerThatIsOnlyAsyncDisposable_StartsAndFulfils()
+    {
+        await using var app = await WebhookTestApp.StartAsync(payments: payments => payments.AddFulfillmentHandler<AsyncDisposableLicenseHandler>());
+
+        using var response = await app.PostAsync(TestEvents.Event("checkout.session.completed", TestEvents.CheckoutSession("cs_test_async_disposable")));
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        app.Recorder.Fulfilled.Should().ContainSingle();
+    }
+
+    /// <summary>
+    /// A step key names the handler's class. For a generic class, <see cref="Type.FullName"/> carries each argument's
+    /// assembly, version included: a deploy that only bumped a version made a pending redelivery run again a handler that
+    /// had succeeded. A plain class keeps its full name, so that steps recorded before stay valid.
+    /// </summary>
+    [Fact]
+    public void StepName_OfAGenericHandler_NamesNoAssemblyVersion()
+    {
+        var generic = WebhookDispatcher.StepName(typeof(GenericAuditHandler<ILogger<WebhookDispatchTests>>));
+
+        generic.Should().Be("Wavhaven.Payments.AspNetCore.Tests.Webhooks.WebhookDispatchTests+GenericAuditHandler`1[Microsoft.Extensions.Logging.ILogger`1[Wavhaven.Payments.AspNetCore.Tests.Webhooks.WebhookDispatchTests]]");
+        typeof(GenericAuditHandler<ILogger<WebhookDispatchTests>>).FullName.Should().Contain("Version=", "the name the key was built from before");
+        WebhookDispatcher.StepName(typeof(LicenseHandler)).Should().Be(typeof(LicenseHandler).FullName);
+    }
+
     [Fact]
     public async Task APurchase_CreatesOnlyTheHandlerOfItsType_OnceTheTypesAreKnown()
     {
@@ -452,5 +482,23 @@ public class WebhookDispatchTests
         public string Type => null!;
 
         public Task FulfillAsync(FulfillmentContext context, CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+
+    private sealed class AsyncDisposableLicenseHandler(Recorder recorder) : IFulfillmentHandler, IAsyncDisposable
+    {
+        public string Type => "license";
+
+        public Task FulfillAsync(FulfillmentContext context, CancellationToken cancellationToken)
+        {
+            recorder.Fulfilled.Enqueue(context);
+            return Task.CompletedTask;
+        }
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+
+    private sealed class GenericAuditHandler<T> : IStripeEventHandler
+    {
+        public Task HandleAsync(StripeEvent stripeEvent, CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }
