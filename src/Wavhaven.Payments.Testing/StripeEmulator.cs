@@ -272,10 +272,14 @@ public sealed partial class StripeEmulator : IAsyncDisposable
         return Task.CompletedTask;
     }
 
-    /// <summary>Completes when every webhook delivery queued so far has succeeded or given up.</summary>
+    /// <summary>
+    /// Completes when no webhook delivery is pending: every one queued before or during the wait has succeeded or given
+    /// up. An emulator shared by tests running at once waits for all of theirs.
+    /// </summary>
     /// <param name="timeout">How long to wait; <see cref="DefaultDeliveryTimeout"/> when <see langword="null"/>.</param>
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <exception cref="TimeoutException">Deliveries were still pending when the time ran out.</exception>
+    /// <exception cref="ObjectDisposedException">The emulator is disposed, or was while this waited.</exception>
     public Task WaitForDeliveriesAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
         _dispatcher.WaitForIdleAsync(timeout ?? DefaultDeliveryTimeout, cancellationToken);
 
@@ -288,9 +292,16 @@ public sealed partial class StripeEmulator : IAsyncDisposable
         }
 
         _buyer.Dispose();
-        await _dispatcher.DisposeAsync().ConfigureAwait(false);
-        await _app.StopAsync().ConfigureAwait(false);
-        await _app.DisposeAsync().ConfigureAwait(false);
+        try
+        {
+            await _dispatcher.DisposeAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            // The server stops whatever the deliveries did: a test's port is not held until its process exits.
+            await _app.StopAsync().ConfigureAwait(false);
+            await _app.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     private static async Task<string> SummaryAsync(HttpResponseMessage response, CancellationToken cancellationToken)

@@ -35,7 +35,10 @@ internal static class Html
     public static void SeeOther(HttpContext context, string location)
     {
         context.Response.StatusCode = StatusCodes.Status303SeeOther;
-        context.Response.Headers.Location = location;
+
+        // In its ASCII form: the API accepts a URL with non-ASCII characters (a success page at /merci?produit=café), and
+        // Kestrel refuses such a header value, which answered 500 after the payment had gone through.
+        context.Response.Headers.Location = Uri.TryCreate(location, UriKind.Absolute, out var uri) ? uri.AbsoluteUri : location;
     }
 
     /// <summary>A form field's value, or <see langword="null"/>.</summary>

@@ -147,7 +147,9 @@ internal sealed partial class EmulatorStore(TimeProvider timeProvider, TimeSpan 
 internal sealed partial class EmulatorStore
 {
     public WebhookEndpoint AddWebhookEndpoint(Uri url, string? secret, IReadOnlyList<string>? enabledEvents = null, string? apiVersion = null, string? description = null, Dictionary<string, string>? metadata = null) =>
-        Add(new WebhookEndpoint(Ids.New("we_"), Now, url, secret ?? Ids.New("whsec_", 32))
+        Add(new WebhookEndpoint(Ids.New("we_"), Now, url, secret is null ? Ids.New("whsec_", 32)
+            : string.IsNullOrWhiteSpace(secret) ? throw new ArgumentException("The webhook signing secret is empty or blank: nothing could verify its deliveries. Pass null to have one generated.", nameof(secret))
+            : secret)
         {
             EnabledEvents = enabledEvents ?? ["*"],
             ApiVersion = apiVersion ?? Stripe.StripeApiVersion.Current,

@@ -26,6 +26,7 @@ internal sealed partial class WebhookDispatcher : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly List<WebhookDelivery> _log = [];
     private readonly List<TaskCompletionSource> _idleWaiters = [];
+    private bool _disposed; // under _pendingLock
     private readonly Lock _pendingLock = new();
     private readonly Task _loop;
     private int _pending;
@@ -72,12 +73,14 @@ internal sealed partial class WebhookDispatcher : IAsyncDisposable
         }
     }
 
-    /// <summary>Completes when every queued delivery has succeeded or given up.</summary>
+    /// <summary>Completes when no delivery is pending: every one queued before or during the wait has succeeded or given up.</summary>
+    /// <exception cref="ObjectDisposedException">The emulator is disposed, or was while this waited.</exception>
     public async Task WaitForIdleAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
         TaskCompletionSource waiter;
         lock (_pendingLock)
         {
+            ObjectDisposedException.ThrowIf(_disposed, this);
             if (_pending == 0)
             {
                 return;
@@ -90,6 +93,15 @@ internal sealed partial class WebhookDispatcher : IAsyncDisposable
         try
         {
             await waiter.Task.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            lock (_pendingLock)
+            {
+                _idleWaiters.Remove(waiter);
+            }
+
+            throw;
         }
         catch (TimeoutException)
         {
@@ -106,6 +118,16 @@ internal sealed partial class WebhookDispatcher : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        List<TaskCompletionSource> waiters;
+        lock (_pendingLock)
+        {
+            _disposed = true;
+            waiters = [.. _idleWaiters];
+            _idleWaiters.Clear();
+        }
+
+        // Pending deliveries are dropped: a wait for them would sit out its whole timeout, then blame the endpoint.
+        waiters.ForEach(waiter => waiter.TrySetException(new ObjectDisposedException(nameof(StripeEmulator), "The emulator was disposed while deliveries were pending; they were dropped.")));
         _queue.Writer.TryComplete();
         await _stopping.CancelAsync().ConfigureAwait(false);
         try
@@ -136,23 +158,25 @@ internal sealed partial class WebhookDispatcher : IAsyncDisposable
         string? error = null;
         using (var request = new HttpRequestMessage(HttpMethod.Post, delivery.Endpoint.Url))
         {
-            request.Content = new ByteArrayContent(delivery.Payload);
-            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
-            request.Headers.TryAddWithoutValidation(StripeWebhookSignature.HeaderName, StripeWebhookSignature.CreateHeader(delivery.Payload, delivery.Endpoint.Secret, _signingClock.GetUtcNow()));
             using var attempt = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
             attempt.CancelAfter(_timeout);
             try
             {
+                request.Content = new ByteArrayContent(delivery.Payload);
+                request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
+                request.Headers.TryAddWithoutValidation(StripeWebhookSignature.HeaderName, StripeWebhookSignature.CreateHeader(delivery.Payload, delivery.Endpoint.Secret, _signingClock.GetUtcNow()));
                 using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, attempt.Token).ConfigureAwait(false);
                 status = (int)response.StatusCode;
-            }
-            catch (HttpRequestException exception)
-            {
-                error = exception.Message;
             }
             catch (OperationCanceledException) when (!_stopping.IsCancellationRequested)
             {
                 error = $"No answer within {_timeout.TotalSeconds:0.###} s.";
+            }
+#pragma warning disable CA1031 // A failed attempt, logged and retried: one endpoint's failure must not end every other's deliveries.
+            catch (Exception exception) when (exception is not OperationCanceledException)
+#pragma warning restore CA1031
+            {
+                error = exception.Message;
             }
         }
 

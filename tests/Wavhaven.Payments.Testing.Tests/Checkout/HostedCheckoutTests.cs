@@ -200,4 +200,21 @@ public sealed class HostedCheckoutTests : EmulatorTest
         response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
         EventTypes().Should().BeEmpty();
     }
+
+    /// <summary>
+    /// The API accepts a success URL with non-ASCII characters; the page put it in the Location header as it was, which
+    /// Kestrel refuses, and answered 500 after the payment had gone through.
+    /// </summary>
+    [Fact]
+    public async Task Paying_WithANonAsciiSuccessUrl_RedirectsThereInItsAsciiForm()
+    {
+        var session = await Stripe.PostOkAsync("/v1/checkout/sessions",
+            "mode=payment&line_items[0][price]=" + TestPlans.LicensePrice + "&line_items[0][quantity]=1"
+            + "&success_url=" + Uri.EscapeDataString("https://shop.example/merci?produit=café&session_id={CHECKOUT_SESSION_ID}"));
+
+        var target = await Emulator.CompleteCheckoutAsync((string)session["id"]!);
+
+        target.AbsoluteUri.Should().Be("https://shop.example/merci?produit=caf%C3%A9&session_id=" + (string)session["id"]!);
+        Emulator.Events.Select(e => e.Type).Should().Contain("checkout.session.completed");
+    }
 }

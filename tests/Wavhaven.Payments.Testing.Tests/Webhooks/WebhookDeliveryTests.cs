@@ -185,3 +185,59 @@ public sealed class StripeTestEventTests
         ((string)JsonNode.Parse(body)!["data"]!["previous_attributes"]!["status"]!).Should().Be("open");
     }
 }
+
+/// <summary>The emulator's life around its deliveries: what it refuses, and what its disposal ends.</summary>
+public sealed class WebhookEndpointLifetimeTests
+{
+    /// <summary>
+    /// An empty secret (from empty configuration, say) was accepted, then failed the signing of its first delivery inside
+    /// the delivery loop, which ended every endpoint's deliveries, and made the emulator's disposal throw and leave its
+    /// server listening.
+    /// </summary>
+    [Theory]
+    [InlineData("")]
+    [InlineData("   ")]
+    public async Task AddWebhookEndpoint_WithAnEmptySecret_IsRefused(string secret)
+    {
+        await using var sut = await StripeEmulator.StartAsync();
+
+        sut.Invoking(emulator => emulator.AddWebhookEndpoint(new Uri("http://127.0.0.1:1/hook"), secret))
+            .Should().Throw<ArgumentException>().WithParameterName("secret").WithMessage("The webhook signing secret is empty or blank*");
+    }
+
+    /// <summary>Disposing drops the pending deliveries: a wait for them used to sit out its whole timeout, then blame the endpoint.</summary>
+    [Fact]
+    public async Task WaitForDeliveriesAsync_EndsWhenTheEmulatorIsDisposed()
+    {
+        using var arrived = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        await using var receiver = await WebhookReceiver.StartAsync(_ =>
+        {
+            arrived.Set();
+            release.Wait(TimeSpan.FromSeconds(30));
+            return 200;
+        });
+        var sut = await StripeEmulator.StartAsync(new StripeEmulatorOptions { WebhookTimeout = TimeSpan.FromSeconds(30) });
+        sut.AddWebhookEndpoint(receiver.Url);
+        try
+        {
+            using (var stripe = new StripeHttp(sut))
+            {
+                await stripe.PostOkAsync("/v1/customers", "email=a%40example.com");
+            }
+
+            arrived.Wait(TimeSpan.FromSeconds(5)).Should().BeTrue();
+            var wait = sut.WaitForDeliveriesAsync(TimeSpan.FromSeconds(20));
+
+            await sut.DisposeAsync();
+
+            (await Task.WhenAny(wait, Task.Delay(TimeSpan.FromSeconds(3)))).Should().BeSameAs(wait, "the deliveries it waited for were dropped");
+            await FluentActions.Awaiting(() => wait).Should().ThrowAsync<ObjectDisposedException>();
+            await FluentActions.Awaiting(() => sut.WaitForDeliveriesAsync()).Should().ThrowAsync<ObjectDisposedException>();
+        }
+        finally
+        {
+            release.Set();
+        }
+    }
+}
