@@ -327,8 +327,46 @@ internal sealed class EntityFrameworkWebhookEventStore(DbContext context, IOptio
 
     private static string NewToken() => Guid.NewGuid().ToString("N");
 
-    private static string Truncate(string? error) =>
-        string.IsNullOrEmpty(error) ? "(no message)" : error.Length <= MaxErrorLength ? error : error[..MaxErrorLength];
+    /// <summary>
+    /// The error as its column can hold it: at most <see cref="MaxErrorLength"/> characters, cut before a surrogate pair
+    /// rather than inside it, with NUL (which PostgreSQL's text refuses) and any lone surrogate (which UTF-8 cannot carry)
+    /// replaced by U+FFFD. A failure mark that threw would replace the handler's error with its own, and leave the claim in
+    /// progress until its lease ran out.
+    /// </summary>
+    private static string Truncate(string? error)
+    {
+        if (string.IsNullOrEmpty(error))
+        {
+            return "(no message)";
+        }
+
+        var length = Math.Min(error.Length, MaxErrorLength);
+        if (length < error.Length && char.IsHighSurrogate(error[length - 1]))
+        {
+            length--;
+        }
+
+        var text = error.AsSpan(0, length);
+        if (!text.ContainsAnyInRange('\uD800', '\uDFFF') && !text.Contains('\0'))
+        {
+            return length == error.Length ? error : text.ToString();
+        }
+
+        var clean = text.ToArray();
+        for (var i = 0; i < clean.Length; i++)
+        {
+            if (char.IsHighSurrogate(clean[i]) && i + 1 < clean.Length && char.IsLowSurrogate(clean[i + 1]))
+            {
+                i++;
+            }
+            else if (clean[i] == '\0' || char.IsSurrogate(clean[i]))
+            {
+                clean[i] = '\uFFFD';
+            }
+        }
+
+        return new string(clean);
+    }
 
     private static string[]? ParseSteps(string? steps) =>
         string.IsNullOrEmpty(steps) ? null : steps.Split(StepSeparator, StringSplitOptions.RemoveEmptyEntries);

@@ -94,6 +94,38 @@ public class EntityFrameworkWebhookEventStoreTests
         (await Queue(current).FindAsync(stripeEvent.Id))!.State.Should().Be(WebhookEventState.Processed);
     }
 
+    /// <summary>
+    /// A handler's error went into the failure mark as it was, cut at 2,000 characters: a cut inside an emoji, or a NUL in
+    /// the message, made PostgreSQL refuse the mark, which then threw instead of recording the failure and left the claim
+    /// in progress until its lease ran out.
+    /// </summary>
+    [SkippableTheory]
+    [InlineData(DatabaseKind.Sqlite, "emoji cut by the limit")]
+    [InlineData(DatabaseKind.PostgreSql, "emoji cut by the limit")]
+    [InlineData(DatabaseKind.Sqlite, "NUL")]
+    [InlineData(DatabaseKind.PostgreSql, "NUL")]
+    [InlineData(DatabaseKind.PostgreSql, "lone surrogate")]
+    public async Task FailureMark_OfAnyMessage_IsRecorded(DatabaseKind kind, string message)
+    {
+        await using var database = await TestDatabase.CreateAsync(kind);
+        await using var services = StoreServices.Build(database);
+        await using var scope = services.CreateAsyncScope();
+        var error = message switch
+        {
+            "emoji cut by the limit" => new string('x', 1999) + "\U0001F4A5 boom", // the 2,000th character is the emoji's first half
+            "NUL" => "InvalidOperationException: bad byte \0 in input",
+            _ => "InvalidOperationException: half an emoji \uD83D here",
+        };
+        (await Store(scope).TryClaimAsync("evt_odd_error", "charge.refunded", Encoding.UTF8.GetBytes("{}"))).Status.Should().Be(WebhookClaimStatus.Claimed);
+
+        await Store(scope).MarkFailedAsync("evt_odd_error", error);
+
+        var info = await Queue(scope).FindAsync("evt_odd_error");
+        info!.State.Should().Be(WebhookEventState.Failed);
+        info.LastError.Should().StartWith(error[..30].Replace('\0', '\uFFFD').Replace('\uD83D', '\uFFFD'));
+        info.LastError!.Length.Should().BeLessThanOrEqualTo(2000);
+    }
+
     [SkippableTheory]
     [InlineData(DatabaseKind.Sqlite)]
     [InlineData(DatabaseKind.PostgreSql)]
