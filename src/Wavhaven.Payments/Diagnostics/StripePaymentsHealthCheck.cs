@@ -23,6 +23,12 @@ internal sealed class StripePaymentsHealthCheck(IServiceProvider services, TimeP
     /// <summary>How long the list of webhook endpoints is reused.</summary>
     internal static readonly TimeSpan EndpointsCacheDuration = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// How long a failure to list them is reported again without asking Stripe: probes every few seconds would otherwise
+    /// each wait out the client's retries and timeouts while Stripe is down, one behind the other.
+    /// </summary>
+    internal static readonly TimeSpan FailureCacheDuration = TimeSpan.FromSeconds(30);
+
     private readonly SemaphoreSlim _refresh = new(1, 1);
     private volatile EndpointsSnapshot? _cached;
 
@@ -119,24 +125,32 @@ internal sealed class StripePaymentsHealthCheck(IServiceProvider services, TimeP
 
     private async Task<IReadOnlyList<StripeWebhookEndpoint>> GetEndpointsAsync(CancellationToken cancellationToken)
     {
-        if (_cached is { } cached && timeProvider.GetUtcNow() - cached.At < EndpointsCacheDuration)
+        if (Reuse(_cached) is { } cached)
         {
-            return cached.Endpoints;
+            return cached;
         }
 
         await _refresh.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (_cached is { } fresh && timeProvider.GetUtcNow() - fresh.At < EndpointsCacheDuration)
+            if (Reuse(_cached) is { } fresh)
             {
-                return fresh.Endpoints;
+                return fresh;
             }
 
             // Resolved here, not in the constructor: the default client reads the options when it is built, and invalid
             // options must reach the check's own "misconfigured" answer above, not fail the check's construction.
-            var list = await services.GetRequiredService<IStripeClient>().ListWebhookEndpointsAsync(cancellationToken).ConfigureAwait(false);
-            _cached = new EndpointsSnapshot(timeProvider.GetUtcNow(), list.Data);
-            return list.Data;
+            try
+            {
+                var list = await services.GetRequiredService<IStripeClient>().ListWebhookEndpointsAsync(cancellationToken).ConfigureAwait(false);
+                _cached = new EndpointsSnapshot(timeProvider.GetUtcNow(), list.Data, null);
+                return list.Data;
+            }
+            catch (StripeException exception)
+            {
+                _cached = new EndpointsSnapshot(timeProvider.GetUtcNow(), [], exception);
+                throw;
+            }
         }
         finally
         {
@@ -144,6 +158,26 @@ internal sealed class StripePaymentsHealthCheck(IServiceProvider services, TimeP
         }
     }
 
-    /// <summary>The endpoints as last listed, and when: one object, so that a reader never pairs one's time with another's list.</summary>
-    private sealed record EndpointsSnapshot(DateTimeOffset At, IReadOnlyList<StripeWebhookEndpoint> Endpoints);
+    /// <summary>The snapshot's list while it is fresh; its failure, thrown again, while that is; else null (ask Stripe).</summary>
+    private IReadOnlyList<StripeWebhookEndpoint>? Reuse(EndpointsSnapshot? snapshot)
+    {
+        if (snapshot is null)
+        {
+            return null;
+        }
+
+        var age = timeProvider.GetUtcNow() - snapshot.At;
+        if (snapshot.Failure is { } failure)
+        {
+            return age < FailureCacheDuration ? throw failure : null;
+        }
+
+        return age < EndpointsCacheDuration ? snapshot.Endpoints : null;
+    }
+
+    /// <summary>
+    /// The endpoints as last listed, or the failure to list them, and when: one object, so that a reader never pairs one's
+    /// time with another's list.
+    /// </summary>
+    private sealed record EndpointsSnapshot(DateTimeOffset At, IReadOnlyList<StripeWebhookEndpoint> Endpoints, StripeException? Failure);
 }

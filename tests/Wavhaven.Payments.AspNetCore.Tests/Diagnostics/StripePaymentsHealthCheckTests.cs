@@ -103,6 +103,26 @@ public class StripePaymentsHealthCheckTests
         entry.Description.Should().Contain("could not be listed (403), so their API versions were not checked").And.Contain("required permissions");
     }
 
+    /// <summary>
+    /// A failure to list was not kept: while Stripe was down, every probe (every few seconds) waited out the client's
+    /// retries and timeouts again, one behind the other. It is reported again for half a minute without asking.
+    /// </summary>
+    [Theory]
+    [InlineData(HttpStatusCode.ServiceUnavailable, HealthStatus.Unhealthy)]
+    [InlineData(HttpStatusCode.Forbidden, HealthStatus.Degraded)]
+    public async Task AFailureToList_IsReportedAgainWithoutAskingStripe_ForRepeatedProbes(HttpStatusCode status, HealthStatus expected)
+    {
+        await using var app = await StartAsync(options => options.MaxNetworkRetries = 0);
+        app.Stripe.On(HttpMethod.Get, "/v1/webhook_endpoints", _ => StubStripeHandler.Error(status, "api_error", "Not now"));
+
+        for (var i = 0; i < 5; i++)
+        {
+            (await CheckAsync(app)).Status.Should().Be(expected);
+        }
+
+        app.Stripe.Requests.Should().ContainSingle(r => r.Path == "/v1/webhook_endpoints");
+    }
+
     [Fact]
     public async Task EndpointsAreListedOnce_ForRepeatedProbes()
     {
