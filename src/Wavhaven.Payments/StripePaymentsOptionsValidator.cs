@@ -92,7 +92,7 @@ internal sealed partial class StripePaymentsOptionsValidator(IHostEnvironment? e
             {
                 failures.Add("Stripe:SecretKey does not look like a Stripe secret key: it must start with sk_test_, sk_live_, rk_test_ or rk_live_. Copy it from Stripe's dashboard, Developers → API keys.");
             }
-            else if (!Stripe.StripeHttpClient.IsHeaderSafe(key))
+            else if (!Stripe.StripeText.IsHeaderSafe(key))
             {
                 // Sent as the Authorization header: a line break would fail every call with a FormatException, and any
                 // other such character as a "network error", retried. (The key is not shown: it is a secret.)
@@ -266,7 +266,7 @@ internal sealed partial class StripePaymentsOptionsValidator(IHostEnvironment? e
     /// <summary>Whether a URL is absolute, http or https, and well-formed text: what Stripe accepts as a redirect (checkout and the portal use it too).</summary>
     internal static bool IsAbsoluteHttpUrl([NotNullWhen(true)] string? url) =>
         Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp)
-        && Stripe.Utf16Text.IsWellFormed(url); // Uri would send a lone surrogate as U+FFFD
+        && Stripe.StripeText.IsWellFormed(url); // Uri would send a lone surrogate as U+FFFD
 
     /// <summary>Whether a currency looks like an ISO code: three ASCII letters (checkout uses it too).</summary>
     internal static bool IsCurrencyCode(string? currency) =>

@@ -352,20 +352,8 @@ internal sealed class EntityFrameworkWebhookEventStore(DbContext context, IOptio
             return length == error.Length ? error : text.ToString();
         }
 
-        var clean = text.ToArray();
-        for (var i = 0; i < clean.Length; i++)
-        {
-            if (char.IsHighSurrogate(clean[i]) && i + 1 < clean.Length && char.IsLowSurrogate(clean[i + 1]))
-            {
-                i++;
-            }
-            else if (clean[i] == '\0' || char.IsSurrogate(clean[i]))
-            {
-                clean[i] = '\uFFFD';
-            }
-        }
-
-        return new string(clean);
+        // UTF-8's encoder writes U+FFFD for a lone surrogate: the round trip leaves pairs whole and replaces the rest.
+        return Encoding.UTF8.GetString(Encoding.UTF8.GetBytes(text.ToArray())).Replace('\0', '\uFFFD');
     }
 
     private static string[]? ParseSteps(string? steps) =>

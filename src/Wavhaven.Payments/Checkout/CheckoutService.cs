@@ -126,24 +126,17 @@ internal sealed partial class CheckoutService(
 
         RequireWellFormed(request.FulfillmentType, nameof(request.FulfillmentType));
 
-        if (MetadataRules.IsBlankTenant(request.TenantId))
+        if (MetadataRules.TenantProblem(request.TenantId) is { } tenantProblem)
         {
-            throw Refuse(nameof(request.TenantId), MetadataRules.EmptyTenantMessage);
+            throw Refuse(nameof(request.TenantId), tenantProblem);
         }
-
-        if (request.TenantId is { Length: > MetadataRules.MaxTenantIdLength })
-        {
-            throw Refuse(nameof(request.TenantId), MetadataRules.TenantTooLongMessage(request.TenantId.Length));
-        }
-
-        RequireWellFormed(request.TenantId, nameof(request.TenantId));
 
         if (request.IdempotencyKey is { } key && (key.Length == 0 || key.Length > MaxIdempotencyKeyLength))
         {
             throw Refuse(nameof(request.IdempotencyKey), $"IdempotencyKey must be 1 to {MaxIdempotencyKeyLength} characters long; leave it null to have one generated.");
         }
 
-        if (request.IdempotencyKey is { } headerKey && !StripeHttpClient.IsHeaderSafe(headerKey))
+        if (request.IdempotencyKey is { } headerKey && !StripeText.IsHeaderSafe(headerKey))
         {
             throw Refuse(nameof(request.IdempotencyKey), "IdempotencyKey may hold only visible ASCII characters (no spaces, line breaks or accented letters): it is sent as the Idempotency-Key header.");
         }
@@ -291,9 +284,9 @@ internal sealed partial class CheckoutService(
             throw Refuse($"{At(index)}.Name", $"{At(index)}.Name is empty: Checkout shows it to the buyer.");
         }
 
-        if (!Utf16Text.IsWellFormed(item.Name))
+        if (!StripeText.IsWellFormed(item.Name))
         {
-            throw Refuse($"{At(index)}.Name", $"{At(index)}.Name {Utf16Text.IllFormedProblem}");
+            throw Refuse($"{At(index)}.Name", $"{At(index)}.Name {StripeText.IllFormedProblem}");
         }
 
         if (item.UnitAmount < 0)
@@ -349,7 +342,7 @@ internal sealed partial class CheckoutService(
     private static bool IsEmail(string? email) =>
         !string.IsNullOrWhiteSpace(email)
         && email.Length <= 512
-        && Utf16Text.IsWellFormed(email)
+        && StripeText.IsWellFormed(email)
         && MailAddress.TryCreate(email, out var address)
         && string.Equals(address.Address, email, StringComparison.Ordinal)
         && address.Host.Contains('.', StringComparison.Ordinal);
@@ -358,9 +351,9 @@ internal sealed partial class CheckoutService(
 
     private static void RequireWellFormed(string? value, string field)
     {
-        if (!Utf16Text.IsWellFormed(value))
+        if (!StripeText.IsWellFormed(value))
         {
-            throw Refuse(field, $"{field} {Utf16Text.IllFormedProblem}");
+            throw Refuse(field, $"{field} {StripeText.IllFormedProblem}");
         }
     }
 

@@ -21,15 +21,19 @@ internal static class MetadataRules
     /// </summary>
     public const int MaxTenantIdLength = 255;
 
-    /// <summary>The refusal of a tenant id over <see cref="MaxTenantIdLength"/>.</summary>
-    public static string TenantTooLongMessage(int length) =>
-        $"TenantId is {length} characters long; at most {MaxTenantIdLength} are allowed (it keys the durable customer map).";
-
-    /// <summary>Why an empty tenant id is refused: it would be stored as no tenant, and so be another app tenant's key.</summary>
-    public const string EmptyTenantMessage = "TenantId is empty or blank: leave it null in a single-tenant app. Stripe drops empty metadata values, so an empty tenant could not be told from none.";
-
-    /// <summary>Whether a tenant id is given but blank: the one rule checkout, the portal and the customer resolver share.</summary>
-    public static bool IsBlankTenant(string? tenantId) => tenantId is not null && string.IsNullOrWhiteSpace(tenantId);
+    /// <summary>
+    /// What is wrong with a tenant id, or <see langword="null"/> when nothing is (or there is none): the one rule that
+    /// checkout, the portal and the customer resolver share, each refusing in its own way. An empty or blank one would be
+    /// stored as no tenant (Stripe drops empty metadata values), and so be another app tenant's key.
+    /// </summary>
+    public static string? TenantProblem(string? tenantId) => tenantId switch
+    {
+        null => null,
+        _ when string.IsNullOrWhiteSpace(tenantId) => "TenantId is empty or blank: leave it null in a single-tenant app. Stripe drops empty metadata values, so an empty tenant could not be told from none.",
+        { Length: > MaxTenantIdLength } => $"TenantId is {tenantId.Length} characters long; at most {MaxTenantIdLength} are allowed (it keys the durable customer map).",
+        _ when !StripeText.IsWellFormed(tenantId) => "TenantId " + StripeText.IllFormedProblem,
+        _ => null,
+    };
 
     /// <summary>Checks the caller's metadata; <paramref name="reservedKeys"/> are the keys the library adds.</summary>
     public static void Validate(IReadOnlyDictionary<string, string>? metadata, string field, int reservedKeys) =>
@@ -89,9 +93,9 @@ internal static class MetadataRules
             throw Refuse(field, line, key, $"key '{key}' contains a square bracket, which Stripe does not allow in metadata keys.");
         }
 
-        if (!Utf16Text.IsWellFormed(key))
+        if (!StripeText.IsWellFormed(key))
         {
-            throw Refuse(field, line, key, $"key '{key}' {Utf16Text.IllFormedProblem}");
+            throw Refuse(field, line, key, $"key '{key}' {StripeText.IllFormedProblem}");
         }
 
         if (key.StartsWith(MetadataKeys.ReservedPrefix, StringComparison.Ordinal))
@@ -114,9 +118,9 @@ internal static class MetadataRules
             throw Refuse(field, line, key, $"value of '{key}' is {value.Length} characters long; Stripe allows at most {MaxValueLength}.");
         }
 
-        if (!Utf16Text.IsWellFormed(value))
+        if (!StripeText.IsWellFormed(value))
         {
-            throw Refuse(field, line, key, $"value of '{key}' {Utf16Text.IllFormedProblem}");
+            throw Refuse(field, line, key, $"value of '{key}' {StripeText.IllFormedProblem}");
         }
     }
 

@@ -48,14 +48,14 @@ internal sealed partial class CustomerResolver(
     public async Task<string> GetOrCreateCustomerIdAsync(CustomerKey key, string? email, string? name, CancellationToken cancellationToken = default)
     {
         Validate(key);
-        if (!Utf16Text.IsWellFormed(email))
+        if (!StripeText.IsWellFormed(email))
         {
-            throw new ArgumentException($"The email {Utf16Text.IllFormedProblem}", nameof(email));
+            throw new ArgumentException($"The email {StripeText.IllFormedProblem}", nameof(email));
         }
 
-        if (!Utf16Text.IsWellFormed(name))
+        if (!StripeText.IsWellFormed(name))
         {
-            throw new ArgumentException($"The name {Utf16Text.IllFormedProblem}", nameof(name));
+            throw new ArgumentException($"The name {StripeText.IllFormedProblem}", nameof(name));
         }
 
         var stored = await store.GetCustomerIdAsync(key, cancellationToken).ConfigureAwait(false);
@@ -208,19 +208,14 @@ internal sealed partial class CustomerResolver(
             throw new ArgumentException("The customer key has no user id.", nameof(key));
         }
 
-        if (MetadataRules.IsBlankTenant(key.TenantId))
+        if (!StripeText.IsWellFormed(key.UserId))
         {
-            throw new ArgumentException(MetadataRules.EmptyTenantMessage, nameof(key));
+            throw new ArgumentException($"The customer key's user id {StripeText.IllFormedProblem}", nameof(key));
         }
 
-        if (key.TenantId is { Length: > MetadataRules.MaxTenantIdLength })
+        if (MetadataRules.TenantProblem(key.TenantId) is { } tenantProblem)
         {
-            throw new ArgumentException(MetadataRules.TenantTooLongMessage(key.TenantId.Length), nameof(key));
-        }
-
-        if (!Utf16Text.IsWellFormed(key.UserId) || !Utf16Text.IsWellFormed(key.TenantId))
-        {
-            throw new ArgumentException($"The customer key's user id or tenant id {Utf16Text.IllFormedProblem}", nameof(key));
+            throw new ArgumentException(tenantProblem, nameof(key));
         }
     }
 

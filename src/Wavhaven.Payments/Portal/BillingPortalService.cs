@@ -24,24 +24,14 @@ internal sealed partial class BillingPortalService(
             throw new InvalidPaymentRequestException(nameof(request.UserId), "UserId is empty: pass the app's id of the signed-in user.");
         }
 
-        if (MetadataRules.IsBlankTenant(request.TenantId))
+        if (!StripeText.IsWellFormed(request.UserId))
         {
-            throw new InvalidPaymentRequestException(nameof(request.TenantId), MetadataRules.EmptyTenantMessage);
+            throw new InvalidPaymentRequestException(nameof(request.UserId), $"UserId {StripeText.IllFormedProblem}");
         }
 
-        if (!Utf16Text.IsWellFormed(request.UserId))
+        if (MetadataRules.TenantProblem(request.TenantId) is { } tenantProblem)
         {
-            throw new InvalidPaymentRequestException(nameof(request.UserId), $"UserId {Utf16Text.IllFormedProblem}");
-        }
-
-        if (request.TenantId is { Length: > MetadataRules.MaxTenantIdLength })
-        {
-            throw new InvalidPaymentRequestException(nameof(request.TenantId), MetadataRules.TenantTooLongMessage(request.TenantId.Length));
-        }
-
-        if (!Utf16Text.IsWellFormed(request.TenantId))
-        {
-            throw new InvalidPaymentRequestException(nameof(request.TenantId), $"TenantId {Utf16Text.IllFormedProblem}");
+            throw new InvalidPaymentRequestException(nameof(request.TenantId), tenantProblem);
         }
 
         if (!StripePaymentsOptionsValidator.IsAbsoluteHttpUrl(request.ReturnUrl))

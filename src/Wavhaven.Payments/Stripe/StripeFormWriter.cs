@@ -346,7 +346,7 @@ internal sealed class StripeFormWriter : IDisposable
             {
                 // Never sent as U+FFFD: two different values would arrive as one. The services refuse such text first,
                 // naming the field; this guards every other parameter.
-                throw new ArgumentException("A Stripe parameter " + Utf16Text.IllFormedProblem);
+                throw new ArgumentException("A Stripe parameter " + StripeText.IllFormedProblem);
             }
 
             rest = rest[consumed..];

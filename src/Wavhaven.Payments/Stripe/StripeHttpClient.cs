@@ -69,7 +69,7 @@ internal sealed partial class StripeHttpClient : IStripeClient
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(responseType);
 
-        if (options is not null && !(IsHeaderSafe(options.IdempotencyKey) && IsHeaderSafe(options.StripeAccount)))
+        if (options is not null && !(StripeText.IsHeaderSafe(options.IdempotencyKey) && StripeText.IsHeaderSafe(options.StripeAccount)))
         {
             throw new ArgumentException("The idempotency key and the Stripe account are sent as headers: they may hold only visible ASCII characters.", nameof(options));
         }
@@ -205,13 +205,6 @@ internal sealed partial class StripeHttpClient : IStripeClient
     }
 
     private const int MaxCachedUris = 64;
-
-    /// <summary>
-    /// Whether <paramref name="value"/> (if any) can be sent as a header value as it is: visible ASCII only. Headers are added
-    /// without validation, so a line break would end the header and start another of the caller's choosing, and a
-    /// non-ASCII character would fail the send in a way that looks like a network failure.
-    /// </summary>
-    internal static bool IsHeaderSafe(string? value) => value is null || !value.AsSpan().ContainsAnyExceptInRange('!', '~');
 
     private static readonly ResiliencePropertyKey<RequestState> RequestKey = new("Wavhaven.Payments.StripeRequest");
 

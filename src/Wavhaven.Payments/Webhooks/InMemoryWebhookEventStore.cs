@@ -115,7 +115,6 @@ internal sealed partial class InMemoryWebhookEventStore(
 
     internal int Count => Volatile.Read(ref _count);
 
-
     /// <summary>Gets how many pages of id bytes the store holds (for tests).</summary>
     internal int PageCount
     {
@@ -667,7 +666,7 @@ internal sealed partial class InMemoryWebhookEventStore(
         public int Attempts;
         public EntryState State;
 
-        /// <summary>Whether the id is a purchase's (<see cref="Fulfillment.FulfillmentRunner.PurchaseType"/>): kept until it expires, whatever the capacity. Beside the state, in what was padding.</summary>
+        /// <summary>Whether the id is a purchase's (<see cref="Fulfillment.FulfillmentRunner.PurchaseType"/>): forgotten for the capacity last (see <see cref="Prune"/>). Beside the state, in what was padding.</summary>
         public bool IsPurchase;
         public long ClaimedAt;
         public long UpdatedAt;

@@ -1,7 +1,7 @@
 namespace Wavhaven.Payments.Stripe;
 
-/// <summary>Whether the app's text can reach Stripe as it was given.</summary>
-internal static class Utf16Text
+/// <summary>Whether the app's text can reach Stripe as it was given: in a form field, or as a header value.</summary>
+internal static class StripeText
 {
     /// <summary>What a refusal says after the field's name.</summary>
     public const string IllFormedProblem = "holds an unpaired UTF-16 surrogate (a string cut inside an emoji, say). UTF-8 cannot carry it, so Stripe would store U+FFFD in its place: pass the whole character or none of it.";
@@ -32,4 +32,11 @@ internal static class Utf16Text
 
         return true;
     }
+
+    /// <summary>
+    /// Whether <paramref name="value"/> (if any) can be sent as a header value as it is: visible ASCII only. Headers are added
+    /// without validation, so a line break would end the header and start another of the caller's choosing, and a
+    /// non-ASCII character would fail the send in a way that looks like a network failure.
+    /// </summary>
+    public static bool IsHeaderSafe(string? value) => value is null || !value.AsSpan().ContainsAnyExceptInRange('!', '~');
 }
