@@ -53,7 +53,10 @@ public sealed class StripeApiException : StripeException
     /// <summary>Gets the parameter at fault, in bracket form (<c>line_items[0][price]</c>).</summary>
     public string? Param { get; init; }
 
-    /// <summary>Gets Stripe's own human-readable message.</summary>
+    /// <summary>
+    /// Gets Stripe's own human-readable message. About a parameter it can quote the value sent (a buyer's email), so
+    /// <see cref="Exception.Message"/> repeats it only when <see cref="Param"/> is null; log this one with that in mind.
+    /// </summary>
     public string? StripeMessage { get; init; }
 
     /// <summary>Gets Stripe's request id (the <c>Request-Id</c> header), to quote to Stripe support.</summary>

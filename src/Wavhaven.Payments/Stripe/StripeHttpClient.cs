@@ -370,7 +370,18 @@ internal sealed partial class StripeHttpClient : IStripeClient
             message.Append(", param ").Append(param);
         }
 
-        message.Append("): ").Append(error?.Message ?? "no error details in the response");
+        message.Append("): ");
+        if (error?.Param is not null && error.Message is not null)
+        {
+            // Stripe's message about a parameter can quote its value ("Invalid email address: …", "Invalid string: …"): a
+            // buyer's email or name would reach every log the exception is written to. The caller has it in StripeMessage.
+            message.Append("Stripe's message is in StripeMessage, not repeated here, since it can quote the parameter's value");
+        }
+        else
+        {
+            message.Append(error?.Message ?? "no error details in the response");
+        }
+
         if (requestId is not null)
         {
             message.Append(" [request ").Append(requestId).Append(']');

@@ -167,6 +167,24 @@ public class StripeHttpClientTests
         handler.Requests.Should().ContainSingle();
     }
 
+    /// <summary>
+    /// Stripe's message about a parameter can quote the parameter's value ("Invalid email address: …", "Invalid string:
+    /// …"), and apps log exceptions whole: the message, which is documented never to contain the request's parameters,
+    /// named the parameter and its problem but also carried the buyer's email. Stripe's own text stays in StripeMessage.
+    /// </summary>
+    [Fact]
+    public async Task ParamError_WhoseStripeMessageQuotesTheValue_KeepsTheValueOutOfTheExceptionMessage()
+    {
+        var (sut, handler) = Create();
+        handler.Then(StubStripeHandler.Error(HttpStatusCode.BadRequest, "invalid_request_error", "Invalid email address: jane@example.com", param: "email", code: "email_invalid", requestId: "req_email"));
+
+        var error = (await FluentActions.Awaiting(() => PostCustomer(sut)).Should().ThrowAsync<StripeApiException>()).Which;
+
+        error.StripeMessage.Should().Be("Invalid email address: jane@example.com", "Stripe's own words stay available to the caller");
+        error.Message.Should().Contain("param email").And.Contain("email_invalid").And.Contain("req_email");
+        error.ToString().Should().NotContain("jane@example.com", "the exception's message and its ToString() are what apps log");
+    }
+
     [Theory]
     [InlineData(HttpStatusCode.BadRequest, "invalid_request_error")]
     [InlineData(HttpStatusCode.Unauthorized, "invalid_request_error")]
