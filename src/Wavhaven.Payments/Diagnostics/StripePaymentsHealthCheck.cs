@@ -77,7 +77,7 @@ internal sealed class StripePaymentsHealthCheck(IServiceProvider services, TimeP
         {
             data["mismatched_webhook_endpoints"] = string.Join(", ", mismatched.Select(endpoint => endpoint.Id));
             problems.Add($"{mismatched.Count} webhook endpoint(s) at Stripe send events at another API version than {StripeApiVersion.Current}: "
-                + string.Join("; ", mismatched.Select(endpoint => $"{endpoint.Id} ({endpoint.Url}) at {endpoint.ApiVersion ?? "the account's default version"}"))
+                + string.Join("; ", mismatched.Select(endpoint => $"{endpoint.Id} ({Where(endpoint.Url)}) at {endpoint.ApiVersion ?? "the account's default version"}"))
                 + ". Recreate them with api_version " + StripeApiVersion.Current + ".");
         }
 
@@ -120,6 +120,14 @@ internal sealed class StripePaymentsHealthCheck(IServiceProvider services, TimeP
             }
         }
     }
+
+    /// <summary>
+    /// Where an endpoint points, without the user info or query of its URL: an endpoint guarded by HTTP basic auth or a
+    /// token carries the credentials there, and this description reaches health UIs and logs.
+    /// </summary>
+    private static string Where(string? url) => Uri.TryCreate(url, UriKind.Absolute, out var uri)
+        ? uri.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped)
+        : "its URL is not shown";
 
     private static string Count(int count) => count >= QueueSample ? $"{QueueSample} or more" : count.ToString(System.Globalization.CultureInfo.InvariantCulture);
 

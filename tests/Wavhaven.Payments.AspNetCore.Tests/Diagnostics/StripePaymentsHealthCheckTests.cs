@@ -62,6 +62,39 @@ public class StripePaymentsHealthCheckTests
         entry.Data["mismatched_webhook_endpoints"].Should().Be("we_old");
     }
 
+    /// <summary>
+    /// A webhook endpoint's URL at Stripe can carry credentials: HTTP basic auth in its user info (a common way to guard an
+    /// endpoint, e.g. stripe_event's), or a token in its query. The check quoted the URL of a mismatched endpoint whole in
+    /// its description, which health UIs, publishers' logs (and the sample's open /diagnostics page) show. The endpoint's
+    /// id names it, and its host and path say where it points.
+    /// </summary>
+    [Fact]
+    public async Task EndpointAtAnotherApiVersion_IsNamed_WithoutTheCredentialsInItsUrl()
+    {
+        await using var app = await StartAsync();
+        var list = new JsonObject
+        {
+            ["object"] = "list",
+            ["has_more"] = false,
+            ["data"] = new JsonArray(new JsonObject
+            {
+                ["id"] = "we_old",
+                ["object"] = "webhook_endpoint",
+                ["url"] = "https://stripe:basic-auth-password@shop.example/api/webhooks/stripe?token=query-token-secret",
+                ["api_version"] = "2025-03-31.basil",
+                ["status"] = "enabled",
+            }),
+        }.ToJsonString();
+        app.Stripe.OnJson(HttpMethod.Get, "/v1/webhook_endpoints", list);
+
+        var entry = await CheckAsync(app);
+
+        entry.Status.Should().Be(HealthStatus.Degraded);
+        entry.Description.Should().Contain("we_old").And.Contain("shop.example/api/webhooks/stripe");
+        entry.Description.Should().NotContain("basic-auth-password").And.NotContain("query-token-secret");
+        entry.Data.Values.Select(value => value.ToString()).Should().NotContain(value => value!.Contains("basic-auth-password", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task NoWebhookSecret_IsDegraded()
     {
