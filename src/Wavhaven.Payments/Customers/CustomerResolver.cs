@@ -122,7 +122,7 @@ internal sealed partial class CustomerResolver(
             }
 
             parameters["metadata"] = metadata;
-            customerId = await CreateAsync(key, parameters).ConfigureAwait(false);
+            customerId = await CreateAsync(key, email, parameters).ConfigureAwait(false);
         }
 
         await sharedStore.SetCustomerIdAsync(key, customerId, CancellationToken.None).ConfigureAwait(false);
@@ -135,7 +135,7 @@ internal sealed partial class CustomerResolver(
     /// fail that user's every checkout until then. So after a 5xx (the client's retries spent) it looks again, since the
     /// failed creation may have made the customer, and else creates under a key of this attempt's own.
     /// </summary>
-    private async Task<string> CreateAsync(CustomerKey key, StripeForm parameters)
+    private async Task<string> CreateAsync(CustomerKey key, string? email, StripeForm parameters)
     {
         var userKey = IdempotencyKeyFor(key);
         string customerId;
@@ -146,6 +146,14 @@ internal sealed partial class CustomerResolver(
         catch (StripeApiException exception) when (exception.StatusCode >= 500)
         {
             Log.CreationFailed(logger, exception.StatusCode, exception.RequestId);
+
+            // Search is eventually consistent and will not see a customer made a moment ago; the list by email is not.
+            if (email is not null
+                && Match(key, (await stripe.ListCustomersByEmailAsync(email, CancellationToken.None).ConfigureAwait(false)).Data) is { } listed)
+            {
+                return listed.Id;
+            }
+
             if (await SearchAsync(key, CancellationToken.None).ConfigureAwait(false) is { } found)
             {
                 return found;
@@ -166,13 +174,20 @@ internal sealed partial class CustomerResolver(
             query += $" AND metadata['{MetadataKeys.TenantId}']:'{EscapeSearchValue(key.TenantId)}'";
         }
 
-        var result = await stripe.SearchCustomersAsync(query, cancellationToken).ConfigureAwait(false);
-        var match = result.Data
-            .Where(customer => !customer.Deleted
-                && customer.Metadata.TryGetValue(MetadataKeys.UserId, out var userId) && userId == key.UserId
-                && (customer.Metadata.TryGetValue(MetadataKeys.TenantId, out var tenantId) ? tenantId : null) == key.TenantId)
-            .OrderBy(customer => customer.Created ?? DateTimeOffset.MaxValue)
-            .FirstOrDefault();
+        StripeSearchResult<StripeCustomer> result;
+        try
+        {
+            result = await stripe.SearchCustomersAsync(query, cancellationToken).ConfigureAwait(false);
+        }
+        catch (StripeApiException exception) when (exception.StatusCode is >= 400 and < 500 and not 401 and not 429)
+        {
+            // "Search functionality is not available to merchants in India": the user's idempotency key still keeps
+            // concurrent and repeated creations to one customer.
+            Log.SearchUnavailable(logger, exception.StatusCode, exception.Code, exception.RequestId);
+            return null;
+        }
+
+        var match = Match(key, result.Data);
         if (match is not null)
         {
             Log.CustomerFound(logger, match.Id);
@@ -180,6 +195,14 @@ internal sealed partial class CustomerResolver(
 
         return match?.Id;
     }
+
+    /// <summary>The user's oldest live customer among <paramref name="customers"/>, by the metadata the library gives it.</summary>
+    private static StripeCustomer? Match(CustomerKey key, IEnumerable<StripeCustomer> customers) => customers
+        .Where(customer => !customer.Deleted
+            && customer.Metadata.TryGetValue(MetadataKeys.UserId, out var userId) && userId == key.UserId
+            && (customer.Metadata.TryGetValue(MetadataKeys.TenantId, out var tenantId) ? tenantId : null) == key.TenantId)
+        .OrderBy(customer => customer.Created ?? DateTimeOffset.MaxValue)
+        .FirstOrDefault();
 
     /// <summary>
     /// The same key for the same user, everywhere: Stripe answers a repeated creation (from a retry, another
@@ -229,5 +252,8 @@ internal sealed partial class CustomerResolver(
 
         [LoggerMessage(EventId = 202, EventName = "CustomerCreationFailed", Level = LogLevel.Warning, Message = "Stripe answered the customer's creation with {StatusCode} (request id {RequestId}), and keeps that answer under the user's idempotency key for 24 hours: looking again, then creating under a key of this attempt's own")]
         public static partial void CreationFailed(ILogger logger, int statusCode, string? requestId);
+
+        [LoggerMessage(EventId = 203, EventName = "CustomerSearchUnavailable", Level = LogLevel.Warning, Message = "Stripe refused the customer search ({StatusCode}, code {Code}, request id {RequestId}); the customer is looked up by the store and the user's idempotency key only")]
+        public static partial void SearchUnavailable(ILogger logger, int statusCode, string? code, string? requestId);
     }
 }

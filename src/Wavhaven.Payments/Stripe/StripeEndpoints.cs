@@ -32,6 +32,10 @@ internal static class StripeEndpoints
     public static Task<StripeSearchResult<StripeCustomer>> SearchCustomersAsync(this IStripeClient client, string query, CancellationToken cancellationToken) =>
         client.SendAsync(HttpMethod.Get, "/v1/customers/search", new StripeForm { ["query"] = query, ["limit"] = 10 }, StripeJsonContext.Default.StripeSearchResultStripeCustomer, null, cancellationToken);
 
+    /// <summary>Customers with exactly this email (strongly consistent, unlike search: safe right after a creation).</summary>
+    public static Task<StripeList<StripeCustomer>> ListCustomersByEmailAsync(this IStripeClient client, string email, CancellationToken cancellationToken) =>
+        client.SendAsync(HttpMethod.Get, "/v1/customers", new StripeForm { ["email"] = email, ["limit"] = 100 }, StripeJsonContext.Default.StripeListStripeCustomer, null, cancellationToken);
+
     public static Task<StripeList<StripeSubscription>> ListSubscriptionsAsync(this IStripeClient client, string customerId, CancellationToken cancellationToken) =>
         client.SendAsync(HttpMethod.Get, "/v1/subscriptions", new StripeForm { ["customer"] = customerId, ["limit"] = 10 }, StripeJsonContext.Default.StripeListStripeSubscription, null, cancellationToken);
 

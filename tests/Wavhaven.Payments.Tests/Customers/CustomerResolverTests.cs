@@ -194,6 +194,7 @@ public class CustomerResolverTests
         var sut = services.GetRequiredService<ICustomerResolver>();
         var userKey = CustomerResolver.IdempotencyKeyFor(User42);
         handler.OnJson(HttpMethod.Get, "/v1/customers/search", StripeResponses.EmptySearch);
+        handler.OnJson(HttpMethod.Get, "/v1/customers", StripeResponses.List());
         handler.On(HttpMethod.Post, "/v1/customers", request => request.Header("Idempotency-Key") == userKey
             ? StubStripeHandler.Error(HttpStatusCode.InternalServerError, "api_error", "An unknown error occurred", headers: ("Idempotent-Replayed", "true"))
             : StubStripeHandler.Json(StripeResponses.CustomerJson("cus_fresh", "user-42")));
@@ -204,7 +205,7 @@ public class CustomerResolverTests
         customerId.Should().Be("cus_fresh");
         again.Should().Be("cus_fresh");
         handler.Requests.Select(r => $"{r.Method} {r.Path}").Should().Equal(
-            "GET /v1/customers/search", "POST /v1/customers", "GET /v1/customers/search", "POST /v1/customers");
+            "GET /v1/customers/search", "POST /v1/customers", "GET /v1/customers", "GET /v1/customers/search", "POST /v1/customers");
         var creations = handler.Requests.Where(r => r.Method == HttpMethod.Post).Select(r => r.Header("Idempotency-Key")).ToList();
         creations[0].Should().Be(userKey);
         creations[1].Should().MatchRegex("^" + userKey + "-[0-9a-f]{32}$", "a key of this attempt's own");
@@ -218,12 +219,60 @@ public class CustomerResolverTests
         var sut = services.GetRequiredService<ICustomerResolver>();
         handler.Then(StubStripeHandler.Json(StripeResponses.EmptySearch)); // the first search, before the creation
         handler.OnJson(HttpMethod.Get, "/v1/customers/search", StripeResponses.Search(StripeResponses.Customer("cus_made", "user-42")));
+        handler.OnJson(HttpMethod.Get, "/v1/customers", StripeResponses.List());
         handler.On(HttpMethod.Post, "/v1/customers", _ => StubStripeHandler.Error(HttpStatusCode.ServiceUnavailable, "api_error", "Try again"));
 
         var customerId = await sut.GetOrCreateCustomerIdAsync(User42, "jane@example.com", null);
 
         customerId.Should().Be("cus_made");
         handler.Requests.Count(r => r.Method == HttpMethod.Post).Should().Be(1);
+    }
+
+    /// <summary>
+    /// Stripe's search is eventually consistent ("don't use search in read-after-write flows", facts section 6): a search
+    /// made right after a creation that answered 5xx but did make the customer does not see it yet, whereas
+    /// GET /v1/customers?email= is strongly consistent. Looking only by search creates a second customer for the user.
+    /// </summary>
+    [Fact]
+    public async Task GetOrCreateCustomerIdAsync_CreationFailedButMadeTheCustomer_SearchNotCaughtUp_DoesNotMakeASecond()
+    {
+        var handler = new StubStripeHandler();
+        using var services = TestServices.Build(handler, options => options.MaxNetworkRetries = 0);
+        var sut = services.GetRequiredService<ICustomerResolver>();
+        var made = StripeResponses.Customer("cus_made", "user-42");
+        made["email"] = "jane@example.com";
+        handler.OnJson(HttpMethod.Get, "/v1/customers/search", StripeResponses.EmptySearch); // not indexed yet
+        handler.On(HttpMethod.Get, "/v1/customers", request => StubStripeHandler.Json(
+            request.Query.Contains("email=jane%40example.com", StringComparison.Ordinal) ? StripeResponses.List(made) : StripeResponses.List()));
+        handler.Then((_, _) => Task.FromResult(StubStripeHandler.Json(StripeResponses.EmptySearch))); // the first search
+        handler.Then((_, _) => Task.FromResult(StubStripeHandler.Error(HttpStatusCode.InternalServerError, "api_error", "An unknown error occurred")));
+        handler.OnJson(HttpMethod.Post, "/v1/customers", StripeResponses.CustomerJson("cus_second", "user-42"));
+
+        var customerId = await sut.GetOrCreateCustomerIdAsync(User42, "jane@example.com", null);
+
+        customerId.Should().Be("cus_made", "the failed creation made the customer, and a strongly consistent lookup finds it");
+        Creates(handler).Should().Be(1, "a second creation would give the user two customers");
+    }
+
+    /// <summary>
+    /// "Search functionality is not available to merchants in India" (facts section 6, Stripe's API reference): there the
+    /// search call fails, and with it every first checkout of a registered buyer, although creating the customer under
+    /// the user's idempotency key would do.
+    /// </summary>
+    [Fact]
+    public async Task GetOrCreateCustomerIdAsync_SearchUnavailableOnTheAccount_StillCreatesTheCustomer()
+    {
+        var (sut, store, handler, _) = Create();
+        handler.On(HttpMethod.Get, "/v1/customers/search", _ =>
+            StubStripeHandler.Error(HttpStatusCode.BadRequest, "invalid_request_error", "Search is not available for accounts in India."));
+        handler.OnJson(HttpMethod.Get, "/v1/customers", StripeResponses.List());
+        handler.OnJson(HttpMethod.Post, "/v1/customers", StripeResponses.CustomerJson("cus_new", "user-42"));
+
+        var customerId = await sut.GetOrCreateCustomerIdAsync(User42, "jane@example.com", "Jane");
+
+        customerId.Should().Be("cus_new");
+        handler.Requests.Single(r => r.Method == HttpMethod.Post).Header("Idempotency-Key").Should().Be(CustomerResolver.IdempotencyKeyFor(User42));
+        (await store.GetCustomerIdAsync(User42)).Should().Be("cus_new");
     }
 
     [Fact]
