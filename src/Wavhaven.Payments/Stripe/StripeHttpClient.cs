@@ -295,7 +295,7 @@ internal sealed partial class StripeHttpClient : IStripeClient
     /// </summary>
     private static async Task<T?> ReadAsync<T>(HttpContent content, JsonTypeInfo<T> responseType, CancellationToken cancellationToken)
     {
-        if (content.Headers.ContentType?.CharSet is { } charset && !charset.Trim('"').Equals("utf-8", StringComparison.OrdinalIgnoreCase))
+        if (!IsUtf8(content))
         {
             return await content.ReadFromJsonAsync(responseType, cancellationToken).ConfigureAwait(false); // transcodes
         }
@@ -326,6 +326,35 @@ internal sealed partial class StripeHttpClient : IStripeClient
     }
 
     /// <summary>
+    /// Whether the answer is UTF-8 (or says nothing of its charset). A charset .NET does not know (a proxy's page) throws
+    /// <see cref="NotSupportedException"/>, as a body that is not JSON does, where <c>ReadFromJsonAsync</c> would throw an
+    /// <see cref="InvalidOperationException"/> that the callers cannot tell from a bug.
+    /// </summary>
+    private static bool IsUtf8(HttpContent content)
+    {
+        if (content.Headers.ContentType?.CharSet is not { } charset)
+        {
+            return true;
+        }
+
+        var name = charset.Trim('"');
+        if (name.Equals("utf-8", StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+
+        try
+        {
+            _ = Encoding.GetEncoding(name);
+            return false;
+        }
+        catch (ArgumentException exception)
+        {
+            throw new NotSupportedException($"The answer's charset, \"{name}\", is not one .NET can read.", exception);
+        }
+    }
+
+    /// <summary>
     /// The largest answer read from a pooled copy (a Checkout session is about 3 KB); a larger one (a long list) gets an
     /// array of its own rather than leave an array that size in the shared pool.
     /// </summary>
@@ -339,6 +368,7 @@ internal sealed partial class StripeHttpClient : IStripeClient
         StripeError? error = null;
         try
         {
+            _ = IsUtf8(response.Content); // a charset .NET does not know is not Stripe's JSON either
             var body = await response.Content.ReadFromJsonAsync(StripeJsonContext.Default.StripeErrorResponse, cancellationToken).ConfigureAwait(false);
             error = body?.Error;
         }
@@ -348,7 +378,7 @@ internal sealed partial class StripeHttpClient : IStripeClient
         }
         catch (NotSupportedException)
         {
-            // Not JSON at all.
+            // Not JSON at all, or in a charset .NET cannot read.
         }
 
         var status = (int)response.StatusCode;

@@ -256,6 +256,33 @@ public class StripeHttpClientTests
         handler.Requests.Should().ContainSingle("a 200 is not retried");
     }
 
+    /// <summary>
+    /// An answer in a charset .NET does not know (a proxy's page, say) made the serializer's reader throw
+    /// <see cref="InvalidOperationException"/>, which escaped: a 200 as something the caller cannot tell from a bug, and a
+    /// 502 not as the StripeApiException its status alone makes.
+    /// </summary>
+    [Theory]
+    [InlineData(HttpStatusCode.OK)]
+    [InlineData(HttpStatusCode.BadGateway)]
+    public async Task AnswerInAnUnknownCharset_SurfacesAsAStripeApiException(HttpStatusCode status)
+    {
+        var (sut, handler) = Create(options => options.MaxNetworkRetries = 0);
+        handler.On(HttpMethod.Post, "/v1/customers", _ =>
+        {
+            var content = new ByteArrayContent("<html>Bad gateway</html>"u8.ToArray());
+            content.Headers.TryAddWithoutValidation("Content-Type", "text/html; charset=x-no-such-charset");
+            var response = new HttpResponseMessage(status) { Content = content };
+            response.Headers.TryAddWithoutValidation("Request-Id", "req_charset");
+            return response;
+        });
+
+        var error = (await FluentActions.Awaiting(() => PostCustomer(sut, "order-8-customer")).Should().ThrowAsync<StripeApiException>()).Which;
+
+        error.StatusCode.Should().Be((int)status);
+        error.IdempotencyKey.Should().Be("order-8-customer");
+        error.RequestId.Should().Be("req_charset");
+    }
+
     [Fact]
     public async Task NetworkFailures_AreRetriedWithTheSameKey_ThenSucceed()
     {
