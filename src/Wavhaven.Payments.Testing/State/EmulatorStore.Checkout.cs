@@ -4,7 +4,8 @@ namespace Wavhaven.Payments.Testing.State;
 /// What happens when the buyer pays on the hosted Checkout page. Events follow Stripe's order:
 /// <list type="bullet">
 /// <item>payment mode, paid: (<c>customer.created</c> with <c>customer_creation=always</c>), <c>payment_intent.created</c>,
-/// <c>payment_intent.succeeded</c>, <c>charge.succeeded</c>, <c>checkout.session.completed</c>;</item>
+/// <c>payment_intent.succeeded</c>, <c>charge.succeeded</c>, <c>checkout.session.completed</c>; with a total of zero, only
+/// <c>checkout.session.completed</c> (<c>no_payment_required</c>), whatever the buyer pays with;</item>
 /// <item>payment mode, declined: <c>payment_intent.created</c> (first attempt only), <c>charge.failed</c>,
 /// <c>payment_intent.payment_failed</c>; the session stays open;</item>
 /// <item>payment mode, bank debit: <c>payment_intent.created</c>, <c>payment_intent.processing</c>, <c>charge.pending</c>,
@@ -40,9 +41,18 @@ internal sealed partial class EmulatorStore
 
     private bool PayOnce(CheckoutSession session, EmulatedPayment payment)
     {
-        if (payment != EmulatedPayment.Declined && session.CustomerId is null && session.CustomerCreation == "always")
+        var free = session.AmountTotal == 0;
+        if ((free || payment != EmulatedPayment.Declined) && session.CustomerId is null && session.CustomerCreation == "always")
         {
             session.CustomerId = CreateCustomerForSession(session).Id;
+        }
+
+        if (free)
+        {
+            // Nothing to pay (a free cart): no payment method is asked for, and no payment intent or charge is made.
+            Complete(session, "no_payment_required");
+            Emit("checkout.session.completed", session, RequestInfo.Automatic);
+            return true;
         }
 
         var intent = session.PaymentIntentId is null ? null : Find<PaymentIntent>(session.PaymentIntentId);

@@ -83,7 +83,8 @@ internal sealed partial class CheckoutService(
 
         if (session.PaymentStatus is not ("paid" or "no_payment_required"))
         {
-            return new CheckoutSyncResult(CheckoutSyncStatus.PaymentPending, session);
+            var failed = await DelayedPaymentFailedAsync(session, cancellationToken).ConfigureAwait(false);
+            return new CheckoutSyncResult(failed ? CheckoutSyncStatus.PaymentFailed : CheckoutSyncStatus.PaymentPending, session);
         }
 
         // The handler runs in the caller's scope, so it shares the request's DbContext.
@@ -107,6 +108,27 @@ internal sealed partial class CheckoutService(
 
             await Task.Delay(TimeSpan.FromMilliseconds(100), timeProvider, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Whether the delayed payment of a complete but unpaid session has failed: its session says "unpaid" for good then,
+    /// as while the payment is on its way, and only the payment (payment mode) or the subscription tells the two apart.
+    /// </summary>
+    private async Task<bool> DelayedPaymentFailedAsync(StripeCheckoutSession session, CancellationToken cancellationToken)
+    {
+        if (session.PaymentIntent is { } paymentIntentId)
+        {
+            var intent = await stripe.GetPaymentIntentAsync(paymentIntentId, account: null, cancellationToken).ConfigureAwait(false);
+            return intent.Status is "requires_payment_method" or "canceled";
+        }
+
+        if (session.Subscription is { } subscriptionId)
+        {
+            var subscription = await stripe.GetSubscriptionAsync(subscriptionId, account: null, cancellationToken).ConfigureAwait(false);
+            return subscription.Status is "past_due" or "unpaid" or "canceled" or "incomplete_expired";
+        }
+
+        return false;
     }
 
     /// <summary>Every rule of a request, checked before any call to Stripe.</summary>

@@ -22,6 +22,12 @@ public enum CheckoutSyncStatus
 
     /// <summary>Paid, but no fulfillment handler serves its type (see the logs), or it was not created by this library.</summary>
     NotFulfillable,
+
+    /// <summary>
+    /// The buyer completed Checkout, but its delayed payment failed (<c>checkout.session.async_payment_failed</c>): the
+    /// session stays unpaid for good, and nothing is fulfilled. Offer the buyer a new checkout.
+    /// </summary>
+    PaymentFailed,
 }
 
 /// <summary>The result of <see cref="ICheckoutService.SyncCheckoutAsync"/>.</summary>

@@ -23,6 +23,9 @@ internal static class StripeEndpoints
         return client.SendAsync(HttpMethod.Get, "/v1/checkout/sessions/" + Segment(sessionId, nameof(sessionId)) + "/line_items", parameters, StripeJsonContext.Default.StripeListStripeLineItem, Options(account, "/v1/checkout/sessions/{id}/line_items"), cancellationToken);
     }
 
+    public static Task<StripePaymentIntent> GetPaymentIntentAsync(this IStripeClient client, string paymentIntentId, string? account, CancellationToken cancellationToken) =>
+        client.SendAsync(HttpMethod.Get, "/v1/payment_intents/" + Segment(paymentIntentId, nameof(paymentIntentId)), null, StripeJsonContext.Default.StripePaymentIntent, Options(account, "/v1/payment_intents/{id}"), cancellationToken);
+
     public static Task<StripeCustomer> CreateCustomerAsync(this IStripeClient client, StripeForm parameters, string idempotencyKey, CancellationToken cancellationToken) =>
         client.SendAsync(HttpMethod.Post, "/v1/customers", parameters, StripeJsonContext.Default.StripeCustomer, new(idempotencyKey), cancellationToken);
 

@@ -273,6 +273,7 @@ public class WebhookDispatchTests
         var pending = TestEvents.CheckoutSession("cs_test_pending", paymentStatus: "unpaid");
         app.Stripe.OnJson(HttpMethod.Get, "/v1/checkout/sessions/cs_test_open", open.ToJsonString());
         app.Stripe.OnJson(HttpMethod.Get, "/v1/checkout/sessions/cs_test_pending", pending.ToJsonString());
+        app.Stripe.OnJson(HttpMethod.Get, "/v1/payment_intents/" + (string)pending["payment_intent"]!, """{"id":"pi_pending","object":"payment_intent","status":"processing"}""");
         await using var scope = app.Services.CreateAsyncScope();
         var sut = scope.ServiceProvider.GetRequiredService<ICheckoutService>();
 

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using Wavhaven.Payments.Testing;
+using Wavhaven.Store.Data;
 using Wavhaven.Store.Tests.Support;
 
 namespace Wavhaven.Store.Tests.Flows;
@@ -83,6 +84,30 @@ public class StoreHardeningTests
 
         pending.Should().Contain("id=\"pending\"").And.Contain("your licences appear in your account")
             .And.NotContain("we will email you once it clears", "the store emails only guests");
+    }
+
+    /// <summary>
+    /// A bank debit that bounced leaves the session complete and unpaid for good: the success page said "Payment
+    /// processing" forever, while the webhook told the app the payment had failed.
+    /// </summary>
+    [Fact]
+    public async Task ABankDebitThatFailed_TheSuccessPageSaysSo_AndTheOrderStaysUnpaid()
+    {
+        await using var store = await StoreApp.StartAsync();
+        using var browser = store.NewBrowser();
+        await browser.RegisterAsync("bounced@example.com");
+        await browser.AddToCartAsync("low-tide");
+        var checkoutUrl = await browser.CheckoutCartAsync();
+        var successUrl = await store.Emulator.CompleteCheckoutAsync(checkoutUrl.ToString(), EmulatedPayment.DelayedBankDebit);
+        var sessionId = System.Web.HttpUtility.ParseQueryString(successUrl.Query)["session_id"]!;
+
+        await store.Emulator.SettleAsyncPaymentAsync(sessionId, succeeded: false);
+        await store.Emulator.WaitForDeliveriesAsync();
+        var page = await browser.GetPageAsync(successUrl.PathAndQuery);
+
+        page.Should().Contain("id=\"payment-failed\"").And.Contain("id=\"pay-again\"").And.NotContain("id=\"pending\"");
+        StoreFlows.DownloadLinks(await browser.GetPageAsync("/account")).Should().BeEmpty("nothing was paid, so no licence is granted");
+        (await store.WithDbAsync(db => db.Orders.Select(o => o.Status).SingleAsync())).Should().Be(OrderStatus.Created);
     }
 
     /// <summary>

@@ -18,6 +18,7 @@ namespace Wavhaven.Payments.Stripe.Serialization;
 [JsonSerializable(typeof(StripeInvoice))]
 [JsonSerializable(typeof(StripePrice))]
 [JsonSerializable(typeof(StripeCharge))]
+[JsonSerializable(typeof(StripePaymentIntent))]
 [JsonSerializable(typeof(StripeBillingPortalSession))]
 [JsonSerializable(typeof(StripeErrorResponse))]
 [JsonSerializable(typeof(StripeList<StripeWebhookEndpoint>))]
