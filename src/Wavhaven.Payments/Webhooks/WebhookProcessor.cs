@@ -100,6 +100,8 @@ internal sealed partial class WebhookProcessor : IWebhookProcessor, IDisposable
             Log.ApiVersionMismatch(_logger, version, StripeApiVersion.Current);
         }
 
+        // A caller that has given up (its token cancelled) gets nothing claimed, queued or run on its behalf.
+        cancellationToken.ThrowIfCancellationRequested();
         if (_mode == WebhookProcessingMode.Queued)
         {
             return await EnqueueAsync(stripeEvent, cancellationToken).ConfigureAwait(false);
@@ -134,6 +136,14 @@ internal sealed partial class WebhookProcessor : IWebhookProcessor, IDisposable
                 await store.MarkFailedAsync(stripeEvent.Id, exception.Message, CancellationToken.None).ConfigureAwait(false);
                 Log.InFlight(_logger, stripeEvent.Type, stripeEvent.Id);
                 return new WebhookResult(WebhookOutcome.InProgress, "in progress", stripeEvent.Id, stripeEvent.Type);
+            }
+            catch (OperationCanceledException exception) when (cancellationToken.IsCancellationRequested)
+            {
+                // The caller went away (the request was aborted): not a handler failure. The claim is released at once, so
+                // that the redelivery runs the handlers, and the cancellation goes on as such.
+                await store.MarkFailedAsync(stripeEvent.Id, WebhookFailure.Describe(exception), CancellationToken.None).ConfigureAwait(false);
+                Log.Cancelled(_logger, stripeEvent.Type, stripeEvent.Id);
+                throw;
             }
             catch (Exception exception)
             {
@@ -218,6 +228,9 @@ internal sealed partial class WebhookProcessor : IWebhookProcessor, IDisposable
 
         [LoggerMessage(EventId = 608, EventName = "WebhookQueued", Level = LogLevel.Debug, Message = "Stripe event {EventType} {EventId} stored for the queue worker; answering 200")]
         public static partial void Queued(ILogger logger, string eventType, string eventId);
+
+        [LoggerMessage(EventId = 609, EventName = "WebhookCancelled", Level = LogLevel.Information, Message = "Handling of Stripe event {EventType} {EventId} was cancelled by its caller (the request was aborted); the event is released for Stripe's redelivery")]
+        public static partial void Cancelled(ILogger logger, string eventType, string eventId);
 
         [LoggerMessage(EventId = 607, EventName = "WebhookSecretMissing", Level = LogLevel.Error, Message = "A webhook arrived, but Stripe:WebhookSecrets is empty, so it cannot be verified. Set it to the endpoint's signing secret (whsec_…)")]
         public static partial void NoSecret(ILogger logger);

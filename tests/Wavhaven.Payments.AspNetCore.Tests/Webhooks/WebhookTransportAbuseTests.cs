@@ -79,6 +79,37 @@ public class WebhookTransportAbuseTests
             .Should().BeEmpty("a client that drops or stalls its upload is not a fault of the app: any anonymous caller can do it at will");
     }
 
+    /// <summary>
+    /// The sender drops the connection while the handler runs (Stripe gave up waiting, or a proxy's timeout): the handler
+    /// is cancelled through its token. That is neither a handler failure nor an unhandled error, and the redelivery runs
+    /// the handler at once.
+    /// </summary>
+    [Fact]
+    public async Task SenderThatLeavesWhileTheHandlerRuns_IsNotLoggedAsAnError_AndTheRedeliveryRunsTheHandler()
+    {
+        await using var app = await WebhookTestApp.StartAsync();
+        app.Recorder.FulfillmentDelay = TimeSpan.FromSeconds(30); // the handler awaits with the token it is given
+        var body = Encoding.UTF8.GetBytes(TestEvents.Event("checkout.session.completed", TestEvents.CheckoutSession("cs_test_left")).ToJsonString());
+        var socket = await RawHttp.ConnectAsync(app.Client.BaseAddress!);
+        await RawHttp.SendAsync(socket, RawHttp.Request("POST", body.Length, StripeWebhookSignature.CreateHeader(body, WebhookTestApp.Secret, DateTimeOffset.UtcNow)));
+        await RawHttp.SendAsync(socket, body);
+        await WaitUntilAsync(() => app.Logs.Lines.Any(l => l.EventName == "ExecutingEndpoint"));
+        await Task.Delay(200);
+        socket.LingerState = new LingerOption(true, 0); // RST, as a dropped connection
+        socket.Close();
+        await WaitUntilAsync(() => app.Logs.Lines.Any(l => l.Message.StartsWith("Request finished", StringComparison.Ordinal)));
+        await Task.Delay(300);
+        socket.Dispose();
+
+        app.Logs.Lines.Where(l => l.Level >= LogLevel.Error)
+            .Select(l => $"{l.Category} {l.EventName}: {l.Message} ({l.Exception?.GetType().Name}: {l.Exception?.Message})")
+            .Should().BeEmpty("a sender that goes away is not a fault of the app or of its handler");
+        app.Recorder.FulfillmentDelay = TimeSpan.Zero;
+        using var redelivery = await app.PostAsync(body);
+        (await redelivery.Content.ReadAsStringAsync()).Should().Be("processed");
+        app.Recorder.Fulfilled.Should().ContainSingle();
+    }
+
     private static async Task WaitUntilAsync(Func<bool> condition)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
