@@ -10,7 +10,7 @@ public sealed class Plan
         Description = options.Description;
         BillingType = options.BillingType;
         Features = [.. options.Features];
-        Grants = new Dictionary<string, string>(options.Grants, StringComparer.OrdinalIgnoreCase);
+        Grants = new Dictionary<string, string>(options.Grants, StringComparer.OrdinalIgnoreCase).AsReadOnly(); // the catalog is shared by every caller
         Prices = [.. options.Prices.Select(price => new PlanPrice(this, price, mode))];
     }
 

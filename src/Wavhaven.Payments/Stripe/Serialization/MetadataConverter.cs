@@ -49,8 +49,8 @@ internal sealed class MetadataConverter : JsonConverter<IReadOnlyDictionary<stri
     }
 }
 
-/// <summary>Shared empty metadata.</summary>
+/// <summary>Shared empty metadata: read-only, since every object without metadata holds this one instance.</summary>
 internal static class StripeMetadata
 {
-    public static readonly IReadOnlyDictionary<string, string> Empty = new Dictionary<string, string>(0);
+    public static readonly IReadOnlyDictionary<string, string> Empty = System.Collections.ObjectModel.ReadOnlyDictionary<string, string>.Empty;
 }
