@@ -52,9 +52,11 @@ public static class StripeWebhookSignature
     /// <param name="tolerance">How far the timestamp may be from now.</param>
     /// <param name="now">The current time.</param>
     /// <exception cref="ArgumentException">A secret is null or empty: an empty HMAC key is one anyone can sign with.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="tolerance"/> is negative: only zero turns the age check off.</exception>
     public static WebhookSignatureStatus Verify(ReadOnlySpan<byte> payload, string? header, IReadOnlyList<string> secrets, TimeSpan tolerance, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(secrets);
+        ArgumentOutOfRangeException.ThrowIfLessThan(tolerance, TimeSpan.Zero);
         var keys = new WebhookSigningKey[secrets.Count];
         for (var i = 0; i < secrets.Count; i++)
         {
