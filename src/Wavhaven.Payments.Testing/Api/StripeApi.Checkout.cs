@@ -269,6 +269,12 @@ internal sealed partial class StripeApi
                 throw ApiException.InvalidRequest($"All line items must use the same currency; line 0 is in {lines[0].Price.Currency}, this one in {price.Currency}.", item.Path);
             }
 
+            if (price.IsRecurring && lines.FirstOrDefault(line => line.Price.IsRecurring) is { } firstRecurring
+                && (firstRecurring.Price.Interval != price.Interval || firstRecurring.Price.IntervalCount != price.IntervalCount))
+            {
+                throw ApiException.InvalidRequest("All recurring prices on a subscription must have the same `recurring.interval` and `recurring.interval_count`.", item.Path);
+            }
+
             var description = _store.Find<Product>(price.ProductId)?.Name ?? price.ProductId;
             lines.Add(new SessionLine(Ids.New("li_"), price, quantity, description));
         }

@@ -239,6 +239,7 @@ internal sealed partial class CheckoutService(
 
         var resolved = new List<ResolvedLine>(lines.Count);
         string? currency = null;
+        PriceInterval? interval = null;
         for (var i = 0; i < lines.Count; i++)
         {
             var line = lines[i] ?? throw Refuse(At(i), $"{At(i)} is null.");
@@ -268,6 +269,19 @@ internal sealed partial class CheckoutService(
             else if (!string.Equals(currency, next.Currency, StringComparison.Ordinal))
             {
                 throw Refuse($"{At(i)}.Currency", $"{At(i)} is priced in {next.Currency}, but the cart's earlier lines are in {currency}. A Checkout session takes one currency: split the cart.");
+            }
+
+            if (next.Price is { IsRecurring: true } recurring)
+            {
+                // Stripe bills a subscription's items on one schedule, and refuses a Checkout whose recurring prices differ in it.
+                if (interval is null)
+                {
+                    interval = recurring.Interval;
+                }
+                else if (interval != recurring.Interval)
+                {
+                    throw Refuse($"{At(i)}.Interval", $"{At(i)} bills every {recurring.Interval}, but the cart's earlier recurring lines bill every {interval}. A subscription has one billing interval: split the cart.");
+                }
             }
 
             resolved.Add(next);
@@ -344,11 +358,14 @@ internal sealed partial class CheckoutService(
     }
 
     /// <summary>
-    /// Adds <c>session_id={CHECKOUT_SESSION_ID}</c> to the URL's query when the placeholder is missing: before any
-    /// fragment, which browsers never send to the server.
+    /// Adds <c>session_id={CHECKOUT_SESSION_ID}</c> to the URL's query when the placeholder is missing (after unescaping a
+    /// percent-encoded one): before any fragment, which browsers never send to the server.
     /// </summary>
     private static string WithSessionIdPlaceholder(string url)
     {
+        // Uri.AbsoluteUri, UriBuilder and ASP.NET Core's URL helpers escape the braces, and Stripe substitutes only the literal.
+        url = url.Replace("%7BCHECKOUT_SESSION_ID%7D", SessionIdPlaceholder, StringComparison.Ordinal)
+            .Replace("%7bCHECKOUT_SESSION_ID%7d", SessionIdPlaceholder, StringComparison.Ordinal);
         if (url.Contains(SessionIdPlaceholder, StringComparison.Ordinal))
         {
             return url;

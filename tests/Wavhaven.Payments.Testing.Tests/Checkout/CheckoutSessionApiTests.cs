@@ -74,6 +74,8 @@ public sealed class CheckoutSessionApiTests : EmulatorTest
     [InlineData("mode=payment&line_items[0][price_data][currency]=usd&line_items[0][price_data][unit_amount]=9223372036854775807&line_items[0][price_data][product_data][name]=x&line_items[0][quantity]=2", "line_items")]
     [InlineData("mode=payment&line_items[0][price_data][currency]=usd&line_items[0][price_data][unit_amount]=9223372036854775807&line_items[0][price_data][product_data][name]=x&line_items[0][quantity]=1"
         + "&line_items[1][price_data][currency]=usd&line_items[1][price_data][unit_amount]=1&line_items[1][price_data][product_data][name]=y&line_items[1][quantity]=1", "line_items")]
+    [InlineData("mode=subscription&line_items[0][price]=price_pro_year&line_items[0][quantity]=1&line_items[1][price]=price_team_month&line_items[1][quantity]=1", "line_items[1]")]
+    [InlineData("mode=subscription&line_items[0][price]=price_pro_month&line_items[0][quantity]=1&line_items[1][price_data][currency]=usd&line_items[1][price_data][unit_amount]=100&line_items[1][price_data][product_data][name]=x&line_items[1][price_data][recurring][interval]=week&line_items[1][quantity]=1", "line_items[1]")]
     public async Task Create_RefusesWhatStripeRefuses(string body, string param)
     {
         var answer = await Stripe.PostAsync("/v1/checkout/sessions", body);

@@ -80,6 +80,49 @@ public sealed class CoreLibraryTests : IAsyncLifetime
         ((string)intent["metadata"]!["wavhaven_buyer"]!).Should().Be("guest");
     }
 
+    /// <summary>
+    /// <c>Uri.AbsoluteUri</c> (and <c>UriBuilder</c>, <c>QueryHelpers.AddQueryString</c>, <c>LinkGenerator</c>) escape the braces of
+    /// the placeholder, which Stripe substitutes only as the literal <c>{CHECKOUT_SESSION_ID}</c>: the buyer must still land on a
+    /// success URL that carries the session id once, not beside an unsubstituted <c>%7BCHECKOUT_SESSION_ID%7D</c>.
+    /// </summary>
+    [Fact]
+    public async Task SuccessUrlWithTheEscapedPlaceholder_RedirectsWithTheSessionIdOnce()
+    {
+        await using var services = BuildServices();
+        var successUrl = new Uri(new Uri("https://shop.example/"), "checkout/success?session_id={CHECKOUT_SESSION_ID}").AbsoluteUri;
+
+        var result = await services.GetRequiredService<ICheckoutService>().CreateCheckoutAsync(new CheckoutRequest
+        {
+            Buyer = CheckoutBuyer.Guest("jane@example.com", "order-1002"),
+            Lines = [CheckoutLine.ForPlan("beat-license")],
+            FulfillmentType = "license",
+            SuccessUrl = successUrl,
+        });
+        var redirect = await _emulator.CompleteCheckoutAsync(result.Url.ToString());
+
+        successUrl.Should().Contain("%7BCHECKOUT_SESSION_ID%7D");
+        redirect.Should().Be(new Uri("https://shop.example/checkout/success?session_id=" + result.SessionId));
+    }
+
+    /// <summary>A subscription bills all its items on one interval: Stripe refuses a cart of monthly and yearly prices, so the library must too.</summary>
+    [Fact]
+    public async Task CartOfMonthlyAndYearlyPrices_IsRefusedBeforeAnythingReachesStripe()
+    {
+        await using var services = BuildServices();
+        var checkout = services.GetRequiredService<ICheckoutService>();
+
+        var act = () => checkout.CreateCheckoutAsync(new CheckoutRequest
+        {
+            Buyer = CheckoutBuyer.Guest("jane@example.com", "order-1003"),
+            Lines = [CheckoutLine.ForPlan("pro", PriceInterval.Year), CheckoutLine.ForPlan("team")],
+            FulfillmentType = "pro",
+        });
+
+        (await act.Should().ThrowAsync<InvalidPaymentRequestException>()).Which.Field.Should().Be("Lines[1].Interval");
+        var sessions = await _stripe.GetOkAsync("/v1/checkout/sessions");
+        sessions["data"]!.AsArray().Should().BeEmpty();
+    }
+
     [Fact]
     public async Task RegisteredBuyerWithAutomaticTax_OpensTheSession_AlthoughTheNewCustomerHasNoAddress()
     {

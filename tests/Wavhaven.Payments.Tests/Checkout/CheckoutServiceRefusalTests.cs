@@ -62,6 +62,8 @@ public class CheckoutServiceRefusalTests
         ["plan id in another case"] = new(() => Request(lines: [CheckoutLine.ForPlan("PRO", PriceInterval.Month)]), "Lines[0].PlanId", "'PRO' is not a plan of the catalog"),
         ["empty plan id"] = new(() => Request(lines: [CheckoutLine.ForPlan("")]), "Lines[0].PlanId", "is not a plan of the catalog"),
         ["no interval on a plan with several prices"] = new(() => Request(lines: [CheckoutLine.ForPlan("pro")]), "Lines[0].Interval", "plan 'pro' has several prices (Month, Year); say which with the line's Interval"),
+        ["recurring lines of two intervals (Stripe bills one subscription on one interval)"] = new(() => Request(lines: [CheckoutLine.ForPlan("pro", PriceInterval.Month), CheckoutLine.ForPlan("pro", PriceInterval.Year)]), "Lines[1].Interval", "Lines[1] bills every Year, but the cart's earlier recurring lines bill every Month"),
+        ["recurring lines of two intervals after a one-time line"] = new(() => Request(lines: [CheckoutLine.ForPlan("beat-license"), CheckoutLine.ForPlan("pro", PriceInterval.Year), CheckoutLine.Item("Stems", 500, "usd"), CheckoutLine.ForPlan("pro", PriceInterval.Month)]), "Lines[3].Interval", "Lines[3] bills every Month, but the cart's earlier recurring lines bill every Year"),
         ["interval the plan lacks"] = new(() => Request(lines: [CheckoutLine.ForPlan("pro", PriceInterval.OneTime)]), "Lines[0].Interval", "plan 'pro' has no OneTime price. It has: Month, Year"),
 
         // Ad-hoc items

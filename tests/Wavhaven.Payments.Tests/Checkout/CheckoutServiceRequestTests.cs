@@ -261,6 +261,8 @@ public class CheckoutServiceRequestTests
     [InlineData("https://shop.example/#/done?tab=2", "https://shop.example/?session_id={CHECKOUT_SESSION_ID}#/done?tab=2")]
     [InlineData("https://shop.example/done?cs={CHECKOUT_SESSION_ID}", "https://shop.example/done?cs={CHECKOUT_SESSION_ID}")]
     [InlineData("https://shop.example/orders/{CHECKOUT_SESSION_ID}/done", "https://shop.example/orders/{CHECKOUT_SESSION_ID}/done")]
+    [InlineData("https://shop.example/done?session_id=%7BCHECKOUT_SESSION_ID%7D", "https://shop.example/done?session_id={CHECKOUT_SESSION_ID}")]
+    [InlineData("https://shop.example/done?session_id=%7bCHECKOUT_SESSION_ID%7d#thanks", "https://shop.example/done?session_id={CHECKOUT_SESSION_ID}#thanks")]
     public async Task CreateCheckoutAsync_SuccessUrl_CarriesTheSessionIdPlaceholderInItsQuery(string successUrl, string expected)
     {
         var (sut, handler, _) = Create();
