@@ -19,8 +19,10 @@ namespace Wavhaven.Payments.Testing;
 /// A local, in-memory Stripe on loopback HTTP, for tests and offline development. It serves the part of
 /// Stripe's REST API that Wavhaven.Payments uses, at the pinned API version (point
 /// <c>StripePaymentsOptions.ApiBaseUrl</c> at <see cref="BaseUrl"/>), hosted Checkout and billing portal
-/// pages, and signed webhook deliveries with retries. Its clock moves only when told to
-/// (<see cref="AdvanceClockAsync"/>), which renews, fails and ends subscriptions.
+/// pages, and signed webhook deliveries with retries. Its clock is its time provider's (the system clock by default)
+/// plus every <see cref="AdvanceClockAsync"/>, which renews, fails and ends subscriptions; what falls due as the
+/// provider's time passes runs on the next API call or page. Pass a fake <see cref="StripeEmulatorOptions.TimeProvider"/>
+/// for a clock that moves only when told to.
 /// </summary>
 /// <example>
 /// <code>

@@ -30,7 +30,10 @@ public sealed class StripePaymentsOptions
     /// </summary>
     public IList<string> WebhookSecrets { get; set; } = [];
 
-    /// <summary>Gets or sets how old a webhook's signature timestamp may be. Defaults to 5 minutes, as Stripe's clients do.</summary>
+    /// <summary>
+    /// Gets or sets how far a webhook's signature timestamp may be from now, in either direction. Defaults to 5 minutes, as
+    /// Stripe's clients do; <see cref="TimeSpan.Zero"/> turns the check off.
+    /// </summary>
     public TimeSpan WebhookTolerance { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>Gets or sets the largest webhook body accepted, in bytes; larger ones are answered 413. Defaults to 1 MiB.</summary>
@@ -68,8 +71,8 @@ public sealed class StripePaymentsOptions
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(80);
 
     /// <summary>
-    /// Gets or sets how many times a failed call is retried (network failures, timeouts, 409, 5xx and
-    /// <c>Stripe-Should-Retry: true</c>). Defaults to 2, as Stripe's clients do.
+    /// Gets or sets how many times a failed call is retried (network failures, timeouts, 409, 429 and 5xx; a
+    /// <c>Stripe-Should-Retry</c> header decides when present). Defaults to 2, as Stripe's clients do.
     /// </summary>
     public int MaxNetworkRetries { get; set; } = 2;
 

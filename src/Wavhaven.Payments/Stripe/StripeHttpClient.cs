@@ -21,7 +21,7 @@ namespace Wavhaven.Payments.Stripe;
 /// <summary>
 /// Talks to Stripe's REST API over an <see cref="HttpClient"/> from <see cref="IHttpClientFactory"/>, with
 /// the pinned <c>Stripe-Version</c>, Stripe's form encoding, an <c>Idempotency-Key</c> on every POST that
-/// every retry reuses, and Stripe's retry rules (network failures, timeouts, 409, 5xx and
+/// every retry reuses, and Stripe's retry rules (network failures, timeouts, 409, 429, 5xx and
 /// <c>Stripe-Should-Retry</c>) with capped exponential backoff and jitter.
 /// </summary>
 internal sealed partial class StripeHttpClient : IStripeClient
