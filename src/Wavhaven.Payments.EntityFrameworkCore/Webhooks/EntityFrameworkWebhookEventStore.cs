@@ -278,10 +278,24 @@ internal sealed class EntityFrameworkWebhookEventStore(DbContext context, IOptio
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         _ = Sql;
         var stateText = WebhookEventStates.From(state);
+        // Every column but the payload: the health check lists up to 1,000 dead events on each probe.
         var records = await context.Set<WebhookEventRecord>().AsNoTracking()
             .Where(e => e.State == stateText)
             .OrderByDescending(e => e.UpdatedAt)
             .Take(limit)
+            .Select(e => new WebhookEventRecord
+            {
+                Id = e.Id,
+                Type = e.Type,
+                State = e.State,
+                Attempts = e.Attempts,
+                LastError = e.LastError,
+                Created = e.Created,
+                ReceivedAt = e.ReceivedAt,
+                UpdatedAt = e.UpdatedAt,
+                ProcessedAt = e.ProcessedAt,
+                NextAttemptAt = e.NextAttemptAt,
+            })
             .ToListAsync(cancellationToken).ConfigureAwait(false);
         return [.. records.Select(ToInfo)];
     }

@@ -293,6 +293,38 @@ public class EntityFrameworkWebhookEventStoreTests
         }
     }
 
+    /// <summary>
+    /// Listing reads what <see cref="WebhookEventInfo"/> holds, not the events' payloads: the health check lists up to 1,000
+    /// dead events on every probe, and each payload is a few KB of a buyer's data.
+    /// </summary>
+    [SkippableTheory]
+    [InlineData(DatabaseKind.Sqlite)]
+    [InlineData(DatabaseKind.PostgreSql)]
+    public async Task ListAsync_DoesNotReadThePayloads(DatabaseKind kind)
+    {
+        await using var database = await TestDatabase.CreateAsync(kind);
+        var sink = new LogSink();
+        await using var services = StoreServices.Build(database, configure: s => s.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(sink));
+        await using (var scope = services.CreateAsyncScope())
+        {
+            (await Store(scope).TryClaimAsync("evt_dead", "charge.refunded", Encoding.UTF8.GetBytes("{\"buyer\":\"jane@example.com\"}"))).Status.Should().Be(WebhookClaimStatus.Claimed);
+            await Queue(scope).MarkDeadAsync("evt_dead", "down for good");
+        }
+
+        sink.Lines.Clear();
+        await using (var scope = services.CreateAsyncScope())
+        {
+            var dead = await Queue(scope).ListAsync(WebhookEventState.Dead, 1000);
+
+            dead.Should().ContainSingle().Which.Should().Match<WebhookEventInfo>(e => e.Id == "evt_dead" && e.Type == "charge.refunded" && e.LastError == "down for good");
+        }
+
+        var selects = sink.Lines.Where(l => l.EventName == "Microsoft.EntityFrameworkCore.Database.Command.CommandExecuted" || l.EventName == "CommandExecuted")
+            .Select(l => l.Message).Where(m => m.Contains("SELECT", StringComparison.OrdinalIgnoreCase)).ToList();
+        selects.Should().NotBeEmpty();
+        selects.Should().NotContain(sql => sql.Contains("payload", StringComparison.OrdinalIgnoreCase));
+    }
+
     private static IWebhookEventStore Store(AsyncServiceScope scope) => scope.ServiceProvider.GetRequiredService<IWebhookEventStore>();
 
     private static IWebhookEventQueue Queue(AsyncServiceScope scope) => (IWebhookEventQueue)Store(scope);
