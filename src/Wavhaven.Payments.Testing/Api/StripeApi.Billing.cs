@@ -118,6 +118,11 @@ internal sealed partial class StripeApi
 
                 if (flowType == "subscription_update_confirm")
                 {
+                    if (subscription.Items.Count > 1)
+                    {
+                        throw ApiException.InvalidRequest($"Subscription {subscriptionId} has several items: subscriptions with multiple items are not updatable in the portal.", details.ParamPath("subscription"));
+                    }
+
                     var item = details.List("items").FirstOrDefault();
                     if (item.Node is null)
                     {

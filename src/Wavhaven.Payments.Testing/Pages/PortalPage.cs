@@ -88,10 +88,10 @@ internal sealed class PortalPage(EmulatorStore store)
                 change.Items.Add(new ItemChange(itemId, price, quantity, Deleted: false, "items[0]"));
                 break;
             case "cancel":
-                change = new SubscriptionChange { CancelAtPeriodEnd = true };
+                change = new SubscriptionChange { CancelAtCurrentPeriodEnd = true };
                 break;
             case "resume":
-                change = new SubscriptionChange { CancelAtPeriodEnd = false };
+                change = subscription.CancelAtPeriodEnd ? new SubscriptionChange { CancelAtPeriodEnd = false } : new SubscriptionChange { CancelAtCurrentPeriodEnd = false };
                 break;
             default:
                 throw ApiException.InvalidRequest("Unknown action.", "action");
@@ -140,15 +140,15 @@ internal sealed class PortalPage(EmulatorStore store)
             {
                 html.Append("<h3>").Append(Html.Encode(PlanName(item.Price))).Append("</h3>\n<p>")
                     .Append(Html.Encode(Money.Describe(item.Price))).Append(" · ").Append(Html.Encode(subscription.Status))
-                    .Append(subscription.CancelAtPeriodEnd ? " · cancels on " : " · renews on ")
-                    .Append(Html.Encode(subscription.CurrentPeriodEnd.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture))).Append("</p>\n");
+                    .Append(Ending(subscription) ? " · cancels on " : " · renews on ")
+                    .Append(Html.Encode((subscription.CancelAt ?? subscription.CurrentPeriodEnd).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture))).Append("</p>\n");
                 foreach (var price in store.All<Price>().Where(price => price.FromCatalog && price.IsRecurring && price.Active && price.Currency == item.Price.Currency && price.Id != item.Price.Id))
                 {
                     AppendForm(html, session, subscription, "switch", "Switch to " + PlanName(price) + " (" + Money.Describe(price) + ")", ("item", item.Id), ("price", price.Id));
                 }
             }
 
-            if (subscription.CancelAtPeriodEnd)
+            if (Ending(subscription))
             {
                 AppendForm(html, session, subscription, "resume", "Resume subscription");
             }
@@ -167,6 +167,8 @@ internal sealed class PortalPage(EmulatorStore store)
 
         return html.ToString();
     }
+
+    private static bool Ending(Subscription subscription) => subscription.CancelAtPeriodEnd || subscription.CancelAt is not null;
 
     private string PlanName(Price price) => store.Find<Product>(price.ProductId)?.Name ?? price.Id;
 

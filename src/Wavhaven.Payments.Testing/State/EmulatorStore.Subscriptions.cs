@@ -17,9 +17,15 @@ internal sealed class SubscriptionChange
 
     public bool? CancelAtPeriodEnd { get; init; }
 
+    /// <summary>
+    /// Gets whether to schedule (or, false, undo) the end at the current period's end as the portal does in flexible billing
+    /// mode: <c>cancel_at</c> set to the period end, <c>cancel_at_period_end</c> left false.
+    /// </summary>
+    public bool? CancelAtCurrentPeriodEnd { get; init; }
+
     public Action<Dictionary<string, string>>? ApplyMetadata { get; init; }
 
-    public bool OnlyMetadata => Items.Count == 0 && CancelAtPeriodEnd is null;
+    public bool OnlyMetadata => Items.Count == 0 && CancelAtPeriodEnd is null && CancelAtCurrentPeriodEnd is null;
 }
 
 /// <summary>
@@ -245,8 +251,19 @@ internal sealed partial class EmulatorStore
             subscription.CancellationReason = cancel ? "cancellation_requested" : null;
         }
 
-        // Set to end at its period's end, it ends at the new one when an interval switch moved it, as Stripe's does.
-        subscription.CancelAt = subscription.CancelAtPeriodEnd ? subscription.CurrentPeriodEnd : null;
+        if (change.CancelAtCurrentPeriodEnd is { } end)
+        {
+            subscription.CancelAtPeriodEnd = false;
+            subscription.CancelAt = end ? subscription.CurrentPeriodEnd : null;
+            subscription.CanceledAt = end ? now : null;
+            subscription.CancellationReason = end ? "cancellation_requested" : null;
+        }
+
+        // Set to end at its period's end, it ends at the new one when an interval switch moved it, as Stripe's does; a
+        // cancel_at is a timestamp, which item changes leave alone.
+        subscription.CancelAt = subscription.CancelAtPeriodEnd ? subscription.CurrentPeriodEnd
+            : change.CancelAtPeriodEnd == false ? null
+            : subscription.CancelAt;
 
         change.ApplyMetadata?.Invoke(subscription.Metadata);
 

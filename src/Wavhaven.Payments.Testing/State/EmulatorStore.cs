@@ -136,7 +136,14 @@ internal sealed partial class EmulatorStore(TimeProvider timeProvider, TimeSpan 
             }
 
             var periodEnd = subscription.CurrentPeriodEnd;
-            Consider(periodEnd, subscription.CancelAtPeriodEnd ? () => EndAtPeriodEnd(subscription) : () => Renew(subscription));
+            if (!subscription.CancelAtPeriodEnd && subscription.CancelAt is { } cancelAt && cancelAt <= periodEnd)
+            {
+                Consider(cancelAt, () => EndAtPeriodEnd(subscription));
+            }
+            else
+            {
+                Consider(periodEnd, subscription.CancelAtPeriodEnd ? () => EndAtPeriodEnd(subscription) : () => Renew(subscription));
+            }
         }
 
         return next;

@@ -59,7 +59,7 @@ internal sealed class Subscription(string id, DateTimeOffset created, string cus
         ["automatic_tax"] = new JsonObject { ["disabled_reason"] = null, ["enabled"] = false, ["liability"] = null },
         ["billing_cycle_anchor"] = BillingCycleAnchor.Unix(),
         ["billing_cycle_anchor_config"] = null,
-        ["billing_mode"] = new JsonObject { ["type"] = "classic" },
+        ["billing_mode"] = new JsonObject { ["flexible"] = new JsonObject { ["proration_discounts"] = "included" }, ["type"] = "flexible", ["updated_at"] = null },
         ["billing_thresholds"] = null,
         ["cancel_at"] = CancelAt.Unix(),
         ["cancel_at_period_end"] = CancelAtPeriodEnd,

@@ -102,9 +102,17 @@ internal sealed partial class BillingPortalService(
     {
         var subscriptions = await stripe.ListSubscriptionsAsync(customerId, cancellationToken).ConfigureAwait(false);
         var candidates = new List<(string SubscriptionId, string ItemId, PlanPrice Current)>();
+        var severalItems = new List<string>();
         foreach (var subscription in subscriptions.Data.Where(s => s.Status is not null && SwitchableStatuses.Contains(s.Status)))
         {
-            foreach (var item in subscription.Items?.Data ?? [])
+            // The portal cannot update a subscription with several items ("subscriptions with multiple items are not updatable").
+            var items = subscription.Items?.Data ?? [];
+            if (items.Count > 1)
+            {
+                severalItems.Add(subscription.Id);
+            }
+
+            foreach (var item in items)
             {
                 if (item.Price?.Id is not { } currentPriceId || !catalog.TryGetPrice(currentPriceId, out var current) || !current.IsRecurring)
                 {
@@ -124,6 +132,9 @@ internal sealed partial class BillingPortalService(
         var chosen = samePlan.Count > 0 ? samePlan : candidates;
         return chosen.Count switch
         {
+            1 when severalItems.Contains(chosen[0].SubscriptionId) => throw new InvalidOperationException(
+                $"Subscription {chosen[0].SubscriptionId} of user '{userId}' has several items, and Stripe's portal cannot update such a subscription " +
+                "(flow_data[subscription_update_confirm] refuses it). Change it with the Subscriptions API instead."),
             1 => (chosen[0].SubscriptionId, chosen[0].ItemId),
             0 => throw new InvalidOperationException($"User '{userId}' has no active subscription on a catalog plan to switch to '{target.PriceId}'. Use a subscription checkout instead."),
             _ => throw new InvalidOperationException(

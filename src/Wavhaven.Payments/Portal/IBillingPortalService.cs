@@ -11,7 +11,7 @@ public interface IBillingPortalService
     /// The request breaks a rule; nothing was created. Rules about the request itself are checked before any call;
     /// "already on that price" is found once the user's subscription has been read.
     /// </exception>
-    /// <exception cref="InvalidOperationException">The user has no Stripe customer yet, or no subscription to switch.</exception>
+    /// <exception cref="InvalidOperationException">The user has no Stripe customer yet, no subscription to switch, or one the portal cannot switch (several items).</exception>
     /// <exception cref="Stripe.StripeApiException">Stripe refused the session.</exception>
     Task<BillingPortalResult> CreatePortalSessionAsync(BillingPortalRequest request, CancellationToken cancellationToken = default);
 }

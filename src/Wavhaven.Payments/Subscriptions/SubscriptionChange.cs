@@ -93,8 +93,13 @@ public sealed class SubscriptionChange
     /// <summary>Gets when the current billing period ends.</summary>
     public DateTimeOffset? CurrentPeriodEnd { get; }
 
-    /// <summary>Gets whether the subscription ends at the end of the current period.</summary>
-    public bool CancelAtPeriodEnd => Subscription.CancelAtPeriodEnd;
+    /// <summary>
+    /// Gets whether the subscription ends at the end of the current period: <c>cancel_at_period_end</c>, or a
+    /// <c>cancel_at</c> no later than the period's end, which is how Stripe records a period-end cancellation of a
+    /// subscription in flexible billing mode (the default since 2025-09-30, Checkout's included) made in the portal.
+    /// </summary>
+    public bool CancelAtPeriodEnd => Subscription.CancelAtPeriodEnd
+        || (CancelAt is { } cancelAt && Subscription.Items?.Data.Max(item => item.CurrentPeriodEnd) is { } periodEnd && cancelAt <= periodEnd);
 
     /// <summary>Gets when the subscription is set to end, if it is.</summary>
     public DateTimeOffset? CancelAt => Subscription.CancelAt;

@@ -61,7 +61,7 @@ public sealed class BillingPortalTests : EmulatorTest
     }
 
     [Fact]
-    public async Task CancelThenResume_FlipsCancelAtPeriodEndAndReturns()
+    public async Task CancelThenResume_SetsAndClearsCancelAtAndReturns()
     {
         var (subscriptionId, customerId, _) = await SubscribedAsync();
         var portal = await Stripe.PostOkAsync("/v1/billing_portal/sessions", $"customer={customerId}&return_url=https%3A%2F%2Fshop.example%2Faccount");
@@ -75,11 +75,13 @@ public sealed class BillingPortalTests : EmulatorTest
 
         page.Should().Contain("Pro").And.Contain("Cancel at period end").And.Contain("Switch to Team");
         cancel.Headers.Location.Should().Be(new Uri("https://shop.example/account"));
-        ((bool)canceling["data"]!["object"]!["cancel_at_period_end"]!).Should().BeTrue();
-        ((bool)canceling["data"]!["previous_attributes"]!["cancel_at_period_end"]!).Should().BeFalse();
+        // Flexible billing mode: the portal schedules the end as cancel_at, and cancel_at_period_end stays false.
+        ((bool)canceling["data"]!["object"]!["cancel_at_period_end"]!).Should().BeFalse();
         canceling["data"]!["object"]!["cancel_at"].Should().NotBeNull();
-        ((bool)resumed["data"]!["object"]!["cancel_at_period_end"]!).Should().BeFalse();
-        ((bool)resumed["data"]!["previous_attributes"]!["cancel_at_period_end"]!).Should().BeTrue();
+        canceling["data"]!["previous_attributes"]!.AsObject().ContainsKey("cancel_at").Should().BeTrue();
+        canceling["data"]!["previous_attributes"]!["cancel_at"].Should().BeNull();
+        resumed["data"]!["object"]!["cancel_at"].Should().BeNull();
+        ((long)resumed["data"]!["previous_attributes"]!["cancel_at"]!).Should().Be((long)canceling["data"]!["object"]!["cancel_at"]!);
     }
 
     [Fact]
@@ -93,5 +95,52 @@ public sealed class BillingPortalTests : EmulatorTest
 
         answer.Status.Should().Be(HttpStatusCode.BadRequest);
         answer.Error["param"]!.GetValue<string>().Should().Be("flow_data[subscription_update_confirm][subscription]");
+    }
+
+    /// <summary>
+    /// Stripe's API reference (every official SDK): <c>flow_data[subscription_update_confirm][items]</c> takes "only up to
+    /// one [item] and subscriptions with multiple items are not updatable". The emulator must refuse what Stripe refuses,
+    /// or the library's switch of a plan beside an add-on passes here and fails in production.
+    /// </summary>
+    [Fact]
+    public async Task Create_RefusesASwitchConfirmationOfASubscriptionWithSeveralItems()
+    {
+        var subscriptionId = await SubscribeAsync("&line_items[1][price]=" + TestPlans.TeamMonthPrice + "&line_items[1][quantity]=1");
+        var subscription = await Stripe.GetOkAsync("/v1/subscriptions/" + subscriptionId);
+        subscription["items"]!["data"]!.AsArray().Should().HaveCount(2);
+        var proItem = (string)subscription["items"]!["data"]![0]!["id"]!;
+
+        var answer = await Stripe.PostAsync("/v1/billing_portal/sessions",
+            $"customer={(string)subscription["customer"]!}&flow_data[type]=subscription_update_confirm"
+            + $"&flow_data[subscription_update_confirm][subscription]={subscriptionId}"
+            + $"&flow_data[subscription_update_confirm][items][0][id]={proItem}&flow_data[subscription_update_confirm][items][0][price]={TestPlans.ProYearPrice}");
+
+        answer.Status.Should().Be(HttpStatusCode.BadRequest);
+    }
+
+    /// <summary>
+    /// At 2026-10-28.endive a subscription made by Checkout is in flexible billing mode (Checkout's
+    /// <c>subscription_data[billing_mode][type]</c>: "If no value is passed, the default is flexible"), and the portal
+    /// records a cancellation at period end as <c>cancel_at</c> = the period end with <c>cancel_at_period_end</c> false
+    /// (Stripe's "Compare classic and flexible billing mode", scheduled subscription cancellation).
+    /// </summary>
+    [Fact]
+    public async Task CancelInThePortal_RecordsItAsStripeDoesForACheckoutSubscription_AndEndsAtThePeriodEnd()
+    {
+        var (subscriptionId, customerId, _) = await SubscribedAsync();
+        var before = await Stripe.GetOkAsync("/v1/subscriptions/" + subscriptionId);
+        var periodEnd = (long)before["items"]!["data"]![0]!["current_period_end"]!;
+        var portal = await Stripe.PostOkAsync("/v1/billing_portal/sessions", $"customer={customerId}&return_url=https%3A%2F%2Fshop.example%2Faccount");
+
+        using var cancel = await PostFormAsync(Stripe.Client, (string)portal["url"]!, ("action", "cancel"), ("subscription", subscriptionId));
+        var canceling = LastEvent("customer.subscription.updated").ToJsonObject()["data"]!["object"]!;
+
+        ((string)before["billing_mode"]!["type"]!).Should().Be("flexible");
+        ((bool)canceling["cancel_at_period_end"]!).Should().BeFalse();
+        ((long)canceling["cancel_at"]!).Should().Be(periodEnd);
+        await Emulator.AdvanceClockAsync(TimeSpan.FromDays(32));
+        var ended = await Stripe.GetOkAsync("/v1/subscriptions/" + subscriptionId);
+        ((string)ended["status"]!).Should().Be("canceled");
+        LastEvent("customer.subscription.deleted").Should().NotBeNull();
     }
 }

@@ -54,7 +54,8 @@ public class BillingPortalServiceTests
         var (sut, handler) = await Create();
         handler.OnJson(HttpMethod.Get, "/v1/subscriptions", StripeResponses.List(
             StripeResponses.Subscription("sub_old", "canceled", ("si_old", "price_pro_month")),
-            StripeResponses.Subscription("sub_1Live", "active", ("si_addon", "price_not_in_catalog"), ("si_1Pro", "price_pro_month"))));
+            StripeResponses.Subscription("sub_addon", "active", ("si_addon", "price_not_in_catalog")),
+            StripeResponses.Subscription("sub_1Live", "active", ("si_1Pro", "price_pro_month"))));
 
         var result = await sut.CreatePortalSessionAsync(new BillingPortalRequest { UserId = "user-42", ReturnUrl = ReturnUrl, SwitchToPriceId = "price_pro_year" });
 
@@ -265,7 +266,8 @@ public class BillingPortalServiceTests
     {
         var (sut, handler) = await Create(withStorageAddOn: true);
         handler.OnJson(HttpMethod.Get, "/v1/subscriptions", StripeResponses.List(
-            StripeResponses.Subscription("sub_1", "active", ("si_storage", "price_storage_month"), ("si_pro", "price_pro_month"))));
+            StripeResponses.Subscription("sub_storage", "active", ("si_storage", "price_storage_month")),
+            StripeResponses.Subscription("sub_pro", "active", ("si_pro", "price_pro_month"))));
 
         await sut.CreatePortalSessionAsync(new BillingPortalRequest { UserId = "user-42", ReturnUrl = ReturnUrl, SwitchToPriceId = "price_pro_year" });
 
@@ -291,11 +293,32 @@ public class BillingPortalServiceTests
     {
         var (sut, handler) = await Create(withStorageAddOn: true);
         handler.OnJson(HttpMethod.Get, "/v1/subscriptions", StripeResponses.List(
-            StripeResponses.Subscription("sub_1", "active", ("si_storage", "price_storage_month"), ("si_pro", "price_pro_month"))));
+            StripeResponses.Subscription("sub_storage", "active", ("si_storage", "price_storage_month")),
+            StripeResponses.Subscription("sub_pro", "active", ("si_pro", "price_pro_month"))));
 
         var act = () => sut.CreatePortalSessionAsync(new BillingPortalRequest { UserId = "user-42", ReturnUrl = ReturnUrl, SwitchToPriceId = "price_team_month" });
 
         await act.Should().ThrowAsync<InvalidOperationException>().WithMessage("*si_storage on plan 'storage'*si_pro on plan 'pro'*ambiguous*");
+        handler.Requests.Should().NotContain(r => r.Path == "/v1/billing_portal/sessions");
+    }
+
+    /// <summary>
+    /// Stripe's portal cannot update a subscription with several items: <c>flow_data[subscription_update_confirm][items]</c>
+    /// takes "only up to one [item] and subscriptions with multiple items are not updatable" (the API reference, in every
+    /// official SDK). The switch must be refused here, as the ambiguous ones are, rather than sent for Stripe to refuse.
+    /// </summary>
+    [Theory]
+    [InlineData("price_storage_month")]
+    [InlineData("price_not_in_catalog")]
+    public async Task CreatePortalSessionAsync_PlanSwitch_OfASubscriptionWithSeveralItems_IsRefusedWithoutOpeningASession(string addOnPrice)
+    {
+        var (sut, handler) = await Create(withStorageAddOn: true);
+        handler.OnJson(HttpMethod.Get, "/v1/subscriptions", StripeResponses.List(
+            StripeResponses.Subscription("sub_1", "active", ("si_pro", "price_pro_month"), ("si_addon", addOnPrice))));
+
+        var act = () => sut.CreatePortalSessionAsync(new BillingPortalRequest { UserId = "user-42", ReturnUrl = ReturnUrl, SwitchToPriceId = "price_pro_year" });
+
+        await act.Should().ThrowAsync<InvalidOperationException>().WithMessage("*sub_1*");
         handler.Requests.Should().NotContain(r => r.Path == "/v1/billing_portal/sessions");
     }
 
