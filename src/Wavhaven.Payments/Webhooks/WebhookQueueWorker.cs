@@ -151,16 +151,38 @@ internal sealed partial class WebhookQueueWorker(
     private async Task<string> RunCoreAsync(IServiceProvider services, IWebhookEventQueue queue, QueuedWebhookEvent queued, StripePaymentsOptions settings, CancellationToken stoppingToken)
     {
         var attempt = queued.Claim.Attempt;
+        if (attempt > settings.WebhookQueue.MaxAttempts)
+        {
+            // Its last attempts never reported back (a graceful stop does not count the last one): each worker that ran it
+            // died, or its handler hung, until the lease ran out. A poison event must not crash-loop the instances for good.
+            try
+            {
+                await queue.MarkDeadAsync(queued.Id, $"Abandoned: its {attempt - 1} attempts are used up, the last without an outcome (its worker stopped, or its handler outlived Stripe:WebhookClaimLease).", CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception storeException)
+            {
+                Log.RecordFailed(logger, storeException, queued.Id);
+            }
+
+            Log.Abandoned(logger, queued.Type, queued.Id, attempt - 1);
+            return "dead";
+        }
+
         try
         {
             StripeEvent stripeEvent;
             try
             {
                 stripeEvent = StripeEvent.Parse(queued.Payload);
+                if (!string.Equals(stripeEvent.Id, queued.Id, StringComparison.Ordinal))
+                {
+                    // A row edited by hand: its handlers would mark another id processed, never this one, and run at every lease.
+                    throw new FormatException($"The stored payload is event '{stripeEvent.Id}', not '{queued.Id}'.");
+                }
             }
             catch (FormatException exception)
             {
-                // Cannot happen for events the processor stored; retrying could not help.
+                // Cannot happen for events the processor stored (only to a row edited by hand); retrying could not help.
                 await queue.MarkDeadAsync(queued.Id, "FormatException: " + exception.Message, CancellationToken.None).ConfigureAwait(false);
                 Log.Dead(logger, exception, queued.Type, queued.Id, attempt);
                 return "dead";
@@ -172,8 +194,9 @@ internal sealed partial class WebhookQueueWorker(
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-            // Shutting down: hand the event back now rather than when the lease runs out.
-            await ScheduleRetrySafelyAsync(queue, queued, "Interrupted: the host stopped during the attempt.", timeProvider.GetUtcNow()).ConfigureAwait(false);
+            // Shutting down: hand the event back now rather than when the lease runs out. The last attempt is given back, so
+            // that a deploy does not leave the event over its MaxAttempts, which only a lost attempt does.
+            await ScheduleRetrySafelyAsync(queue, queued, "Interrupted: the host stopped during the attempt.", timeProvider.GetUtcNow(), countsAsAttempt: attempt < settings.WebhookQueue.MaxAttempts).ConfigureAwait(false);
             Log.Interrupted(logger, queued.Type, queued.Id);
             return "retry";
         }
@@ -254,6 +277,9 @@ internal sealed partial class WebhookQueueWorker(
 
         [LoggerMessage(EventId = 625, EventName = "WebhookQueueRecordFailed", Level = LogLevel.Error, Message = "The outcome of queued Stripe event {EventId} could not be recorded; the event becomes claimable again when its lease runs out")]
         public static partial void RecordFailed(ILogger logger, Exception exception, string eventId);
+
+        [LoggerMessage(EventId = 627, EventName = "WebhookQueueAbandoned", Level = LogLevel.Error, Message = "Queued Stripe event {EventType} {EventId} is now dead: its attempts ran out ({Attempts}) without an outcome, each one's worker stopping or its handler hanging past Stripe:WebhookClaimLease. Fix the cause, then replay it with IWebhookEventAdmin.ReplayAsync(\"{EventId}\")")]
+        public static partial void Abandoned(ILogger logger, string eventType, string eventId, int attempts);
 
         [LoggerMessage(EventId = 626, EventName = "WebhookQueueInterrupted", Level = LogLevel.Information, Message = "Queued Stripe event {EventType} {EventId} was interrupted by the host's shutdown and is due again now")]
         public static partial void Interrupted(ILogger logger, string eventType, string eventId);

@@ -1,0 +1,142 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Wavhaven.Payments.AspNetCore.Tests.Support;
+using Wavhaven.Payments.EntityFrameworkCore.Tests.Support;
+using Wavhaven.Payments.Tests.Support;
+using Wavhaven.Payments.Webhooks;
+
+namespace Wavhaven.Payments.EntityFrameworkCore.Tests.Webhooks;
+
+/// <summary>The queue worker's lifecycle against attempts that never report back: workers that die or handlers that hang.</summary>
+public class QueueWorkerLifecycleTests
+{
+    [SkippableTheory]
+    [InlineData(DatabaseKind.Sqlite)]
+    [InlineData(DatabaseKind.PostgreSql)]
+    public async Task EventThatKilledItsWorkerOnEveryAttempt_IsDeadAfterMaxAttempts_NotRunAgain(DatabaseKind kind)
+    {
+        // A poison event: each worker that claims it dies (out of memory, a stack overflow, a crash-looping pod) before
+        // it can record anything, so every attempt ends by its lease running out. MaxAttempts (3 here) must still bound it.
+        await using var database = await TestDatabase.CreateAsync(kind);
+        var stripeEvent = TestEvents.Event("charge.refunded", StripeFixtures.Get("charge"));
+        var eventId = stripeEvent["id"]!.GetValue<string>();
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow - TimeSpan.FromHours(1));
+        await using (var services = StoreServices.Build(database, clock, o => o.WebhookClaimLease = TimeSpan.FromMinutes(1)))
+        {
+            await using (var scope = services.CreateAsyncScope())
+            {
+                var queue = (IWebhookEventQueue)scope.ServiceProvider.GetRequiredService<IWebhookEventStore>();
+                (await queue.EnqueueAsync(StripeEvent.Parse(DurableApp.Body(stripeEvent)))).Should().BeTrue();
+            }
+
+            for (var attempt = 1; attempt <= 3; attempt++)
+            {
+                await using var scope = services.CreateAsyncScope();
+                var queue = (IWebhookEventQueue)scope.ServiceProvider.GetRequiredService<IWebhookEventStore>();
+                var claimed = await queue.ClaimNextAsync();
+                claimed!.Claim.Attempt.Should().Be(attempt);
+                clock.Advance(TimeSpan.FromMinutes(2)); // the worker died; its lease runs out
+            }
+        }
+
+        var probe = new Probe();
+        await using var survivor = await DurableApp.StartAsync(database, probe, DurableApp.QueuedForTests);
+
+        var settled = await Probe.WaitForAsync(
+            () => survivor.GetEventAsync(eventId),
+            e => e?.State is WebhookEventState.Dead or WebhookEventState.Processed,
+            "the survivor settled the event");
+
+        probe.EventAttempts.Should().NotContainKey(eventId, "its three attempts (Stripe:WebhookQueue:MaxAttempts) were all used up");
+        settled!.State.Should().Be(WebhookEventState.Dead, "after MaxAttempts attempts the event is dead and runs no more until it is replayed");
+        settled.LastError.Should().NotBeNull();
+    }
+
+    [SkippableTheory]
+    [InlineData(DatabaseKind.PostgreSql)]
+    public async Task HandlerThatHangsPastItsLease_IsNotStartedMoreThanMaxAttemptsTimes(DatabaseKind kind)
+    {
+        // A handler that never returns (a call with no timeout): each time its lease runs out the worker takes the event
+        // again, and the attempts must stop at MaxAttempts rather than pile up, each holding one of the worker's slots.
+        await using var database = await TestDatabase.CreateAsync(kind);
+        var probe = new Probe { HangUntilCancelled = true };
+        await using var app = await DurableApp.StartAsync(database, probe, options =>
+        {
+            DurableApp.QueuedForTests(options);
+            options.WebhookQueue.MaxAttempts = 2;
+            options.WebhookClaimLease = TimeSpan.FromMilliseconds(500);
+        });
+        var stripeEvent = TestEvents.Event("charge.refunded", StripeFixtures.Get("charge"));
+        var eventId = stripeEvent["id"]!.GetValue<string>();
+
+        using (var response = await app.PostAsync(stripeEvent))
+        {
+            response.EnsureSuccessStatusCode();
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(4)); // eight leases' worth
+
+        var info = await app.GetEventAsync(eventId);
+        probe.EventAttempts[eventId].Should().BeLessThanOrEqualTo(2, "Stripe:WebhookQueue:MaxAttempts is 2 (attempts recorded: {0})", info!.Attempts);
+        info.State.Should().Be(WebhookEventState.Dead);
+    }
+
+    [SkippableTheory]
+    [InlineData(DatabaseKind.PostgreSql)] // not SQLite, whose one writer waits for the handler's transaction (README: Running several instances)
+    public async Task SlowHandlerRunningInTheWorker_DoesNotDelayTheNextEventsQueued200(DatabaseKind kind)
+    {
+        await using var database = await TestDatabase.CreateAsync(kind);
+        var probe = new Probe { EventDelay = TimeSpan.FromSeconds(6) };
+        await using var app = await DurableApp.StartAsync(database, probe, DurableApp.QueuedForTests);
+        using (var first = await app.PostAsync(TestEvents.Event("charge.refunded", StripeFixtures.Get("charge"))))
+        {
+            first.EnsureSuccessStatusCode();
+        }
+
+        await probe.EventHandlerStarted.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        await Task.Delay(200);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using var second = await app.PostAsync(TestEvents.Event("charge.refunded", StripeFixtures.Get("charge")));
+        var answeredAfter = clock.Elapsed;
+
+        (await second.Content.ReadAsStringAsync()).Should().Be("queued");
+        answeredAfter.Should().BeLessThan(TimeSpan.FromSeconds(2.5), "queued mode answers 200 at once, so a slow handler never holds Stripe's request open");
+    }
+
+    [SkippableTheory]
+    [InlineData(DatabaseKind.Sqlite)]
+    [InlineData(DatabaseKind.PostgreSql)]
+    public async Task QueuedRowWhosePayloadNamesAnotherEvent_IsDead_NotRunOverAndOver(DatabaseKind kind)
+    {
+        // A row edited by hand (a payload pasted from another event): its handlers must not run again at every lease.
+        await using var database = await TestDatabase.CreateAsync(kind);
+        var stripeEvent = TestEvents.Event("charge.refunded", StripeFixtures.Get("charge"));
+        var eventId = stripeEvent["id"]!.GetValue<string>();
+        await using (var services = StoreServices.Build(database))
+        await using (var scope = services.CreateAsyncScope())
+        {
+            var queue = (IWebhookEventQueue)scope.ServiceProvider.GetRequiredService<IWebhookEventStore>();
+            (await queue.EnqueueAsync(StripeEvent.Parse(DurableApp.Body(stripeEvent)))).Should().BeTrue();
+        }
+
+        await using (var db = database.CreateContext())
+        {
+            var other = TestEvents.Event("charge.refunded", StripeFixtures.Get("charge")).ToJsonString();
+            (await db.Database.ExecuteSqlAsync($"UPDATE wavhaven_webhook_events SET payload = {other} WHERE id = {eventId}")).Should().Be(1);
+        }
+
+        var probe = new Probe();
+        await using var app = await DurableApp.StartAsync(database, probe, options =>
+        {
+            DurableApp.QueuedForTests(options);
+            options.WebhookClaimLease = TimeSpan.FromMilliseconds(500);
+        });
+
+        await Task.Delay(TimeSpan.FromSeconds(3));
+
+        var info = await app.GetEventAsync(eventId);
+        probe.EventAttempts.Values.Sum().Should().BeLessThanOrEqualTo(1, "the row was {0} after {1} attempts", info!.State, info.Attempts);
+        info.State.Should().BeOneOf(WebhookEventState.Dead, WebhookEventState.Processed);
+    }
+}
