@@ -75,11 +75,11 @@ public class QueueWorkerLifecycleTests
             response.EnsureSuccessStatusCode();
         }
 
-        await Task.Delay(TimeSpan.FromSeconds(4)); // eight leases' worth
+        var info = await Probe.WaitForAsync(() => app.GetEventAsync(eventId), e => e?.State == WebhookEventState.Dead, "the event is dead once its attempts are used up");
+        await Task.Delay(TimeSpan.FromSeconds(1.5)); // three more leases' worth: a dead event is not taken again
 
-        var info = await app.GetEventAsync(eventId);
         probe.EventAttempts[eventId].Should().BeLessThanOrEqualTo(2, "Stripe:WebhookQueue:MaxAttempts is 2 (attempts recorded: {0})", info!.Attempts);
-        info.State.Should().Be(WebhookEventState.Dead);
+        (await app.GetEventAsync(eventId))!.State.Should().Be(WebhookEventState.Dead);
     }
 
     [SkippableTheory]
@@ -133,7 +133,8 @@ public class QueueWorkerLifecycleTests
             options.WebhookClaimLease = TimeSpan.FromMilliseconds(500);
         });
 
-        await Task.Delay(TimeSpan.FromSeconds(3));
+        await Probe.WaitForAsync(() => app.GetEventAsync(eventId), e => e?.State is WebhookEventState.Dead or WebhookEventState.Processed, "the row is settled, not run at every lease");
+        await Task.Delay(TimeSpan.FromSeconds(1.5)); // three more leases' worth
 
         var info = await app.GetEventAsync(eventId);
         probe.EventAttempts.Values.Sum().Should().BeLessThanOrEqualTo(1, "the row was {0} after {1} attempts", info!.State, info.Attempts);
