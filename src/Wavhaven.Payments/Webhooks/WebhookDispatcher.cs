@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Wavhaven.Payments.Diagnostics;
 using Wavhaven.Payments.Fulfillment;
 using Wavhaven.Payments.Subscriptions;
@@ -16,8 +17,11 @@ internal sealed partial class WebhookDispatcher(
     FulfillmentRunner fulfillment,
     SubscriptionChangeFactory subscriptionChanges,
     TimeProvider timeProvider,
+    IOptions<StripePaymentsOptions> options,
     ILogger<WebhookDispatcher> logger)
 {
+    private readonly bool _live = options.Value.Mode == StripeMode.Live;
+
     /// <summary>
     /// Runs the event's steps and marks the event processed. When the store is transactional, both happen in
     /// one of its transactions, so that handlers writing to the same database commit with the mark or not at all.
@@ -37,8 +41,20 @@ internal sealed partial class WebhookDispatcher(
     private async Task<bool> DispatchAndMarkProcessedAsync(IServiceProvider services, StripeEvent stripeEvent, WebhookClaim claim, IWebhookEventStore store, CancellationToken cancellationToken)
     {
         var steps = default(Steps);
-        AddCheckoutStep(ref steps, stripeEvent);
-        if (SubscriptionChangeFactory.TryGetReason(stripeEvent.Type, out var reason))
+        // A live Connect endpoint receives the test-mode events of connected accounts too: they are no purchase or
+        // subscription of the live app's (a test card paid for them), and their objects cannot be read with its key.
+        var sameMode = stripeEvent.Livemode == _live;
+        if (sameMode)
+        {
+            AddCheckoutStep(ref steps, stripeEvent);
+        }
+        else
+        {
+            Log.OtherMode(logger, stripeEvent.Type, stripeEvent.Id, stripeEvent.Livemode ? "live" : "test", _live ? "live" : "test");
+        }
+
+        var reason = default(SubscriptionChangeReason);
+        if (sameMode && SubscriptionChangeFactory.TryGetReason(stripeEvent.Type, out reason))
         {
             foreach (var handler in services.GetServices<ISubscriptionHandler>())
             {
@@ -233,6 +249,10 @@ internal sealed partial class WebhookDispatcher(
         [LoggerMessage(EventId = 520, EventName = "AwaitingAsyncPayment", Level = LogLevel.Information,
             Message = "Checkout session {SessionId} completed with payment status '{PaymentStatus}': fulfillment waits for checkout.session.async_payment_succeeded")]
         public static partial void AwaitingPayment(ILogger logger, string sessionId, string? paymentStatus);
+
+        [LoggerMessage(EventId = 521, EventName = "EventOfTheOtherMode", Level = LogLevel.Information,
+            Message = "Event {EventType} {EventId} happened in {EventMode} mode and the secret key is a {KeyMode} key (a live Connect endpoint receives connected accounts' test events too): no fulfillment or subscription handler runs for it")]
+        public static partial void OtherMode(ILogger logger, string eventType, string eventId, string eventMode, string keyMode);
     }
 }
 
