@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net.Mail;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -41,30 +42,39 @@ internal sealed partial class CheckoutService(
     {
         ArgumentNullException.ThrowIfNull(request);
         using var activity = PaymentsTelemetry.Source.StartActivity("Wavhaven.Payments.CreateCheckout");
-        var plan = Validate(request);
-        activity?.SetTag("wavhaven.checkout.mode", plan.Mode);
-        activity?.SetTag("wavhaven.checkout.buyer", request.Buyer.IsGuest ? "guest" : "registered");
-        activity?.SetTag("wavhaven.fulfillment_type", request.FulfillmentType);
-
-        string? customerId = null;
-        if (request.Buyer is RegisteredBuyer registered)
+        try
         {
-            customerId = await customers
-                .GetOrCreateCustomerIdAsync(new CustomerKey(registered.UserId, request.TenantId), registered.Email, registered.Name, cancellationToken)
-                .ConfigureAwait(false);
+            var plan = Validate(request);
+            activity?.SetTag("wavhaven.checkout.mode", plan.Mode);
+            activity?.SetTag("wavhaven.checkout.buyer", request.Buyer.IsGuest ? "guest" : "registered");
+            activity?.SetTag("wavhaven.fulfillment_type", request.FulfillmentType);
+
+            string? customerId = null;
+            if (request.Buyer is RegisteredBuyer registered)
+            {
+                customerId = await customers
+                    .GetOrCreateCustomerIdAsync(new CustomerKey(registered.UserId, request.TenantId), registered.Email, registered.Name, cancellationToken)
+                    .ConfigureAwait(false);
+            }
+
+            var idempotencyKey = request.IdempotencyKey ?? IdempotencyKeys.New("wavhaven-checkout-");
+            var session = await stripe.CreateCheckoutSessionAsync(new CheckoutSessionParameters(request, plan, customerId), idempotencyKey, cancellationToken).ConfigureAwait(false);
+
+            if (session.Url is null || !Uri.TryCreate(session.Url, UriKind.Absolute, out var url))
+            {
+                throw new InvalidOperationException($"Stripe created Checkout session {session.Id} without a URL to send the buyer to. Only hosted Checkout sessions are supported.");
+            }
+
+            activity?.SetTag("stripe.checkout_session.id", session.Id);
+            Log.SessionCreated(logger, session.Id, plan.Mode, request.Lines.Count, request.Buyer.IsGuest ? "guest" : "registered", request.FulfillmentType);
+            return new CheckoutResult(session.Id, url, session.ExpiresAt);
         }
-
-        var idempotencyKey = request.IdempotencyKey ?? IdempotencyKeys.New("wavhaven-checkout-");
-        var session = await stripe.CreateCheckoutSessionAsync(new CheckoutSessionParameters(request, plan, customerId), idempotencyKey, cancellationToken).ConfigureAwait(false);
-
-        if (session.Url is null || !Uri.TryCreate(session.Url, UriKind.Absolute, out var url))
+        catch (Exception exception) when (activity is not null)
         {
-            throw new InvalidOperationException($"Stripe created Checkout session {session.Id} without a URL to send the buyer to. Only hosted Checkout sessions are supported.");
+            // A failed checkout (refused by Stripe, invalid, unreachable) ends its span as an error, as its Stripe call's does.
+            activity.SetStatus(ActivityStatusCode.Error, exception.GetType().Name);
+            throw;
         }
-
-        activity?.SetTag("stripe.checkout_session.id", session.Id);
-        Log.SessionCreated(logger, session.Id, plan.Mode, request.Lines.Count, request.Buyer.IsGuest ? "guest" : "registered", request.FulfillmentType);
-        return new CheckoutResult(session.Id, url, session.ExpiresAt);
     }
 
     public async Task<CheckoutSyncResult> SyncCheckoutAsync(string sessionId, CancellationToken cancellationToken = default)

@@ -19,7 +19,7 @@ public static class PaymentsTelemetry
 
     internal static readonly Meter Meter = new(Name, Version);
 
-    /// <summary>Webhook events by <c>stripe.event.type</c> and <c>outcome</c> (processed, ignored, duplicate, queued, in_progress, failed, invalid_signature, invalid_payload).</summary>
+    /// <summary>Webhook events by <c>stripe.event.type</c> and <c>outcome</c> (processed, ignored, duplicate, queued, in_progress, failed, invalid_signature, invalid_payload, cancelled).</summary>
     internal static readonly Counter<long> WebhookEvents = Meter.CreateCounter<long>(
         "wavhaven.payments.webhook.events", "{event}", "Webhook deliveries received, by event type and outcome.");
 
@@ -31,7 +31,7 @@ public static class PaymentsTelemetry
     internal static readonly Histogram<double> HandlerDuration = Meter.CreateHistogram<double>(
         "wavhaven.payments.handler.duration", "s", "Time one fulfillment, subscription or event handler took.");
 
-    /// <summary>Time of one logical Stripe call (all attempts), by <c>http.request.method</c>, <c>stripe.endpoint</c> and <c>http.response.status_code</c>.</summary>
+    /// <summary>Time of one logical Stripe call (all attempts), by <c>http.request.method</c>, <c>stripe.endpoint</c> and <c>http.response.status_code</c> (or <c>error.type</c> when no answer came).</summary>
     internal static readonly Histogram<double> StripeRequestDuration = Meter.CreateHistogram<double>(
         "wavhaven.payments.stripe.request.duration", "s", "Time of one call to Stripe's API, retries included.");
 

@@ -116,7 +116,7 @@ internal sealed partial class StripeHttpClient : IStripeClient
         if (outcome.Exception is HttpRequestException or TimeoutRejectedException)
         {
             var exception = outcome.Exception;
-            RecordCall(request, "error", started);
+            RecordCall(request, null, exception.GetType().FullName, started);
             activity?.SetStatus(ActivityStatusCode.Error, exception.GetType().Name);
             Log.Unreachable(_logger, method.Method, path, request.Attempts, exception.Message);
             var timeout = exception is TimeoutRejectedException;
@@ -134,12 +134,20 @@ internal sealed partial class StripeHttpClient : IStripeClient
             };
         }
 
-        outcome.ThrowIfException(); // anything else (the caller's cancellation, an app handler's failure), as it was thrown
+        if (outcome.Exception is { } other)
+        {
+            // Anything else (the caller's cancellation, an app handler's failure) is thrown as it was, after the call is
+            // recorded as one that got no answer.
+            RecordCall(request, null, other.GetType().FullName, started);
+            activity?.SetStatus(ActivityStatusCode.Error, other.GetType().Name);
+            outcome.ThrowIfException();
+        }
+
         using (var response = outcome.Result!)
         {
             var requestId = HeaderValue(response, "Request-Id");
             var status = (int)response.StatusCode;
-            var elapsed = RecordCall(request, status.ToString(System.Globalization.CultureInfo.InvariantCulture), started);
+            var elapsed = RecordCall(request, status, null, started);
             activity?.SetTag("http.response.status_code", status);
             activity?.SetTag("stripe.request_id", requestId);
             activity?.SetTag("stripe.attempts", request.Attempts);
@@ -208,15 +216,32 @@ internal sealed partial class StripeHttpClient : IStripeClient
 
     private static readonly ResiliencePropertyKey<RequestState> RequestKey = new("Wavhaven.Payments.StripeRequest");
 
-    private TimeSpan RecordCall(RequestState request, string status, long started)
+    /// <summary>
+    /// Records one call's duration: with Stripe's status code (an integer, as on the span and in OpenTelemetry's HTTP
+    /// conventions), or, when no answer came, with <c>error.type</c> in its place.
+    /// </summary>
+    private TimeSpan RecordCall(RequestState request, int? status, string? errorType, long started)
     {
         var elapsed = _timeProvider.GetElapsedTime(started);
-        PaymentsTelemetry.StripeRequestDuration.Record(elapsed.TotalSeconds, new TagList
+        if (PaymentsTelemetry.StripeRequestDuration.Enabled)
         {
-            { "http.request.method", request.Method.Method },
-            { "stripe.endpoint", request.Endpoint },
-            { "http.response.status_code", status },
-        });
+            var tags = new TagList
+            {
+                { "http.request.method", request.Method.Method },
+                { "stripe.endpoint", request.Endpoint },
+            };
+            if (status is { } code)
+            {
+                tags.Add("http.response.status_code", code);
+            }
+            else
+            {
+                tags.Add("error.type", errorType);
+            }
+
+            PaymentsTelemetry.StripeRequestDuration.Record(elapsed.TotalSeconds, tags);
+        }
+
         return elapsed;
     }
 

@@ -111,6 +111,16 @@ internal sealed partial class WebhookDispatcher(
                         break;
                 }
             }
+            catch (RetryLaterException)
+            {
+                outcome = "in_progress"; // the purchase is being fulfilled elsewhere: nothing failed
+                throw;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                outcome = "cancelled";
+                throw;
+            }
             catch
             {
                 outcome = "failed";

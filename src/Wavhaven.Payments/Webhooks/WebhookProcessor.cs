@@ -44,10 +44,36 @@ internal sealed partial class WebhookProcessor : IWebhookProcessor, IDisposable
         var timed = PaymentsTelemetry.WebhookDuration.Enabled;
         var started = timed ? _timeProvider.GetTimestamp() : 0;
         using var activity = PaymentsTelemetry.Source.StartActivity("Wavhaven.Payments.Webhook", ActivityKind.Consumer);
-        var result = await ProcessCoreAsync(body, signatureHeader, cancellationToken).ConfigureAwait(false);
+        StripeEvent? stripeEvent = null;
+        WebhookResult result;
+        try
+        {
+            result = Verify(body, signatureHeader, out stripeEvent) ?? await DispatchAsync(stripeEvent!, body, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            // Still one delivery: counted and timed, and its activity ended as what it was (the store failing is a failure,
+            // the caller leaving a cancellation), before the exception goes on.
+            var cancelled = exception is OperationCanceledException && cancellationToken.IsCancellationRequested;
+            Record(activity, timed, started, stripeEvent?.Id, stripeEvent?.Type, cancelled ? "cancelled" : "failed", error: true, exception.GetType().Name);
+            throw;
+        }
 
-        var outcome = PaymentsTelemetry.OutcomeTag(result.Outcome);
-        var tags = new TagList { { "stripe.event.type", result.EventType ?? "unknown" }, { "outcome", outcome } };
+        Record(
+            activity,
+            timed,
+            started,
+            result.EventId,
+            result.EventType,
+            PaymentsTelemetry.OutcomeTag(result.Outcome),
+            result.Outcome is WebhookOutcome.Failed or WebhookOutcome.InvalidSignature or WebhookOutcome.InvalidPayload,
+            result.Reason);
+        return result;
+    }
+
+    private void Record(Activity? activity, bool timed, long started, string? eventId, string? eventType, string outcome, bool error, string? description)
+    {
+        var tags = new TagList { { "stripe.event.type", eventType ?? "unknown" }, { "outcome", outcome } };
         PaymentsTelemetry.WebhookEvents.Add(1, tags);
         if (timed)
         {
@@ -56,20 +82,20 @@ internal sealed partial class WebhookProcessor : IWebhookProcessor, IDisposable
 
         if (activity is not null)
         {
-            activity.SetTag("stripe.event.id", result.EventId);
-            activity.SetTag("stripe.event.type", result.EventType);
+            activity.SetTag("stripe.event.id", eventId);
+            activity.SetTag("stripe.event.type", eventType);
             activity.SetTag("outcome", outcome);
-            if (result.Outcome is WebhookOutcome.Failed or WebhookOutcome.InvalidSignature or WebhookOutcome.InvalidPayload)
+            if (error)
             {
-                activity.SetStatus(ActivityStatusCode.Error, result.Reason);
+                activity.SetStatus(ActivityStatusCode.Error, description);
             }
         }
-
-        return result;
     }
 
-    private async ValueTask<WebhookResult> ProcessCoreAsync(ReadOnlyMemory<byte> body, string? signatureHeader, CancellationToken cancellationToken)
+    /// <summary>Checks the signature and reads the envelope: a rejection, or <see langword="null"/> and the event.</summary>
+    private WebhookResult? Verify(ReadOnlyMemory<byte> body, string? signatureHeader, out StripeEvent? stripeEvent)
     {
+        stripeEvent = null;
         if (_keys.Length == 0)
         {
             Log.NoSecret(_logger);
@@ -84,7 +110,6 @@ internal sealed partial class WebhookProcessor : IWebhookProcessor, IDisposable
             return new WebhookResult(WebhookOutcome.InvalidSignature, reason);
         }
 
-        StripeEvent stripeEvent;
         try
         {
             stripeEvent = StripeEvent.Parse(body);
@@ -100,6 +125,11 @@ internal sealed partial class WebhookProcessor : IWebhookProcessor, IDisposable
             Log.ApiVersionMismatch(_logger, version, StripeApiVersion.Current);
         }
 
+        return null;
+    }
+
+    private async ValueTask<WebhookResult> DispatchAsync(StripeEvent stripeEvent, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    {
         // A caller that has given up (its token cancelled) gets nothing claimed, queued or run on its behalf.
         cancellationToken.ThrowIfCancellationRequested();
         if (_mode == WebhookProcessingMode.Queued)
