@@ -58,7 +58,21 @@ internal sealed partial class CheckoutService(
             }
 
             var idempotencyKey = request.IdempotencyKey ?? IdempotencyKeys.New("wavhaven-checkout-");
-            var session = await stripe.CreateCheckoutSessionAsync(new CheckoutSessionParameters(request, plan, customerId), idempotencyKey, cancellationToken).ConfigureAwait(false);
+            StripeCheckoutSessionLink session;
+            try
+            {
+                session = await stripe.CreateCheckoutSessionAsync(new CheckoutSessionParameters(request, plan, customerId), idempotencyKey, cancellationToken).ConfigureAwait(false);
+            }
+            catch (StripeApiException exception) when (exception is { Code: "resource_missing", Param: "customer" }
+                && request.Buyer is RegisteredBuyer buyer && customerId is not null && customers is CustomerResolver resolver)
+            {
+                // The stored customer is gone from Stripe (deleted, test data cleared, a key of the other mode): without
+                // this, every checkout of the user would fail the same way until someone edited the customer store.
+                customerId = await resolver.ReplaceMissingCustomerAsync(new CustomerKey(buyer.UserId, request.TenantId), customerId, buyer.Email, buyer.Name, cancellationToken).ConfigureAwait(false);
+
+                // Stripe refuses a key reused with other parameters: the retry's key is derived from the first and the new customer.
+                session = await stripe.CreateCheckoutSessionAsync(new CheckoutSessionParameters(request, plan, customerId), DerivedKey(idempotencyKey, customerId), cancellationToken).ConfigureAwait(false);
+            }
 
             if (session.Url is null || !Uri.TryCreate(session.Url, UriKind.Absolute, out var url))
             {
@@ -75,6 +89,15 @@ internal sealed partial class CheckoutService(
             activity.SetStatus(ActivityStatusCode.Error, exception.GetType().Name);
             throw;
         }
+    }
+
+    /// <summary>The idempotency key of a checkout retried with a replaced customer: the first key's, told apart by the customer.</summary>
+    private static string DerivedKey(string idempotencyKey, string customerId)
+    {
+        var key = idempotencyKey + "-" + customerId;
+        return key.Length <= MaxIdempotencyKeyLength
+            ? key
+            : "wavhaven-checkout-" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)));
     }
 
     public async Task<CheckoutSyncResult> SyncCheckoutAsync(string sessionId, CancellationToken cancellationToken = default)

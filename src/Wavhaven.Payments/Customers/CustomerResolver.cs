@@ -104,29 +104,54 @@ internal sealed partial class CustomerResolver(
         var customerId = await SearchAsync(key, CancellationToken.None).ConfigureAwait(false);
         if (customerId is null)
         {
-            var parameters = new StripeForm();
-            if (email is not null)
-            {
-                parameters["email"] = email;
-            }
-
-            if (name is not null)
-            {
-                parameters["name"] = name;
-            }
-
-            var metadata = new Dictionary<string, string>(StringComparer.Ordinal) { [MetadataKeys.UserId] = key.UserId };
-            if (key.TenantId is not null)
-            {
-                metadata[MetadataKeys.TenantId] = key.TenantId;
-            }
-
-            parameters["metadata"] = metadata;
-            customerId = await CreateAsync(key, email, parameters).ConfigureAwait(false);
+            customerId = await CreateAsync(key, email, NewCustomerParameters(key, email, name)).ConfigureAwait(false);
         }
 
         await sharedStore.SetCustomerIdAsync(key, customerId, CancellationToken.None).ConfigureAwait(false);
         return customerId;
+    }
+
+    /// <summary>
+    /// Replaces the user's stored customer once Stripe has said it has no such customer (deleted in the dashboard, test
+    /// data deleted, or a customer of the other mode): search, which never returns a deleted customer, else create
+    /// under a key of this attempt's own (the user's key may still answer with the customer that is gone); the store
+    /// then names the new one.
+    /// </summary>
+    internal async Task<string> ReplaceMissingCustomerAsync(CustomerKey key, string missingCustomerId, string? email, string? name, CancellationToken cancellationToken)
+    {
+        Log.CustomerMissing(logger, missingCustomerId);
+        var customerId = await SearchAsync(key, cancellationToken).ConfigureAwait(false);
+        if (customerId is null || customerId == missingCustomerId)
+        {
+            customerId = (await stripe.CreateCustomerAsync(NewCustomerParameters(key, email, name), IdempotencyKeys.New(IdempotencyKeyFor(key) + "-"), cancellationToken).ConfigureAwait(false)).Id;
+            Log.CustomerCreated(logger, customerId);
+        }
+
+        await store.SetCustomerIdAsync(key, customerId, cancellationToken).ConfigureAwait(false);
+        return customerId;
+    }
+
+    private static StripeForm NewCustomerParameters(CustomerKey key, string? email, string? name)
+    {
+        var parameters = new StripeForm();
+        if (email is not null)
+        {
+            parameters["email"] = email;
+        }
+
+        if (name is not null)
+        {
+            parameters["name"] = name;
+        }
+
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal) { [MetadataKeys.UserId] = key.UserId };
+        if (key.TenantId is not null)
+        {
+            metadata[MetadataKeys.TenantId] = key.TenantId;
+        }
+
+        parameters["metadata"] = metadata;
+        return parameters;
     }
 
     /// <summary>
@@ -255,5 +280,8 @@ internal sealed partial class CustomerResolver(
 
         [LoggerMessage(EventId = 203, EventName = "CustomerSearchUnavailable", Level = LogLevel.Warning, Message = "Stripe refused the customer search ({StatusCode}, code {Code}, request id {RequestId}); the customer is looked up by the store and the user's idempotency key only")]
         public static partial void SearchUnavailable(ILogger logger, int statusCode, string? code, string? requestId);
+
+        [LoggerMessage(EventId = 204, EventName = "CustomerMissing", Level = LogLevel.Warning, Message = "Stripe has no customer {CustomerId}, which the customer store names for this user (deleted, or of the other mode): replacing it")]
+        public static partial void CustomerMissing(ILogger logger, string customerId);
     }
 }

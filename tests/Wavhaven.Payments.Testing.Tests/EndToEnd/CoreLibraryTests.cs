@@ -186,6 +186,33 @@ public sealed class CoreLibraryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RegisteredBuyer_WhoseStoredCustomerStripeNoLongerHas_ChecksOutWithANewCustomer()
+    {
+        // The customer map outlives the customer: deleted in the dashboard (an erasure request), "Delete all test data",
+        // a map filled in test mode and read with a live key, or the sample restarted on its database against a fresh
+        // emulator. Stripe answers 400 resource_missing for it, so each of that user's checkouts failed, for good.
+        await using var services = BuildServices();
+        await services.GetRequiredService<Wavhaven.Payments.Customers.ICustomerStore>()
+            .SetCustomerIdAsync(new Wavhaven.Payments.Customers.CustomerKey("user-9"), "cus_DeletedInTheDashboard");
+
+        var result = await services.GetRequiredService<ICheckoutService>().CreateCheckoutAsync(new CheckoutRequest
+        {
+            Buyer = CheckoutBuyer.Registered("user-9", "lee@example.com"),
+            Lines = [CheckoutLine.ForPlan("pro", PriceInterval.Month)],
+            FulfillmentType = "pro",
+            IdempotencyKey = "checkout-user-9-pro",
+        });
+
+        var session = await _stripe.GetOkAsync("/v1/checkout/sessions/" + result.SessionId);
+        var customerId = (string)session["customer"]!;
+        customerId.Should().NotBe("cus_DeletedInTheDashboard");
+        var customer = await _stripe.GetOkAsync("/v1/customers/" + customerId);
+        ((string)customer["metadata"]!["wavhaven_user_id"]!).Should().Be("user-9");
+        (await services.GetRequiredService<Wavhaven.Payments.Customers.ICustomerStore>().GetCustomerIdAsync(new Wavhaven.Payments.Customers.CustomerKey("user-9")))
+            .Should().Be(customerId, "the map now names the customer Stripe has");
+    }
+
+    [Fact]
     public async Task PortalWithPlanSwitch_OpensOnTheConfirmationWhichSwitchesThePlan()
     {
         await using var services = BuildServices();
