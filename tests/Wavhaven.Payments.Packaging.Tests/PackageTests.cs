@@ -144,6 +144,28 @@ public sealed class PackageTests(PackedPackages packages) : IClassFixture<Packed
         }
     }
 
+    [Fact]
+    public async Task ReadmePackCommand_Succeeds_AndGivesOnePackagePerSrcProject()
+    {
+        // The README's "Packages" section tells a reader to pack with this exact command: it must exit 0, not only
+        // leave the packages behind.
+        var readme = await File.ReadAllTextAsync(Path.Combine(packages.RepositoryRoot, "README.md"));
+        var command = System.Text.RegularExpressions.Regex.Match(readme, "`dotnet (pack Payments\\.sln[^`]*)`").Groups[1].Value;
+        command.Should().NotBeEmpty("the README shows how to pack the solution");
+        var feed = Directory.CreateTempSubdirectory("wavhaven-readme-pack-").FullName;
+        try
+        {
+            await Dotnet.RunAsync(packages.RepositoryRoot, $"{command} -o \"{feed}\" -p:Version={packages.Version}", timeout: TimeSpan.FromMinutes(10));
+
+            Directory.GetFiles(feed, "*.nupkg").Select(Path.GetFileName).Should()
+                .BeEquivalentTo(PackedPackages.Ids.Select(id => $"{id}.{packages.Version}.nupkg"));
+        }
+        finally
+        {
+            Directory.Delete(feed, recursive: true);
+        }
+    }
+
     private const string ScratchProgram = """
         using System.Security.Cryptography;
         using Microsoft.AspNetCore.Hosting.Server;

@@ -315,7 +315,7 @@ internal sealed class EntityFrameworkWebhookEventStore(DbContext context, IOptio
             .Select(e => new { DueAt = e.State == WebhookEventStates.Processing ? e.LeaseExpiresAt : e.NextAttemptAt })
             .GroupBy(_ => 1)
             .Select(g => new { Queued = g.Count(), Overdue = g.Count(e => e.DueAt < before), Oldest = g.Min(e => e.DueAt) })
-            .FirstOrDefaultAsync(cancellationToken).ConfigureAwait(false);
+            .SingleOrDefaultAsync(cancellationToken).ConfigureAwait(false); // one group at most; First would log EF's warning
         return backlog is null ? default : new WebhookQueueBacklog(backlog.Queued, backlog.Overdue, ToOffset(backlog.Oldest));
     }
 
