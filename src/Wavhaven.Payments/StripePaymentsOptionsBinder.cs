@@ -123,7 +123,11 @@ internal static partial class StripePaymentsOptionsBinder
             if (match.Success)
             {
                 var path = match.Groups["path"].Value;
-                return (path, $"{path} must be {Expected(match.Groups["type"].Value)}; its value could not be read (it is not repeated here, in case it is a secret).");
+                var type = match.Groups["type"].Value;
+                var expected = type.StartsWith("System.Collections.Generic.", StringComparison.Ordinal) && type.Contains("List`1", StringComparison.Ordinal)
+                    ? $"a list, one key per entry ({path}:0, {path}:1, …; in environment variables {path.Replace(":", "__", StringComparison.Ordinal)}__0)"
+                    : Expected(type);
+                return (path, $"{path} must be {expected}; its value could not be read (it is not repeated here, in case it is a secret).");
             }
         }
 

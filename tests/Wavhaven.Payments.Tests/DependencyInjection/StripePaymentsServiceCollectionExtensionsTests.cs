@@ -308,6 +308,8 @@ public class StripePaymentsServiceCollectionExtensionsTests
     [InlineData("Stripe:Plans:1:BillingType", "Subscripton", "Stripe:Plans:1:BillingType must be one of Free, OneTime, Subscription;")]
     [InlineData("Stripe:Plans:1:Prices:0:Interval", "Monthly", "Stripe:Plans:1:Prices:0:Interval must be one of OneTime, Month, Year;")]
     [InlineData("Stripe:Plans:1:Prices:0:Amount", "15.00", "Stripe:Plans:1:Prices:0:Amount must be a whole number;")]
+    [InlineData("Stripe:Plans:1:Features", "Unlimited downloads", "Stripe:Plans:1:Features must be a list, one key per entry (Stripe:Plans:1:Features:0, Stripe:Plans:1:Features:1, …; in environment variables Stripe__Plans__1__Features__0);")]
+    [InlineData("Stripe:WebhookSecrets", "whsec_one_secret", "Stripe:WebhookSecrets must be a list, one key per entry (Stripe:WebhookSecrets:0, Stripe:WebhookSecrets:1, …; in environment variables Stripe__WebhookSecrets__0);")]
     public async Task StartAsync_UnreadableValue_NamesTheKeyInsteadOfDroppingIt(string key, string value, string expected)
     {
         // Without strict binding the binder skips a plan whose entry fails to convert: the app would start without it.
