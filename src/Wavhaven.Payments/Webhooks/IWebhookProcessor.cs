@@ -13,7 +13,11 @@ public interface IWebhookProcessor
     /// this memory, so it must not be reused afterwards (handlers may keep events).
     /// </param>
     /// <param name="signatureHeader">The <c>Stripe-Signature</c> header.</param>
-    /// <param name="cancellationToken">The request's token.</param>
+    /// <param name="cancellationToken">
+    /// The request's token: handlers get it. When it is cancelled (the sender went away), nothing is claimed or run, or the
+    /// event is released for Stripe's redelivery, and the call throws rather than return a result.
+    /// </param>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before or during the handlers.</exception>
     Task<WebhookResult> ProcessAsync(ReadOnlyMemory<byte> body, string? signatureHeader, CancellationToken cancellationToken = default);
 }
 

@@ -111,6 +111,37 @@ public class StoreHardeningTests
     }
 
     /// <summary>
+    /// The failed-payment page's "Try again" sent the buyer to /cart, which the checkout emptied when it started: the buyer
+    /// found an empty cart and had to fill it again, making a second order beside the first one, still CREATED. The order
+    /// can be paid again (as the cancelled page offers), so the page must offer that.
+    /// </summary>
+    [Fact]
+    public async Task ABankDebitThatFailed_TryAgain_PaysTheSameOrder_NotAnEmptyCart()
+    {
+        await using var store = await StoreApp.StartAsync();
+        using var browser = store.NewBrowser();
+        await browser.RegisterAsync("bounced-again@example.com");
+        await browser.AddToCartAsync("low-tide");
+        var checkoutUrl = await browser.CheckoutCartAsync();
+        var successUrl = await store.Emulator.CompleteCheckoutAsync(checkoutUrl.ToString(), EmulatedPayment.DelayedBankDebit);
+        var sessionId = System.Web.HttpUtility.ParseQueryString(successUrl.Query)["session_id"]!;
+        await store.Emulator.SettleAsyncPaymentAsync(sessionId, succeeded: false);
+        await store.Emulator.WaitForDeliveriesAsync();
+        var orderId = await store.WithDbAsync(db => db.Orders.Select(o => o.Id).SingleAsync());
+
+        var page = await browser.GetPageAsync(successUrl.PathAndQuery);
+
+        page.Should().Contain("id=\"payment-failed\"");
+        (await browser.GetPageAsync("/cart")).Should().Contain("id=\"empty-cart\"", "the checkout emptied the cart when it started");
+        page.Should().Contain($"action=\"/orders/{orderId}/checkout\"", "the unpaid order can be paid again from here, as from the cancelled page; /cart is empty");
+        using var retry = await browser.SubmitAsync(successUrl.PathAndQuery, $"/orders/{orderId}/checkout", new Dictionary<string, string>());
+        retry.StatusCode.Should().Be(System.Net.HttpStatusCode.Redirect);
+        await store.Emulator.CompleteCheckoutAsync(retry.Headers.Location!.ToString());
+        await store.Emulator.WaitForDeliveriesAsync();
+        (await store.WithDbAsync(db => db.Orders.Select(o => o.Status).ToListAsync())).Should().Equal(OrderStatus.Paid);
+    }
+
+    /// <summary>
     /// A user whose Pro ended subscribes again and lands on "Welcome to Pro!": the success page's sync runs
     /// ProCheckoutHandler, which kept the old, canceled row, so the account said canceled until the subscription's own
     /// webhooks arrived.
