@@ -30,6 +30,9 @@ public sealed class Recorder
 
     public TimeSpan FulfillmentDelay { get; set; }
 
+    /// <summary>Completes when a fulfillment with a <see cref="FulfillmentDelay"/> starts waiting: a test can act mid-handler without a fixed delay.</summary>
+    public TaskCompletionSource FulfillmentWaiting { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     public IReadOnlyList<string>? LineItemNames { get; set; }
 }
 
@@ -41,6 +44,7 @@ public sealed class LicenseHandler(Recorder recorder) : IFulfillmentHandler
     {
         if (recorder.FulfillmentDelay > TimeSpan.Zero)
         {
+            recorder.FulfillmentWaiting.TrySetResult();
             await Task.Delay(recorder.FulfillmentDelay, cancellationToken);
         }
 

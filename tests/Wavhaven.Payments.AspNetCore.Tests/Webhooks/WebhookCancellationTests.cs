@@ -40,13 +40,16 @@ public class WebhookCancellationTests
     public async Task ProcessAsync_CancelledWhileAHandlerRuns_ThrowsOperationCanceled_NotAHandlerFailure()
     {
         await using var app = await WebhookTestApp.StartAsync();
-        app.Recorder.FulfillmentDelay = TimeSpan.FromSeconds(5); // the handler awaits with the token it is given
+        app.Recorder.FulfillmentDelay = TimeSpan.FromSeconds(30); // the handler awaits with the token it is given
         var sut = app.Services.GetRequiredService<IWebhookProcessor>();
         var body = Encoding.UTF8.GetBytes(TestEvents.Event("checkout.session.completed", TestEvents.CheckoutSession("cs_test_aborted")).ToJsonString());
         var header = StripeWebhookSignature.CreateHeader(body, WebhookTestApp.Secret, DateTimeOffset.UtcNow);
-        using var aborted = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+        using var aborted = new CancellationTokenSource();
+        var processing = sut.ProcessAsync(body, header, aborted.Token);
+        await app.Recorder.FulfillmentWaiting.Task.WaitAsync(TimeSpan.FromSeconds(30)); // mid-handler, however slow the machine
+        await aborted.CancelAsync();
 
-        var act = async () => await sut.ProcessAsync(body, header, aborted.Token);
+        var act = async () => await processing;
 
         await act.Should().ThrowAsync<OperationCanceledException>();
         app.Logs.Lines.Should().NotContain(line => line.EventName == "WebhookHandlerFailed",

@@ -93,8 +93,7 @@ public class WebhookTransportAbuseTests
         var socket = await RawHttp.ConnectAsync(app.Client.BaseAddress!);
         await RawHttp.SendAsync(socket, RawHttp.Request("POST", body.Length, StripeWebhookSignature.CreateHeader(body, WebhookTestApp.Secret, DateTimeOffset.UtcNow)));
         await RawHttp.SendAsync(socket, body);
-        await WaitUntilAsync(() => app.Logs.Lines.Any(l => l.EventName == "ExecutingEndpoint"));
-        await Task.Delay(200);
+        await app.Recorder.FulfillmentWaiting.Task.WaitAsync(TimeSpan.FromSeconds(30)); // the handler runs: drop the connection now
         socket.LingerState = new LingerOption(true, 0); // RST, as a dropped connection
         socket.Close();
         await WaitUntilAsync(() => app.Logs.Lines.Any(l => l.Message.StartsWith("Request finished", StringComparison.Ordinal)));
