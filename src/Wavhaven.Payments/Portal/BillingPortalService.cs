@@ -96,7 +96,8 @@ internal sealed partial class BillingPortalService(
     /// The user's subscription item to switch to <paramref name="target"/>: among the items on a recurring catalog price in
     /// the user's live subscriptions, the one on <paramref name="target"/>'s plan (monthly to yearly, say), else the only
     /// one there is (a switch to another plan). Several candidates and none on the target's plan (a plan beside an
-    /// add-on) are refused rather than guessed: replacing the wrong item would bill the user twice.
+    /// add-on) are refused rather than guessed: replacing the wrong item would bill the user twice. An item of a
+    /// subscription with several items is refused too: Stripe's portal cannot update such a subscription.
     /// </summary>
     private async Task<(string SubscriptionId, string ItemId)> FindSwitchableItemAsync(string customerId, PlanPrice target, string userId, CancellationToken cancellationToken)
     {
