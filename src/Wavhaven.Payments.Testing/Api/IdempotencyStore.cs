@@ -50,12 +50,18 @@ internal sealed class IdempotencyStore
     public void Save(string key, string method, string path, string fingerprint, int statusCode, string body, DateTimeOffset now) =>
         _entries[key] = new Entry(method, path, fingerprint, statusCode, body, now);
 
-    /// <summary>The parameters, decoded and sorted, so that the order of the pairs does not matter.</summary>
+    /// <summary>
+    /// The parameters, names and values each decoded and encoded again the same way, then sorted, so that neither the
+    /// order of the pairs nor their encoding matters (and an encoded <c>&amp;</c> in a value stays part of it).
+    /// </summary>
     public static string Fingerprint(string? body) =>
         string.Join('&', (body ?? string.Empty)
             .Split('&', StringSplitOptions.RemoveEmptyEntries)
-            .Select(pair => Uri.UnescapeDataString(pair.Replace('+', ' ')))
+            .Select(pair => pair.Split('=', 2))
+            .Select(parts => Normalize(parts[0]) + (parts.Length == 2 ? "=" + Normalize(parts[1]) : string.Empty))
             .Order(StringComparer.Ordinal));
+
+    private static string Normalize(string encoded) => Uri.EscapeDataString(Uri.UnescapeDataString(encoded.Replace('+', ' ')));
 
     internal sealed record Entry(string Method, string Path, string Fingerprint, int StatusCode, string Body, DateTimeOffset SavedAt);
 }

@@ -96,11 +96,13 @@ internal readonly struct Params(FormNode node, string path)
             return;
         }
 
+        // Checked on a copy first: a refused parameter changes nothing.
+        var result = new Dictionary<string, string>(target, StringComparer.Ordinal);
         foreach (var (key, value) in child.Children)
         {
             if (string.IsNullOrEmpty(value.Value))
             {
-                target.Remove(key);
+                result.Remove(key);
             }
             else
             {
@@ -114,13 +116,19 @@ internal readonly struct Params(FormNode node, string path)
                     throw ApiException.InvalidRequest($"Metadata values can be at most 500 characters; the value of '{key}' is {value.Value.Length}.", ParamSpec.Join(ParamPath(name), key));
                 }
 
-                target[key] = value.Value;
+                result[key] = value.Value;
             }
         }
 
-        if (target.Count > 50)
+        if (result.Count > 50)
         {
             throw ApiException.InvalidRequest("Metadata can have at most 50 keys.", ParamPath(name));
+        }
+
+        target.Clear();
+        foreach (var (key, value) in result)
+        {
+            target[key] = value;
         }
     }
 

@@ -58,6 +58,8 @@ internal sealed partial class StripeApi
 
     private static void ApplyCustomer(Params parameters, Customer customer)
     {
+        // First, as it is the only part that can be refused: a refused update changes nothing.
+        parameters.ApplyMetadata("metadata", customer.Metadata);
         if (parameters.Has("email"))
         {
             customer.Email = parameters.String("email");
@@ -90,8 +92,6 @@ internal sealed partial class StripeApi
         {
             customer.Address = null; // address= unsets it
         }
-
-        parameters.ApplyMetadata("metadata", customer.Metadata);
     }
 
     private JsonObject SearchCustomers(ApiCall call)

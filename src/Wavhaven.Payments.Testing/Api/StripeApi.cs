@@ -66,8 +66,18 @@ internal sealed partial class StripeApi
                     route.Parameters.Check(parameters, string.Empty);
                     var call = new ApiCall(parameters, values, requestId, idempotencyKey);
                     var result = route.Handler(call);
-                    Expand(result, call.Params.Strings("expand"));
-                    (status, json) = (200, result.ToJsonString(JsonFormat.Indented));
+                    try
+                    {
+                        Expand(result, call.Params.Strings("expand"));
+                        (status, json) = (200, result.ToJsonString(JsonFormat.Indented));
+                    }
+                    catch (ApiException exception) when (idempotencyKey is not null)
+                    {
+                        // The endpoint has run: Stripe keeps its answer under the key, an error too, so a retry replays
+                        // it rather than doing the work again.
+                        (status, json) = (exception.StatusCode, ErrorBody(exception, requestId).ToJsonString(JsonFormat.Indented));
+                    }
+
                     if (idempotencyKey is not null)
                     {
                         _idempotency.Save(idempotencyKey, method, path, fingerprint, status, json, _store.Now);

@@ -206,6 +206,8 @@ internal sealed partial class EmulatorStore
             throw Api.ApiException.InvalidRequest("A canceled subscription can only update its cancellation_details and metadata.", change.Items.Count > 0 ? "items" : "cancel_at_period_end");
         }
 
+        // Metadata is applied last but checked first, on a copy: a refused update changes nothing.
+        change.ApplyMetadata?.Invoke(new Dictionary<string, string>(subscription.Metadata, StringComparer.Ordinal));
         var now = Now;
         var before = subscription.ToJson(this);
         var periodStart = subscription.CurrentPeriodStart;
