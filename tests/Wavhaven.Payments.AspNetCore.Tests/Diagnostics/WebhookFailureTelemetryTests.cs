@@ -1,10 +1,9 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Diagnostics.Metrics;
 using System.Net;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using Wavhaven.Payments.AspNetCore.Tests.Support;
+using Wavhaven.Payments.Tests.Support;
 using Wavhaven.Payments.Diagnostics;
 using Wavhaven.Payments.Webhooks;
 
@@ -17,40 +16,9 @@ namespace Wavhaven.Payments.AspNetCore.Tests.Diagnostics;
 [Collection(nameof(WebhookTelemetryCollection))]
 public sealed class WebhookFailureTelemetryTests : IDisposable
 {
-    private readonly ConcurrentQueue<Activity> _activities = new();
-    private readonly ConcurrentQueue<(string Instrument, Dictionary<string, string?> Tags)> _measurements = new();
-    private readonly ActivityListener _activityListener;
-    private readonly MeterListener _meterListener;
+    private readonly TelemetryCapture _telemetry = new();
 
-    public WebhookFailureTelemetryTests()
-    {
-        _activityListener = new ActivityListener
-        {
-            ShouldListenTo = source => source.Name == PaymentsTelemetry.Name,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = _activities.Enqueue,
-        };
-        ActivitySource.AddActivityListener(_activityListener);
-        _meterListener = new MeterListener
-        {
-            InstrumentPublished = (instrument, listener) =>
-            {
-                if (instrument.Meter.Name == PaymentsTelemetry.Name)
-                {
-                    listener.EnableMeasurementEvents(instrument);
-                }
-            },
-        };
-        _meterListener.SetMeasurementEventCallback<long>((instrument, _, tags, _) => _measurements.Enqueue((instrument.Name, Copy(tags))));
-        _meterListener.SetMeasurementEventCallback<double>((instrument, _, tags, _) => _measurements.Enqueue((instrument.Name, Copy(tags))));
-        _meterListener.Start();
-    }
-
-    public void Dispose()
-    {
-        _activityListener.Dispose();
-        _meterListener.Dispose();
-    }
+    public void Dispose() => _telemetry.Dispose();
 
     /// <summary>
     /// The event store's database is down: every delivery is answered 500 and Stripe retries it for days. The events
@@ -67,11 +35,11 @@ public sealed class WebhookFailureTelemetryTests : IDisposable
         using var response = await app.PostAsync(TestEvents.Event("checkout.session.completed", TestEvents.CheckoutSession("cs_test_store_down")));
 
         response.StatusCode.Should().Be(HttpStatusCode.InternalServerError, "Stripe must deliver it again");
-        _measurements.Where(m => m.Instrument == "wavhaven.payments.webhook.events").Should()
+        _telemetry.Measurements.Where(m => m.Instrument == "wavhaven.payments.webhook.events").Should()
             .ContainSingle("every delivery is counted").Which.Tags.Should()
             .Contain("outcome", "failed").And.Contain("stripe.event.type", "checkout.session.completed");
-        _measurements.Where(m => m.Instrument == "wavhaven.payments.webhook.duration").Should().ContainSingle();
-        var webhook = _activities.Should().ContainSingle(a => a.OperationName == "Wavhaven.Payments.Webhook").Subject;
+        _telemetry.Measurements.Where(m => m.Instrument == "wavhaven.payments.webhook.duration").Should().ContainSingle();
+        var webhook = _telemetry.Activities.Should().ContainSingle(a => a.OperationName == "Wavhaven.Payments.Webhook").Subject;
         webhook.Status.Should().Be(ActivityStatusCode.Error);
         webhook.GetTagItem("outcome").Should().Be("failed");
     }
@@ -93,10 +61,10 @@ public sealed class WebhookFailureTelemetryTests : IDisposable
 
         await FluentActions.Awaiting(() => sut.ProcessAsync(body, header, cancelled.Token)).Should().ThrowAsync<OperationCanceledException>();
 
-        _measurements.Where(m => m.Instrument == "wavhaven.payments.webhook.events").Should()
+        _telemetry.Measurements.Where(m => m.Instrument == "wavhaven.payments.webhook.events").Should()
             .ContainSingle().Which.Tags.Should().Contain("outcome", "cancelled");
-        _measurements.Where(m => m.Instrument == "wavhaven.payments.webhook.duration").Should().ContainSingle();
-        _activities.Should().ContainSingle(a => a.OperationName == "Wavhaven.Payments.Webhook")
+        _telemetry.Measurements.Where(m => m.Instrument == "wavhaven.payments.webhook.duration").Should().ContainSingle();
+        _telemetry.Activities.Should().ContainSingle(a => a.OperationName == "Wavhaven.Payments.Webhook")
             .Which.GetTagItem("outcome").Should().Be("cancelled");
     }
 
@@ -116,22 +84,12 @@ public sealed class WebhookFailureTelemetryTests : IDisposable
         using var response = await app.PostAsync(TestEvents.Event("checkout.session.completed", TestEvents.CheckoutSession("cs_test_racing_page")));
 
         response.StatusCode.Should().Be(HttpStatusCode.Conflict);
-        _measurements.Should().ContainSingle(m => m.Instrument == "wavhaven.payments.webhook.events")
+        _telemetry.Measurements.Should().ContainSingle(m => m.Instrument == "wavhaven.payments.webhook.events")
             .Which.Tags.Should().Contain("outcome", "in_progress");
-        _measurements.Should().ContainSingle(m => m.Instrument == "wavhaven.payments.handler.duration")
+        _telemetry.Measurements.Should().ContainSingle(m => m.Instrument == "wavhaven.payments.handler.duration")
             .Which.Tags.Should().NotContain("outcome", "failed", "no handler failed: the purchase is being fulfilled by the success page");
     }
 
-    private static Dictionary<string, string?> Copy(ReadOnlySpan<KeyValuePair<string, object?>> tags)
-    {
-        var copy = new Dictionary<string, string?>(StringComparer.Ordinal);
-        foreach (var (key, value) in tags)
-        {
-            copy[key] = value?.ToString();
-        }
-
-        return copy;
-    }
 
     /// <summary>An event store whose database cannot be reached.</summary>
     public sealed class UnreachableEventStore : IWebhookEventStore

@@ -1,6 +1,4 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Diagnostics.Metrics;
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Wavhaven.Payments.Checkout;
@@ -17,41 +15,9 @@ namespace Wavhaven.Payments.Tests.Diagnostics;
 [Collection(nameof(TelemetryCollection))]
 public sealed class StripeCallTelemetryTests : IDisposable
 {
-    private readonly ConcurrentQueue<Activity> _activities = new();
-    private readonly ConcurrentQueue<(string Instrument, double Value, Dictionary<string, object?> Tags)> _measurements = new();
-    private readonly ActivityListener _activityListener;
-    private readonly MeterListener _meterListener;
+    private readonly TelemetryCapture _telemetry = new();
 
-    public StripeCallTelemetryTests()
-    {
-        _activityListener = new ActivityListener
-        {
-            ShouldListenTo = source => source.Name == PaymentsTelemetry.Name,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = _activities.Enqueue,
-        };
-        ActivitySource.AddActivityListener(_activityListener);
-
-        _meterListener = new MeterListener
-        {
-            InstrumentPublished = (instrument, listener) =>
-            {
-                if (instrument.Meter.Name == PaymentsTelemetry.Name)
-                {
-                    listener.EnableMeasurementEvents(instrument);
-                }
-            },
-        };
-        _meterListener.SetMeasurementEventCallback<double>((instrument, value, tags, _) => Record(instrument, value, tags));
-        _meterListener.SetMeasurementEventCallback<long>((instrument, value, tags, _) => Record(instrument, value, tags));
-        _meterListener.Start();
-    }
-
-    public void Dispose()
-    {
-        _activityListener.Dispose();
-        _meterListener.Dispose();
-    }
+    public void Dispose() => _telemetry.Dispose();
 
     /// <summary>
     /// The success page's sync is cancelled (the buyer closed the tab) while Stripe has not answered yet. The call took
@@ -72,10 +38,10 @@ public sealed class StripeCallTelemetryTests : IDisposable
 
         await FluentActions.Awaiting(() => sut.SyncCheckoutAsync("cs_test_Cancelled1", cancellation.Token)).Should().ThrowAsync<OperationCanceledException>();
 
-        _measurements.Where(m => m.Instrument == "wavhaven.payments.stripe.request.duration").Should()
+        _telemetry.Measurements.Where(m => m.Instrument == "wavhaven.payments.stripe.request.duration").Should()
             .ContainSingle("one call to Stripe was made and abandoned: a histogram that skips cancellations hides slow calls")
             .Which.Value.Should().BeGreaterThan(0.1);
-        var call = _activities.Should().ContainSingle(a => a.OperationName == "Wavhaven.Payments.StripeCall").Subject;
+        var call = _telemetry.Activities.Should().ContainSingle(a => a.OperationName == "Wavhaven.Payments.StripeCall").Subject;
         call.Status.Should().Be(ActivityStatusCode.Error, "the call did not complete");
     }
 
@@ -99,9 +65,9 @@ public sealed class StripeCallTelemetryTests : IDisposable
             FulfillmentType = "license",
         })).Should().ThrowAsync<StripeApiException>();
 
-        _activities.Should().ContainSingle(a => a.OperationName == "Wavhaven.Payments.StripeCall")
+        _telemetry.Activities.Should().ContainSingle(a => a.OperationName == "Wavhaven.Payments.StripeCall")
             .Which.Status.Should().Be(ActivityStatusCode.Error);
-        _activities.Should().ContainSingle(a => a.OperationName == "Wavhaven.Payments.CreateCheckout")
+        _telemetry.Activities.Should().ContainSingle(a => a.OperationName == "Wavhaven.Payments.CreateCheckout")
             .Which.Status.Should().Be(ActivityStatusCode.Error, "the checkout failed");
     }
 
@@ -123,22 +89,12 @@ public sealed class StripeCallTelemetryTests : IDisposable
         await sut.SyncCheckoutAsync("cs_test_Status1");
         await FluentActions.Awaiting(() => sut.SyncCheckoutAsync("cs_test_Status2")).Should().ThrowAsync<StripeConnectionException>();
 
-        var recorded = _measurements.Where(m => m.Instrument == "wavhaven.payments.stripe.request.duration").Select(m => m.Tags).ToList();
+        var recorded = _telemetry.Measurements.Where(m => m.Instrument == "wavhaven.payments.stripe.request.duration").Select(m => m.Tags).ToList();
         recorded.Should().HaveCount(2);
-        var call = _activities.First(a => a.OperationName == "Wavhaven.Payments.StripeCall");
+        var call = _telemetry.Activities.First(a => a.OperationName == "Wavhaven.Payments.StripeCall");
         recorded[0]["http.response.status_code"].Should().Be(call.GetTagItem("http.response.status_code")).And.BeOfType<int>().And.Be(200);
         recorded[1].Should().NotContainKey("http.response.status_code", "Stripe never answered");
         recorded[1].Should().ContainKey("error.type");
     }
 
-    private void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
-    {
-        var copy = new Dictionary<string, object?>(StringComparer.Ordinal);
-        foreach (var (key, tagValue) in tags)
-        {
-            copy[key] = tagValue;
-        }
-
-        _measurements.Enqueue((instrument.Name, value, copy));
-    }
 }

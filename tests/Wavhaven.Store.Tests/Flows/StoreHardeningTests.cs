@@ -95,14 +95,8 @@ public class StoreHardeningTests
     {
         await using var store = await StoreApp.StartAsync();
         using var browser = store.NewBrowser();
-        await browser.RegisterAsync("bounced@example.com");
-        await browser.AddToCartAsync("low-tide");
-        var checkoutUrl = await browser.CheckoutCartAsync();
-        var successUrl = await store.Emulator.CompleteCheckoutAsync(checkoutUrl.ToString(), EmulatedPayment.DelayedBankDebit);
-        var sessionId = System.Web.HttpUtility.ParseQueryString(successUrl.Query)["session_id"]!;
+        var successUrl = await BuyWithABankDebitThatFailsAsync(store, browser, "bounced@example.com");
 
-        await store.Emulator.SettleAsyncPaymentAsync(sessionId, succeeded: false);
-        await store.Emulator.WaitForDeliveriesAsync();
         var page = await browser.GetPageAsync(successUrl.PathAndQuery);
 
         page.Should().Contain("id=\"payment-failed\"").And.Contain("id=\"pay-again\"").And.NotContain("id=\"pending\"");
@@ -120,13 +114,7 @@ public class StoreHardeningTests
     {
         await using var store = await StoreApp.StartAsync();
         using var browser = store.NewBrowser();
-        await browser.RegisterAsync("bounced-again@example.com");
-        await browser.AddToCartAsync("low-tide");
-        var checkoutUrl = await browser.CheckoutCartAsync();
-        var successUrl = await store.Emulator.CompleteCheckoutAsync(checkoutUrl.ToString(), EmulatedPayment.DelayedBankDebit);
-        var sessionId = System.Web.HttpUtility.ParseQueryString(successUrl.Query)["session_id"]!;
-        await store.Emulator.SettleAsyncPaymentAsync(sessionId, succeeded: false);
-        await store.Emulator.WaitForDeliveriesAsync();
+        var successUrl = await BuyWithABankDebitThatFailsAsync(store, browser, "bounced-again@example.com");
         var orderId = await store.WithDbAsync(db => db.Orders.Select(o => o.Id).SingleAsync());
 
         var page = await browser.GetPageAsync(successUrl.PathAndQuery);
@@ -161,6 +149,19 @@ public class StoreHardeningTests
         (await browser.GetPageAsync(successUrl.PathAndQuery)).Should().Contain("Welcome to Pro");
 
         (await browser.GetPageAsync("/account")).Should().Contain("id=\"subscription-status\">active", "the success page said Pro, and ProCheckoutHandler promises the account shows it at once");
+    }
+
+    /// <summary>A new user buys one licence with a bank debit that then fails; returns the success page's URL.</summary>
+    private static async Task<Uri> BuyWithABankDebitThatFailsAsync(StoreApp store, Support.Browser browser, string email)
+    {
+        await browser.RegisterAsync(email);
+        await browser.AddToCartAsync("low-tide");
+        var checkoutUrl = await browser.CheckoutCartAsync();
+        var successUrl = await store.Emulator.CompleteCheckoutAsync(checkoutUrl.ToString(), EmulatedPayment.DelayedBankDebit);
+        var sessionId = System.Web.HttpUtility.ParseQueryString(successUrl.Query)["session_id"]!;
+        await store.Emulator.SettleAsyncPaymentAsync(sessionId, succeeded: false);
+        await store.Emulator.WaitForDeliveriesAsync();
+        return successUrl;
     }
 
     private static async Task StopWebhooksAsync(StoreApp store)
