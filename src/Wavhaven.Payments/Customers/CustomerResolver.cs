@@ -123,7 +123,7 @@ internal sealed partial class CustomerResolver(
         var customerId = await SearchAsync(key, cancellationToken).ConfigureAwait(false);
         if (customerId is null || customerId == missingCustomerId)
         {
-            customerId = (await stripe.CreateCustomerAsync(NewCustomerParameters(key, email, name), IdempotencyKeys.New(IdempotencyKeyFor(key) + "-"), cancellationToken).ConfigureAwait(false)).Id;
+            customerId = await CreateUnderOwnKeyAsync(key, NewCustomerParameters(key, email, name), cancellationToken).ConfigureAwait(false);
             Log.CustomerCreated(logger, customerId);
         }
 
@@ -184,12 +184,19 @@ internal sealed partial class CustomerResolver(
                 return found;
             }
 
-            customerId = (await stripe.CreateCustomerAsync(parameters, IdempotencyKeys.New(userKey + "-"), CancellationToken.None).ConfigureAwait(false)).Id;
+            customerId = await CreateUnderOwnKeyAsync(key, parameters, CancellationToken.None).ConfigureAwait(false);
         }
 
         Log.CustomerCreated(logger, customerId);
         return customerId;
     }
+
+    /// <summary>
+    /// Creates the user's customer under a key of this attempt's own, for when the user's key cannot serve: Stripe keeps
+    /// its answer under a key for 24 hours, a 5xx or a customer since deleted.
+    /// </summary>
+    private async Task<string> CreateUnderOwnKeyAsync(CustomerKey key, StripeForm parameters, CancellationToken cancellationToken) =>
+        (await stripe.CreateCustomerAsync(parameters, IdempotencyKeys.New(IdempotencyKeyFor(key) + "-"), cancellationToken).ConfigureAwait(false)).Id;
 
     private async Task<string?> SearchAsync(CustomerKey key, CancellationToken cancellationToken)
     {

@@ -113,11 +113,16 @@ internal sealed partial class StripeHttpClient : IStripeClient
             ResilienceContextPool.Shared.Return(context);
         }
 
+        if (outcome.Exception is { } failure)
+        {
+            // No answer came: recorded as such, with the exception's type in place of a status.
+            RecordCall(request, null, failure.GetType().FullName, started);
+            activity?.SetStatus(ActivityStatusCode.Error, failure.GetType().Name);
+        }
+
         if (outcome.Exception is HttpRequestException or TimeoutRejectedException)
         {
             var exception = outcome.Exception;
-            RecordCall(request, null, exception.GetType().FullName, started);
-            activity?.SetStatus(ActivityStatusCode.Error, exception.GetType().Name);
             Log.Unreachable(_logger, method.Method, path, request.Attempts, exception.Message);
             var timeout = exception is TimeoutRejectedException;
             throw new StripeConnectionException(
@@ -134,14 +139,7 @@ internal sealed partial class StripeHttpClient : IStripeClient
             };
         }
 
-        if (outcome.Exception is { } other)
-        {
-            // Anything else (the caller's cancellation, an app handler's failure) is thrown as it was, after the call is
-            // recorded as one that got no answer.
-            RecordCall(request, null, other.GetType().FullName, started);
-            activity?.SetStatus(ActivityStatusCode.Error, other.GetType().Name);
-            outcome.ThrowIfException();
-        }
+        outcome.ThrowIfException(); // anything else (the caller's cancellation, an app handler's failure), as it was thrown
 
         using (var response = outcome.Result!)
         {
