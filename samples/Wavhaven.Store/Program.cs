@@ -27,7 +27,10 @@ builder.Services.ConfigureApplicationCookie(options =>
     options.LogoutPath = "/account/logout";
 });
 
-builder.Services.AddRazorPages();
+// /mailbox and /diagnostics exist in Development and offline mode only; elsewhere they are not routed (404).
+var demoPages = DemoPages.For(builder);
+builder.Services.AddSingleton(demoPages);
+builder.Services.AddRazorPages(options => demoPages.Apply(options.Conventions));
 builder.Services.AddHttpContextAccessor();
 builder.Services.AddOptions<StoreSettings>().Bind(builder.Configuration.GetSection("Store"));
 builder.Services.TryAddSingleton(TimeProvider.System);
@@ -60,6 +63,8 @@ app.UseAuthentication();
 app.UseAuthorization();
 
 app.MapStripeWebhook("/api/webhooks/stripe");
+// For probes: the default writer answers the status alone ("Healthy", "Degraded" or "Unhealthy"; 503 when unhealthy),
+// never the checks' descriptions. Those are on /diagnostics, which exists only where the demo pages do.
 app.MapHealthChecks("/health");
 app.MapStoreEndpoints();
 app.MapRazorPages();

@@ -21,10 +21,13 @@ public sealed class OfflineStripe
 /// </summary>
 public static partial class EmulatorMode
 {
+    /// <summary>Gets whether the store runs offline: no <c>Stripe:SecretKey</c> is configured.</summary>
+    public static bool IsOffline(IConfiguration configuration) => string.IsNullOrWhiteSpace(configuration["Stripe:SecretKey"]);
+
     /// <summary>Decides, before the app is built, whether the store runs offline; registers what offline mode needs.</summary>
     public static void Register(WebApplicationBuilder builder)
     {
-        if (!string.IsNullOrWhiteSpace(builder.Configuration["Stripe:SecretKey"]))
+        if (!IsOffline(builder.Configuration))
         {
             return;
         }

@@ -20,14 +20,16 @@ public sealed partial class StoreApp : IAsyncDisposable
 {
     private readonly WebApplicationFactory<Program> _factory;
     private readonly string _databasePath;
+    private readonly StripeEmulator? _ownEmulator;
 
-    private StoreApp(WebApplicationFactory<Program> factory, string databasePath)
+    private StoreApp(WebApplicationFactory<Program> factory, string databasePath, StripeEmulator? stripe)
     {
         _factory = factory;
         _databasePath = databasePath;
+        _ownEmulator = stripe;
         var address = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         BaseAddress = new Uri(address.TrimEnd('/') + "/");
-        Emulator = factory.Services.GetRequiredService<OfflineStripe>().Emulator;
+        Emulator = stripe ?? factory.Services.GetRequiredService<OfflineStripe>().Emulator;
     }
 
     public Uri BaseAddress { get; }
@@ -36,18 +38,34 @@ public sealed partial class StoreApp : IAsyncDisposable
 
     public IServiceProvider Services => _factory.Services;
 
-    public static Task<StoreApp> StartAsync()
+    public static Task<StoreApp> StartAsync() => StartAsync("Testing", stripe: null);
+
+    /// <summary>
+    /// The store in <paramref name="environment"/> configured with Stripe keys, as deployed, so not offline: its keys are an
+    /// emulator's that the app does not start itself (this <see cref="StoreApp"/> owns it and stops it).
+    /// </summary>
+    public static async Task<StoreApp> StartWithStripeKeysAsync(string environment) =>
+        await StartAsync(environment, await StripeEmulator.StartAsync(new StripeEmulatorOptions()));
+
+    private static Task<StoreApp> StartAsync(string environment, StripeEmulator? stripe)
     {
         var databasePath = Path.Combine(Path.GetTempPath(), "wavhaven-store-test-" + Guid.NewGuid().ToString("N") + ".db");
         var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
         {
-            builder.UseEnvironment("Testing");
+            builder.UseEnvironment(environment);
             builder.UseSetting("ConnectionStrings:Store", "Data Source=" + databasePath);
+            if (stripe is not null)
+            {
+                builder.UseSetting("Stripe:SecretKey", stripe.SecretKey);
+                builder.UseSetting("Stripe:ApiBaseUrl", stripe.BaseUrl.ToString());
+                builder.UseSetting("Stripe:WebhookSecrets:0", "whsec_" + Guid.NewGuid().ToString("N"));
+            }
+
             builder.ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
         });
         factory.UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
         factory.StartServer();
-        return Task.FromResult(new StoreApp(factory, databasePath));
+        return Task.FromResult(new StoreApp(factory, databasePath, stripe));
     }
 
     /// <summary>A browser: keeps cookies, does not follow redirects (the tests follow them where the buyer would).</summary>
@@ -62,6 +80,11 @@ public sealed partial class StoreApp : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _factory.DisposeAsync();
+        if (_ownEmulator is not null)
+        {
+            await _ownEmulator.DisposeAsync();
+        }
+
         foreach (var file in new[] { _databasePath, _databasePath + "-shm", _databasePath + "-wal" })
         {
             try
