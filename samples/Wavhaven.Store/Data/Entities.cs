@@ -1,3 +1,5 @@
+using System.Buffers.Text;
+using System.Security.Cryptography;
 using Microsoft.AspNetCore.Identity;
 
 namespace Wavhaven.Store.Data;
@@ -35,7 +37,14 @@ public enum OrderStatus
 /// <summary>An order of beat licences, by a guest (an email) or a registered user.</summary>
 public sealed class Order
 {
+    /// <summary>The database id: internal (the store's logs, Stripe metadata). Nothing a buyer reaches by URL takes it.</summary>
     public int Id { get; set; }
+
+    /// <summary>
+    /// The order's public reference: 128 random bits, base64url (22 characters). A guest's order pages and its
+    /// "pay again" form are reached by it, so it must not be guessable or follow from another order's.
+    /// </summary>
+    public required string Reference { get; init; }
 
     public string? UserId { get; set; }
 
@@ -50,9 +59,22 @@ public sealed class Order
     /// <summary>How many checkouts were started for the order; each gets its own idempotency key.</summary>
     public int CheckoutAttempts { get; set; }
 
+    /// <summary>The Checkout session opened last for the order.</summary>
     public string? CheckoutSessionId { get; set; }
 
+    /// <summary>The Checkout session whose payment paid the order; another session's payment for it is owed back.</summary>
+    public string? PaidSessionId { get; set; }
+
     public List<OrderItem> Items { get; set; } = [];
+
+    /// <summary>
+    /// Whether the visitor (signed in as <paramref name="userId"/>, or anonymous) may see and pay the order, once they
+    /// know its reference: a guest's order to whoever holds the reference, a registered user's order to that user only.
+    /// </summary>
+    public bool IsVisibleTo(string? userId) => UserId is null || UserId == userId;
+
+    /// <summary>A new public reference, from the system's cryptographic random number generator.</summary>
+    public static string NewReference() => Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(16));
 }
 
 public sealed class OrderItem
@@ -82,6 +104,29 @@ public sealed class License
     public string? UserId { get; set; }
 
     public DateTimeOffset CreatedAt { get; set; }
+}
+
+/// <summary>
+/// A payment the store took for an order that another checkout had already paid (two tabs, two sessions, both
+/// paid): nothing more is delivered, and the money is owed back. The sample records it; refunding is left to you.
+/// </summary>
+public sealed class OwedRefund
+{
+    public int Id { get; set; }
+
+    public int OrderId { get; set; }
+
+    /// <summary>The Checkout session that paid a second time.</summary>
+    public required string SessionId { get; set; }
+
+    /// <summary>The payment to refund (Stripe's <c>payment_intent</c>), when Stripe said.</summary>
+    public string? PaymentIntentId { get; set; }
+
+    public long? AmountCents { get; set; }
+
+    public string? Currency { get; set; }
+
+    public DateTimeOffset RecordedAt { get; set; }
 }
 
 /// <summary>An email the store sent; the sample keeps them in a mailbox page instead of sending them.</summary>

@@ -3,7 +3,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Wavhaven.Store.Data;
 
-/// <summary>The store's database: identity, beats, orders, licences, the mailbox and subscriptions.</summary>
+/// <summary>The store's database: identity, beats, orders, licences, refunds owed, the mailbox and subscriptions.</summary>
 public sealed class StoreDbContext(DbContextOptions<StoreDbContext> options) : IdentityDbContext<StoreUser>(options)
 {
     public DbSet<Beat> Beats => Set<Beat>();
@@ -13,6 +13,8 @@ public sealed class StoreDbContext(DbContextOptions<StoreDbContext> options) : I
     public DbSet<OrderItem> OrderItems => Set<OrderItem>();
 
     public DbSet<License> Licenses => Set<License>();
+
+    public DbSet<OwedRefund> OwedRefunds => Set<OwedRefund>();
 
     public DbSet<MailMessage> Mailbox => Set<MailMessage>();
 
@@ -28,6 +30,9 @@ public sealed class StoreDbContext(DbContextOptions<StoreDbContext> options) : I
         builder.Entity<Order>().HasMany(order => order.Items).WithOne().HasForeignKey(item => item.OrderId);
         builder.Entity<Order>().Property(order => order.Status).HasConversion<string>();
         builder.Entity<Order>().HasIndex(order => order.CheckoutSessionId);
+        builder.Entity<Order>().HasIndex(order => order.Reference).IsUnique();
+        builder.Entity<OwedRefund>().HasOne<Order>().WithMany().HasForeignKey(refund => refund.OrderId);
+        builder.Entity<OwedRefund>().HasIndex(refund => refund.SessionId).IsUnique();
         builder.Entity<License>().HasIndex(license => license.UserId);
         builder.Entity<License>().HasIndex(license => new { license.OrderId, license.BeatId }).IsUnique();
         builder.Entity<ProSubscription>().HasKey(subscription => subscription.UserId);

@@ -11,18 +11,21 @@ public static class StoreEndpoints
 {
     public static IEndpointRouteBuilder MapStoreEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapPost("/orders/{id:int}/checkout", CheckoutOrderAsync);
+        endpoints.MapPost("/orders/{reference}/checkout", CheckoutOrderAsync);
         endpoints.MapGet("/download/{token}", DownloadAsync);
         return endpoints;
     }
 
-    /// <summary>Opens a Checkout session for an order; 409 unless the order is CREATED.</summary>
+    /// <summary>
+    /// Opens a Checkout session for an order, addressed by its public reference (never its database id); 404 when there
+    /// is no such order or it is another user's, 409 unless the order is CREATED.
+    /// </summary>
     /// <remarks>
     /// The POST comes from a form on the store's pages, with their antiforgery token; a form on another site, posted with
     /// the buyer's cookies, has none and is refused before anything is opened. (Pages check their tokens themselves; an
     /// endpoint that binds no form must ask.)
     /// </remarks>
-    private static async Task<IResult> CheckoutOrderAsync(int id, HttpContext context, OrderCheckout orders, UserManager<StoreUser> users, IAntiforgery antiforgery, CancellationToken cancellationToken)
+    private static async Task<IResult> CheckoutOrderAsync(string reference, HttpContext context, OrderCheckout orders, UserManager<StoreUser> users, IAntiforgery antiforgery, CancellationToken cancellationToken)
     {
         if (!await antiforgery.IsRequestValidAsync(context))
         {
@@ -32,7 +35,7 @@ public static class StoreEndpoints
         var user = await users.GetUserAsync(context.User);
         try
         {
-            var url = await orders.StartAsync(id, user, SiteUrls.BaseOf(context.Request), cancellationToken);
+            var url = await orders.StartAsync(reference, user, SiteUrls.BaseOf(context.Request), cancellationToken);
             return Results.Redirect(url.ToString());
         }
         catch (OrderNotCheckoutableException exception)

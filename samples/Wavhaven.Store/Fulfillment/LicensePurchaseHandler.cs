@@ -14,6 +14,12 @@ namespace Wavhaven.Store.Fulfillment;
 /// the order goes CREATED → PAID, its licences are created, and a guest gets an email with signed, expiring
 /// download links. A registered buyer finds the licences in their account.
 /// </summary>
+/// <remarks>
+/// The library fulfils each Checkout session once, but an order can have several: a buyer who opens a second tab (or
+/// pays again from the cancelled page while the first tab is still open on Stripe) holds two sessions of one CREATED
+/// order, and may pay both. The first payment pays the order; a later one delivers nothing more and is recorded as an
+/// <see cref="OwedRefund"/>, with a warning in the log, for someone to refund (the sample does not refund).
+/// </remarks>
 public sealed partial class LicensePurchaseHandler(
     StoreDbContext db,
     IStoreEmailSender email,
@@ -33,14 +39,31 @@ public sealed partial class LicensePurchaseHandler(
         }
 
         var order = await db.Orders.Include(o => o.Items).SingleAsync(o => o.Id == orderId, cancellationToken);
+        var now = time.GetUtcNow();
         if (order.Status == OrderStatus.Paid)
         {
+            if (order.PaidSessionId != context.SessionId && !await db.OwedRefunds.AnyAsync(refund => refund.SessionId == context.SessionId, cancellationToken))
+            {
+                var session = context.Session;
+                db.OwedRefunds.Add(new OwedRefund
+                {
+                    OrderId = order.Id,
+                    SessionId = context.SessionId,
+                    PaymentIntentId = session.PaymentIntent,
+                    AmountCents = session.AmountTotal,
+                    Currency = session.Currency,
+                    RecordedAt = now,
+                });
+                await db.SaveChangesAsync(cancellationToken);
+                Log.PaidTwice(logger, order.Id, context.SessionId, order.PaidSessionId, session.PaymentIntent, session.AmountTotal, session.Currency);
+            }
+
             return;
         }
 
-        var now = time.GetUtcNow();
         order.Status = OrderStatus.Paid;
         order.PaidAt = now;
+        order.PaidSessionId = context.SessionId;
         var licenses = order.Items.Select(item => new License
         {
             Id = Guid.NewGuid(),
@@ -55,7 +78,7 @@ public sealed partial class LicensePurchaseHandler(
         if (context.IsGuest)
         {
             var to = context.Email ?? order.GuestEmail!;
-            await email.SendAsync(to, $"Your beats from Wavhaven (order #{order.Id})", DownloadEmail(order, licenses), cancellationToken);
+            await email.SendAsync(to, $"Your beats from Wavhaven (order {order.Reference})", DownloadEmail(order, licenses), cancellationToken);
         }
 
         await db.SaveChangesAsync(cancellationToken);
@@ -68,7 +91,7 @@ public sealed partial class LicensePurchaseHandler(
             ?? (http.HttpContext is { } context ? SiteUrls.BaseOf(context.Request) : new Uri("http://localhost:5080/"));
         var lifetime = options.Value.DownloadLinkLifetime;
         var html = new StringBuilder()
-            .Append(CultureInfo.InvariantCulture, $"<p>Thanks for your order #{order.Id}. Your licences are ready:</p><ul>");
+            .Append(CultureInfo.InvariantCulture, $"<p>Thanks for your order {order.Reference}. Your licences are ready:</p><ul>");
         foreach (var license in licenses)
         {
             var url = new Uri(baseUrl, links.CreatePath(license.Id).TrimStart('/'));
@@ -82,5 +105,9 @@ public sealed partial class LicensePurchaseHandler(
     {
         [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Order {OrderId} paid: {LicenseCount} licence(s) for a {BuyerKind} buyer")]
         public static partial void OrderPaid(ILogger logger, int orderId, int licenseCount, string buyerKind);
+
+        [LoggerMessage(EventId = 2, Level = LogLevel.Warning,
+            Message = "Order {OrderId} was paid again by checkout session {SessionId} after session {PaidSessionId} had paid it: nothing more was delivered, and payment {PaymentIntentId} ({AmountCents} {Currency}) is owed a refund")]
+        public static partial void PaidTwice(ILogger logger, int orderId, string sessionId, string? paidSessionId, string? paymentIntentId, long? amountCents, string? currency);
     }
 }

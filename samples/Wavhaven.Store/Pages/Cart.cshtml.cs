@@ -48,7 +48,7 @@ public sealed class CartModel(StoreDbContext db, Cart cart, OrderCheckout orders
         var order = await orders.CreateOrderAsync([.. Beats.Select(b => b.Id)], user?.Id, Email, cancellationToken);
         try
         {
-            var checkoutUrl = await orders.StartAsync(order.Id, user, SiteUrls.BaseOf(Request), cancellationToken);
+            var checkoutUrl = await orders.StartAsync(order.Reference, user, SiteUrls.BaseOf(Request), cancellationToken);
             cart.Clear();
             return Redirect(checkoutUrl.ToString());
         }

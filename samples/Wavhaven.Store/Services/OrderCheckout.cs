@@ -5,8 +5,8 @@ using Wavhaven.Store.Data;
 namespace Wavhaven.Store.Services;
 
 /// <summary>Thrown when an order cannot be checked out because it is not CREATED.</summary>
-public sealed class OrderNotCheckoutableException(int orderId, OrderStatus status)
-    : Exception($"Order {orderId} is {status.ToString().ToUpperInvariant()}; only a CREATED order can be checked out.");
+public sealed class OrderNotCheckoutableException(string orderReference, OrderStatus status)
+    : Exception($"Order {orderReference} is {status.ToString().ToUpperInvariant()}; only a CREATED order can be checked out.");
 
 /// <summary>Creates orders from the cart and opens their Checkout sessions.</summary>
 public sealed class OrderCheckout(StoreDbContext db, ICheckoutService checkout, TimeProvider time)
@@ -18,6 +18,7 @@ public sealed class OrderCheckout(StoreDbContext db, ICheckoutService checkout, 
         var beats = await db.Beats.Where(beat => beatIds.Contains(beat.Id)).ToListAsync(cancellationToken);
         var order = new Order
         {
+            Reference = Order.NewReference(),
             UserId = userId,
             GuestEmail = userId is null ? guestEmail : null,
             CreatedAt = time.GetUtcNow(),
@@ -28,23 +29,23 @@ public sealed class OrderCheckout(StoreDbContext db, ICheckoutService checkout, 
         return order;
     }
 
-    /// <summary>Opens a Checkout session for a CREATED order and returns where to send the buyer.</summary>
+    /// <summary>Opens a Checkout session for a CREATED order, found by its public reference, and returns where to send the buyer.</summary>
     /// <exception cref="OrderNotCheckoutableException">The order is already paid.</exception>
     /// <exception cref="KeyNotFoundException">There is no such order, or it is another user's.</exception>
-    public async Task<Uri> StartAsync(int orderId, StoreUser? user, Uri siteBase, CancellationToken cancellationToken)
+    public async Task<Uri> StartAsync(string orderReference, StoreUser? user, Uri siteBase, CancellationToken cancellationToken)
     {
-        var order = await db.Orders.Include(o => o.Items).SingleOrDefaultAsync(o => o.Id == orderId, cancellationToken);
+        var order = await db.Orders.Include(o => o.Items).SingleOrDefaultAsync(o => o.Reference == orderReference, cancellationToken);
 
-        // A registered user's order is theirs alone: to anyone else it does not exist (guest orders are paid by whoever
-        // holds their number, and their licences go to the guest's email).
-        if (order is null || (order.UserId is not null && order.UserId != user?.Id))
+        // A registered user's order is theirs alone: to anyone else it does not exist. A guest's order is paid by whoever
+        // holds its unguessable reference (the guest's own cancel and success pages), and its licences go to the guest's email.
+        if (order is null || !order.IsVisibleTo(user?.Id))
         {
-            throw new KeyNotFoundException($"There is no order {orderId}.");
+            throw new KeyNotFoundException("There is no such order.");
         }
 
         if (order.Status != OrderStatus.Created)
         {
-            throw new OrderNotCheckoutableException(order.Id, order.Status);
+            throw new OrderNotCheckoutableException(order.Reference, order.Status);
         }
 
         order.CheckoutAttempts++;
@@ -64,7 +65,7 @@ public sealed class OrderCheckout(StoreDbContext db, ICheckoutService checkout, 
             Metadata = new Dictionary<string, string> { ["order_id"] = order.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) },
             IdempotencyKey = $"order-{order.Id}-checkout-{order.CheckoutAttempts}",
             SuccessUrl = new Uri(siteBase, "checkout/success?session_id={CHECKOUT_SESSION_ID}").ToString(),
-            CancelUrl = new Uri(siteBase, $"checkout/cancelled?order={order.Id}").ToString(),
+            CancelUrl = new Uri(siteBase, $"checkout/cancelled?order={order.Reference}").ToString(),
         }, cancellationToken);
 
         order.CheckoutSessionId = session.SessionId;

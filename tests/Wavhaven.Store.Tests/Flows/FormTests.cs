@@ -14,16 +14,16 @@ public partial class FormTests
         await using var store = await StoreApp.StartAsync();
         using var browser = store.NewBrowser();
         await browser.StartRegisteredOrderAsync("forms@example.com");
-        var orderId = await store.WithDbAsync(db => db.Orders.Select(o => o.Id).SingleAsync());
+        var reference = await store.WithDbAsync(db => db.Orders.Select(o => o.Reference).SingleAsync());
         await browser.AddToCartAsync("golden-hour");
 
         var forms = new List<string>();
-        foreach (var page in new[] { "/", "/cart", "/pro", "/account", $"/checkout/cancelled?order={orderId}" })
+        foreach (var page in new[] { "/", "/cart", "/pro", "/account", $"/checkout/cancelled?order={reference}" })
         {
             forms.AddRange(PostForms().Matches(await browser.GetPageAsync(page)).Select(form => page + ": " + form.Value));
         }
 
-        forms.Should().Contain(form => form.Contains("action=\"/account/logout\"")).And.Contain(form => form.Contains($"action=\"/orders/{orderId}/checkout\""));
+        forms.Should().Contain(form => form.Contains("action=\"/account/logout\"")).And.Contain(form => form.Contains($"action=\"/orders/{reference}/checkout\""));
         forms.Should().OnlyContain(form => form.Contains("name=\"__RequestVerificationToken\""), "a form without its token is refused by its target");
     }
 

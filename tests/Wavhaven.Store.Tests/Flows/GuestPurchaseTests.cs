@@ -125,10 +125,10 @@ public class GuestPurchaseTests
         await store.Emulator.WaitForDeliveriesAsync();
         var order = await store.WithDbAsync(db => db.Orders.SingleAsync());
 
-        using var again = await browser.PostFormAsync($"/orders/{order.Id}/checkout");
+        using var again = await browser.PostFormAsync($"/orders/{order.Reference}/checkout");
 
         again.StatusCode.Should().Be(HttpStatusCode.Conflict);
-        (await again.Content.ReadAsStringAsync()).Should().Contain($"Order {order.Id} is PAID").And.Contain("only a CREATED order can be checked out");
+        (await again.Content.ReadAsStringAsync()).Should().Contain($"Order {order.Reference} is PAID").And.Contain("only a CREATED order can be checked out");
     }
 
     [Fact]
@@ -140,9 +140,9 @@ public class GuestPurchaseTests
         await browser.CheckoutCartAsync(guestEmail: "retry@example.com");
         var order = await store.WithDbAsync(db => db.Orders.SingleAsync());
 
-        var cancelled = await browser.GetPageAsync($"/checkout/cancelled?order={order.Id}");
+        var cancelled = await browser.GetPageAsync($"/checkout/cancelled?order={order.Reference}");
         cancelled.Should().Contain("id=\"order-status\">CREATED");
-        using var retry = await browser.SubmitAsync($"/checkout/cancelled?order={order.Id}", $"/orders/{order.Id}/checkout", new Dictionary<string, string>()); // the page's own form and token
+        using var retry = await browser.SubmitAsync($"/checkout/cancelled?order={order.Reference}", $"/orders/{order.Reference}/checkout", new Dictionary<string, string>()); // the page's own form and token
         retry.StatusCode.Should().Be(HttpStatusCode.Redirect);
         var successUrl = await store.Emulator.CompleteCheckoutAsync(retry.Headers.Location!.ToString());
         var success = await browser.GetPageAsync(successUrl.PathAndQuery);

@@ -38,14 +38,14 @@ public class RegisteredPurchaseTests
         await using var store = await StoreApp.StartAsync();
         using var owner = store.NewBrowser();
         await owner.StartRegisteredOrderAsync("owner@example.com");
-        var orderId = await store.WithDbAsync(db => db.Orders.Select(o => o.Id).SingleAsync());
+        var reference = await store.WithDbAsync(db => db.Orders.Select(o => o.Reference).SingleAsync());
         using var other = store.NewBrowser();
         await other.RegisterAsync("other@example.com");
         using var guest = store.NewBrowser();
 
-        using var byOther = await other.PostFormAsync($"/orders/{orderId}/checkout");
-        using var byGuest = await guest.PostFormAsync($"/orders/{orderId}/checkout");
-        using var byOwner = await owner.PostFormAsync($"/orders/{orderId}/checkout");
+        using var byOther = await other.PostFormAsync($"/orders/{reference}/checkout");
+        using var byGuest = await guest.PostFormAsync($"/orders/{reference}/checkout");
+        using var byOwner = await owner.PostFormAsync($"/orders/{reference}/checkout");
 
         byOther.StatusCode.Should().Be(System.Net.HttpStatusCode.NotFound);
         byGuest.StatusCode.Should().Be(System.Net.HttpStatusCode.NotFound);
@@ -61,7 +61,7 @@ public class RegisteredPurchaseTests
         var order = await store.WithDbAsync(db => db.Orders.SingleAsync());
 
         // What another site's hidden form would send with the owner's cookies: no antiforgery token.
-        using var forged = await owner.PostAsync($"/orders/{order.Id}/checkout");
+        using var forged = await owner.PostAsync($"/orders/{order.Reference}/checkout");
 
         forged.StatusCode.Should().Be(System.Net.HttpStatusCode.BadRequest);
         (await store.WithDbAsync(db => db.Orders.SingleAsync())).CheckoutAttempts.Should().Be(order.CheckoutAttempts, "no Checkout session was opened");

@@ -39,13 +39,13 @@ public class StoreHardeningTests
         await using var store = await StoreApp.StartAsync();
         using var owner = store.NewBrowser();
         await owner.StartRegisteredOrderAsync("owner@example.com");
-        var orderId = await store.WithDbAsync(db => db.Orders.Select(o => o.Id).SingleAsync());
+        var reference = await store.WithDbAsync(db => db.Orders.Select(o => o.Reference).SingleAsync());
         using var stranger = store.NewBrowser();
 
-        var page = await stranger.GetPageAsync($"/checkout/cancelled?order={orderId}");
+        var page = await stranger.GetPageAsync($"/checkout/cancelled?order={reference}");
 
         page.Should().NotContain("id=\"order-status\"", "a registered user's order does not exist to anyone else");
-        (await owner.GetPageAsync($"/checkout/cancelled?order={orderId}")).Should().Contain("id=\"order-status\"", "its owner still sees it");
+        (await owner.GetPageAsync($"/checkout/cancelled?order={reference}")).Should().Contain("id=\"order-status\"", "its owner still sees it");
     }
 
     /// <summary>Sign-in locks an account out after repeated wrong passwords, so they cannot be guessed without limit.</summary>
@@ -115,14 +115,14 @@ public class StoreHardeningTests
         await using var store = await StoreApp.StartAsync();
         using var browser = store.NewBrowser();
         var successUrl = await BuyWithABankDebitThatFailsAsync(store, browser, "bounced-again@example.com");
-        var orderId = await store.WithDbAsync(db => db.Orders.Select(o => o.Id).SingleAsync());
+        var reference = await store.WithDbAsync(db => db.Orders.Select(o => o.Reference).SingleAsync());
 
         var page = await browser.GetPageAsync(successUrl.PathAndQuery);
 
         page.Should().Contain("id=\"payment-failed\"");
         (await browser.GetPageAsync("/cart")).Should().Contain("id=\"empty-cart\"", "the checkout emptied the cart when it started");
-        page.Should().Contain($"action=\"/orders/{orderId}/checkout\"", "the unpaid order can be paid again from here, as from the cancelled page; /cart is empty");
-        using var retry = await browser.SubmitAsync(successUrl.PathAndQuery, $"/orders/{orderId}/checkout", new Dictionary<string, string>());
+        page.Should().Contain($"action=\"/orders/{reference}/checkout\"", "the unpaid order can be paid again from here, as from the cancelled page; /cart is empty");
+        using var retry = await browser.SubmitAsync(successUrl.PathAndQuery, $"/orders/{reference}/checkout", new Dictionary<string, string>());
         retry.StatusCode.Should().Be(System.Net.HttpStatusCode.Redirect);
         await store.Emulator.CompleteCheckoutAsync(retry.Headers.Location!.ToString());
         await store.Emulator.WaitForDeliveriesAsync();

@@ -10,11 +10,12 @@ public sealed class CancelledModel(StoreDbContext db, UserManager<StoreUser> use
 {
     public Order? Order { get; private set; }
 
-    public async Task OnGetAsync([FromQuery(Name = "order")] int orderId, CancellationToken cancellationToken)
+    /// <summary>Shows the order whose public reference Stripe's cancel URL carries (OrderCheckout.StartAsync).</summary>
+    public async Task OnGetAsync([FromQuery(Name = "order")] string? reference, CancellationToken cancellationToken)
     {
-        var order = await db.Orders.AsNoTracking().SingleOrDefaultAsync(order => order.Id == orderId, cancellationToken);
+        var order = reference is null ? null : await db.Orders.AsNoTracking().SingleOrDefaultAsync(order => order.Reference == reference, cancellationToken);
 
         // A registered user's order is shown to that user only, as only they may check it out (OrderCheckout.StartAsync).
-        Order = order is { UserId: { } owner } && owner != users.GetUserId(User) ? null : order;
+        Order = order?.IsVisibleTo(users.GetUserId(User)) == true ? order : null;
     }
 }

@@ -1,10 +1,12 @@
 using System.Globalization;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
 using Wavhaven.Payments.Checkout;
 using Wavhaven.Payments.Stripe;
 using Wavhaven.Store.Data;
+using Wavhaven.Store.Services;
 
 namespace Wavhaven.Store.Pages.Checkout;
 
@@ -12,11 +14,25 @@ namespace Wavhaven.Store.Pages.Checkout;
 /// Stripe sends the buyer here after paying. The webhook may not have arrived yet, so the page syncs the
 /// session: if it is paid and not yet fulfilled, the fulfillment runs now (once, whoever comes first).
 /// </summary>
-public sealed class SuccessModel(ICheckoutService checkout, StoreDbContext db) : PageModel
+/// <remarks>
+/// The page is reached by the session id, which Stripe makes unguessable; a registered user's order on it is shown to
+/// that user only (anyone else is asked to sign in), as on the cancelled page.
+/// </remarks>
+public sealed class SuccessModel(ICheckoutService checkout, StoreDbContext db, UserManager<StoreUser> users, DemoPages demoPages) : PageModel
 {
     public CheckoutSyncStatus Status { get; private set; }
 
+    /// <summary>Gets whether the checkout was for an order of licences (else for Pro).</summary>
+    public bool IsOrder { get; private set; }
+
+    /// <summary>Gets the order, when the visitor may see it.</summary>
     public Order? Order { get; private set; }
+
+    /// <summary>Gets the refund owed for this session's payment, when the order had already been paid through another checkout.</summary>
+    public OwedRefund? OwedRefund { get; private set; }
+
+    /// <summary>Gets whether the mailbox page exists in this run (see <see cref="DemoPages"/>).</summary>
+    public bool HasMailbox => demoPages.Enabled;
 
     public async Task<IActionResult> OnGetAsync([FromQuery(Name = "session_id")] string? sessionId, CancellationToken cancellationToken)
     {
@@ -42,7 +58,13 @@ public sealed class SuccessModel(ICheckoutService checkout, StoreDbContext db) :
         Status = result.Status;
         if (result.Session.Metadata.TryGetValue("order_id", out var orderId) && int.TryParse(orderId, NumberStyles.None, CultureInfo.InvariantCulture, out var id))
         {
-            Order = await db.Orders.AsNoTracking().SingleOrDefaultAsync(order => order.Id == id, cancellationToken);
+            IsOrder = true;
+            var order = await db.Orders.AsNoTracking().SingleOrDefaultAsync(order => order.Id == id, cancellationToken);
+            if (order?.IsVisibleTo(users.GetUserId(User)) == true)
+            {
+                Order = order;
+                OwedRefund = await db.OwedRefunds.AsNoTracking().SingleOrDefaultAsync(refund => refund.SessionId == result.Session.Id, cancellationToken);
+            }
         }
 
         return Page();
