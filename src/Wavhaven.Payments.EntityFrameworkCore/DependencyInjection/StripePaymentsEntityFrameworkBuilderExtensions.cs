@@ -34,7 +34,9 @@ public static class StripePaymentsEntityFrameworkBuilderExtensions
         services.Replace(ServiceDescriptor.Scoped<IWebhookEventStore>(provider => new EntityFrameworkWebhookEventStore(
             provider.GetRequiredService<TContext>(),
             provider.GetRequiredService<IOptions<StripePaymentsOptions>>(),
-            provider.GetRequiredService<TimeProvider>())));
+            provider.GetRequiredService<TimeProvider>(),
+            provider.GetRequiredService<IServiceScopeFactory>(),
+            typeof(TContext))));
         services.Replace(ServiceDescriptor.Scoped<ICustomerStore>(provider => new EntityFrameworkCustomerStore(
             provider.GetRequiredService<TContext>(),
             provider.GetRequiredService<TimeProvider>())));

@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Wavhaven.Payments.EntityFrameworkCore.Internal;
 using Wavhaven.Payments.Webhooks;
@@ -26,15 +27,22 @@ namespace Wavhaven.Payments.EntityFrameworkCore.Webhooks;
 /// lease ran out (and whose event another worker took) cannot record anything. In a transaction, a lost
 /// claim makes <see cref="MarkProcessedAsync"/> throw, which rolls back that attempt's writes.
 /// </para>
+/// <para>
+/// On PostgreSQL a claim is renewed while its handlers run (every third of the lease), on a context of its own from a new
+/// scope: the handlers' context is busy with them, and their transaction's writes are not seen by others until it commits.
+/// On SQLite it is not: the handlers' transaction holds the database's one write lock from its start, so no other
+/// connection can take the claim over while they run, nor renew it.
+/// </para>
 /// </remarks>
-internal sealed class EntityFrameworkWebhookEventStore(DbContext context, IOptions<StripePaymentsOptions> options, TimeProvider timeProvider)
-    : ITransactionalWebhookEventStore, IWebhookEventQueue
+internal sealed class EntityFrameworkWebhookEventStore(DbContext context, IOptions<StripePaymentsOptions> options, TimeProvider timeProvider, IServiceScopeFactory scopes, Type contextType)
+    : ITransactionalWebhookEventStore, IWebhookEventQueue, IRenewableWebhookEventStore
 {
     public const int MaxErrorLength = 2000;
 
     private const char StepSeparator = '\n';
 
     private readonly TimeSpan _claimLease = options.Value.WebhookClaimLease;
+    // The tokens of this instance's claims, by id. Locked: a renewal reads it from a timer while the handlers claim and mark.
     private readonly Dictionary<string, string> _leases = new(StringComparer.Ordinal);
     private Statements? _sql;
 
@@ -56,7 +64,7 @@ internal sealed class EntityFrameworkWebhookEventStore(DbContext context, IOptio
                 cancellationToken).ConfigureAwait(false);
             if (inserted == 1)
             {
-                _leases[id] = token;
+                SetLease(id, token);
                 return new WebhookClaim(WebhookClaimStatus.Claimed, 1);
             }
 
@@ -75,7 +83,7 @@ internal sealed class EntityFrameworkWebhookEventStore(DbContext context, IOptio
                 cancellationToken).ConfigureAwait(false);
             if (retaken is { } claim)
             {
-                _leases[id] = token;
+                SetLease(id, token);
                 return new WebhookClaim(WebhookClaimStatus.Claimed, claim.Attempts, ParseSteps(claim.Steps));
             }
 
@@ -135,7 +143,7 @@ internal sealed class EntityFrameworkWebhookEventStore(DbContext context, IOptio
                 "This attempt is not recorded, and in a transaction its writes roll back. Raise Stripe:WebhookClaimLease above your slowest handler's time.");
         }
 
-        _leases.Remove(id);
+        RemoveLease(id);
     }
 
     public async ValueTask MarkFailedAsync(string id, string error, CancellationToken cancellationToken = default)
@@ -143,7 +151,7 @@ internal sealed class EntityFrameworkWebhookEventStore(DbContext context, IOptio
         ArgumentException.ThrowIfNullOrEmpty(id);
         var (sql, token) = Fenced(id, Sql.MarkFailed);
         await StoreCommands.ExecuteAsync(context, sql, [("@id", id), ("@token", token), ("@error", Truncate(error)), ("@now", Now())], cancellationToken).ConfigureAwait(false);
-        _leases.Remove(id);
+        RemoveLease(id);
     }
 
     public async Task<TResult> ExecuteInTransactionAsync<TResult>(Func<CancellationToken, Task<TResult>> operation, CancellationToken cancellationToken = default)
@@ -178,6 +186,35 @@ internal sealed class EntityFrameworkWebhookEventStore(DbContext context, IOptio
                 }
             },
             cancellationToken).ConfigureAwait(false);
+    }
+
+    public TimeSpan ClaimRenewalPeriod => Sql.Provider == StoreProvider.PostgreSql ? _claimLease / 3 : Timeout.InfiniteTimeSpan;
+
+    public async ValueTask<bool> RenewClaimAsync(string id, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        if (LeaseOf(id) is not { } token)
+        {
+            return true; // completed or released by this instance: nothing to renew, nothing lost
+        }
+
+        // Never the handlers' context: it is theirs while they run, and inside their transaction.
+        var scope = scopes.CreateAsyncScope();
+        await using (scope.ConfigureAwait(false))
+        {
+            var own = (DbContext)scope.ServiceProvider.GetRequiredService(contextType);
+            return await StoreCommands.RunAsync(own, Statements.For(own).RenewClaim,
+                [("@id", id), ("@token", token), ("@lease", Now() + _claimLease)],
+                static async (command, ct) =>
+                {
+                    var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+                    await using (reader.ConfigureAwait(false))
+                    {
+                        return await reader.ReadAsync(ct).ConfigureAwait(false);
+                    }
+                },
+                cancellationToken).ConfigureAwait(false);
+        }
     }
 
     public async ValueTask<bool> EnqueueAsync(StripeEvent stripeEvent, CancellationToken cancellationToken = default)
@@ -222,7 +259,7 @@ internal sealed class EntityFrameworkWebhookEventStore(DbContext context, IOptio
             return null;
         }
 
-        _leases[row.Id] = token;
+        SetLease(row.Id, token);
         return new QueuedWebhookEvent(row.Id, row.Type, Encoding.UTF8.GetBytes(row.Payload), new WebhookClaim(WebhookClaimStatus.Claimed, row.Attempts, ParseSteps(row.Steps)));
     }
 
@@ -240,7 +277,7 @@ internal sealed class EntityFrameworkWebhookEventStore(DbContext context, IOptio
         await StoreCommands.ExecuteAsync(context, sql,
             [("@id", id), ("@token", token), ("@error", Truncate(error)), ("@next", nextAttemptAt.UtcDateTime), ("@now", Now())],
             cancellationToken).ConfigureAwait(false);
-        _leases.Remove(id);
+        RemoveLease(id);
     }
 
     public async ValueTask MarkDeadAsync(string id, string error, CancellationToken cancellationToken = default)
@@ -248,7 +285,7 @@ internal sealed class EntityFrameworkWebhookEventStore(DbContext context, IOptio
         ArgumentException.ThrowIfNullOrEmpty(id);
         var (sql, token) = Fenced(id, Sql.MarkDead);
         await StoreCommands.ExecuteAsync(context, sql, [("@id", id), ("@token", token), ("@error", Truncate(error)), ("@now", Now())], cancellationToken).ConfigureAwait(false);
-        _leases.Remove(id);
+        RemoveLease(id);
     }
 
     public async ValueTask<bool> ReplayAsync(string id, CancellationToken cancellationToken = default)
@@ -335,7 +372,31 @@ internal sealed class EntityFrameworkWebhookEventStore(DbContext context, IOptio
 
     /// <summary>The statement fenced by this store's lease token when it claimed the id, else by the processing state.</summary>
     private (string Sql, string? Token) Fenced(string id, (string ByToken, string ByState) statement) =>
-        _leases.TryGetValue(id, out var token) ? (statement.ByToken, token) : (statement.ByState, null);
+        LeaseOf(id) is { } token ? (statement.ByToken, token) : (statement.ByState, null);
+
+    private string? LeaseOf(string id)
+    {
+        lock (_leases)
+        {
+            return _leases.GetValueOrDefault(id);
+        }
+    }
+
+    private void SetLease(string id, string token)
+    {
+        lock (_leases)
+        {
+            _leases[id] = token;
+        }
+    }
+
+    private void RemoveLease(string id)
+    {
+        lock (_leases)
+        {
+            _leases.Remove(id);
+        }
+    }
 
     private DateTime Now() => timeProvider.GetUtcNow().UtcDateTime;
 
@@ -455,6 +516,24 @@ internal sealed class EntityFrameworkWebhookEventStore(DbContext context, IOptio
                 AND ((state IN ('received', 'failed') AND next_attempt_at <= @now) OR (state = 'processing' AND lease_expires_at < @now))
                 """;
             var skipLocked = provider == StoreProvider.PostgreSql ? "FOR UPDATE SKIP LOCKED" : string.Empty;
+            Provider = provider;
+            // A row this claim's own transaction has locked (a step's mark, the processed mark) cannot be extended from
+            // outside it, and need not be: until that transaction ends, every other claimer waits for it or skips it. So a
+            // locked row whose committed token is still ours is held, unchanged; a row is returned exactly when it is held.
+            RenewClaim = provider == StoreProvider.PostgreSql
+                ? $"""
+                    WITH renewed AS (
+                        UPDATE {table} SET lease_expires_at = @lease
+                        WHERE id = (SELECT id FROM {table} WHERE id = @id AND lease_token = @token AND state = 'processing' FOR UPDATE SKIP LOCKED)
+                        RETURNING id)
+                    SELECT 1 WHERE EXISTS (SELECT 1 FROM renewed)
+                        OR EXISTS (SELECT 1 FROM {table} WHERE id = @id AND lease_token = @token AND state = 'processing')
+                    """
+                : $"""
+                    UPDATE {table} SET lease_expires_at = @lease
+                    WHERE id = @id AND lease_token = @token AND state = 'processing'
+                    RETURNING 1
+                    """;
             ClaimNext = $"""
                 UPDATE {table}
                 SET state = 'processing', attempts = attempts + 1, lease_token = @token, lease_expires_at = @lease, updated_at = @now
@@ -508,7 +587,11 @@ internal sealed class EntityFrameworkWebhookEventStore(DbContext context, IOptio
                 """;
         }
 
+        public StoreProvider Provider { get; }
+
         public string InsertClaim { get; }
+
+        public string RenewClaim { get; }
 
         public string PruneProcessed { get; }
 

@@ -30,7 +30,7 @@ internal enum FulfillmentOutcome
 /// event store under <c>checkout.session:{id}</c>, so the webhook, a second event and the success page's
 /// sync cannot all fulfil it.
 /// </summary>
-internal sealed partial class FulfillmentRunner(IStripeClient stripe, ILogger<FulfillmentRunner> logger)
+internal sealed partial class FulfillmentRunner(IStripeClient stripe, TimeProvider timeProvider, ILogger<FulfillmentRunner> logger)
 {
     private Func<FulfillmentContext, CancellationToken, Task<IReadOnlyList<StripeLineItem>>>? _lineItemLoader;
 
@@ -57,16 +57,22 @@ internal sealed partial class FulfillmentRunner(IStripeClient stripe, ILogger<Fu
 
     /// <summary>Fulfils a session read from Stripe (the success page's sync).</summary>
     public Task<FulfillmentOutcome> FulfilAsync(IServiceProvider services, StripeCheckoutSession session, CancellationToken cancellationToken) =>
-        FulfilCoreAsync(services, services.GetRequiredService<IWebhookEventStore>(), CreateContext(session, stripeEvent: null), cancellationToken);
+        FulfilCoreAsync(services, services.GetRequiredService<IWebhookEventStore>(), CreateContext(session, stripeEvent: null), renew: true, cancellationToken);
 
     /// <summary>
     /// Fulfils the session an event carries, read from the event only if the handler asks for it; the purchase is claimed
     /// in <paramref name="store"/>, the one the event itself was claimed in (and, if transactional, in its transaction).
     /// </summary>
+    /// <remarks>
+    /// A purchase claimed inside the event's transaction is not renewed: until that transaction ends, its uncommitted row
+    /// keeps every other claimer of the purchase waiting (PostgreSQL's row lock, SQLite's write lock) whatever its lease,
+    /// and a renewal on another connection would not even see it. The event's own claim, committed before the
+    /// transaction, is the one renewed. A store without transactions commits each claim, so its purchase claim is renewed.
+    /// </remarks>
     public Task<FulfillmentOutcome> FulfilAsync(IServiceProvider services, IWebhookEventStore store, StripeEvent stripeEvent, CancellationToken cancellationToken) =>
-        FulfilCoreAsync(services, store, new FulfillmentContext(stripeEvent, stripeEvent.GetCheckoutRoute(), LineItemLoader), cancellationToken);
+        FulfilCoreAsync(services, store, new FulfillmentContext(stripeEvent, stripeEvent.GetCheckoutRoute(), LineItemLoader), renew: store is not ITransactionalWebhookEventStore, cancellationToken);
 
-    private async Task<FulfillmentOutcome> FulfilCoreAsync(IServiceProvider services, IWebhookEventStore store, FulfillmentContext context, CancellationToken cancellationToken)
+    private async Task<FulfillmentOutcome> FulfilCoreAsync(IServiceProvider services, IWebhookEventStore store, FulfillmentContext context, bool renew, CancellationToken cancellationToken)
     {
         var handler = FindHandler(services, context, out var outcome);
         if (handler is null)
@@ -85,17 +91,32 @@ internal sealed partial class FulfillmentRunner(IStripeClient stripe, ILogger<Fu
                 return FulfillmentOutcome.InProgress;
         }
 
+        // The success page's claim is committed before its transaction, so it holds by its lease alone: renewed while the
+        // handler runs (by a store that renews). A lost claim cancels nothing: the handler's token is the page request's.
+        var renewal = renew ? ClaimRenewal.Start(store, purchaseId, timeProvider, logger) : null;
         try
         {
-            if (store is ITransactionalWebhookEventStore transactional)
+            try
             {
-                await FulfilInTransactionAsync(transactional, handler, context, purchaseId, cancellationToken).ConfigureAwait(false);
+                if (store is ITransactionalWebhookEventStore transactional)
+                {
+                    await FulfilInTransactionAsync(transactional, handler, context, purchaseId, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await handler.FulfillAsync(context, cancellationToken).ConfigureAwait(false);
+                    await store.MarkProcessedAsync(purchaseId, CancellationToken.None).ConfigureAwait(false);
+                }
             }
-            else
+            finally
             {
-                await handler.FulfillAsync(context, cancellationToken).ConfigureAwait(false);
-                await store.MarkProcessedAsync(purchaseId, CancellationToken.None).ConfigureAwait(false);
+                renewal?.Dispose();
             }
+        }
+        catch (Exception) when (renewal is { Lost: true } && !cancellationToken.IsCancellationRequested)
+        {
+            // Another delivery (or page) fulfils the purchase now; this attempt's marks are fenced by the lost claim.
+            return FulfillmentOutcome.InProgress;
         }
         catch (Exception exception)
         {

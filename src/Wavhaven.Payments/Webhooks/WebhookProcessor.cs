@@ -153,13 +153,34 @@ internal sealed partial class WebhookProcessor : IWebhookProcessor, IDisposable
                     return new WebhookResult(WebhookOutcome.InProgress, "in progress", stripeEvent.Id, stripeEvent.Type);
             }
 
+            // Renewed while the handlers run, by a store that renews its claims (null for one that does not, at no cost). The
+            // handlers' token is the request's: a handler that would honour a cancellation on a lost claim has had the
+            // request's own long before (Stripe gives up on a delivery well within a first renewal period), so a lost claim
+            // cancels nothing here, and no linked token is made for every delivery.
+            var renewal = ClaimRenewal.Start(store, stripeEvent.Id, _timeProvider, _logger);
             try
             {
-                var handled = await _dispatcher.RunAsync(scope.ServiceProvider, stripeEvent, claim, store, cancellationToken).ConfigureAwait(false);
+                bool handled;
+                try
+                {
+                    handled = await _dispatcher.RunAsync(scope.ServiceProvider, stripeEvent, claim, store, cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    renewal?.Dispose();
+                }
+
                 Log.Handled(_logger, stripeEvent.Type, stripeEvent.Id, handled, claim.Attempt);
                 return handled
                     ? new WebhookResult(WebhookOutcome.Processed, "processed", stripeEvent.Id, stripeEvent.Type)
                     : new WebhookResult(WebhookOutcome.Ignored, "ignored", stripeEvent.Id, stripeEvent.Type);
+            }
+            catch (Exception) when (renewal is { Lost: true } && !cancellationToken.IsCancellationRequested)
+            {
+                // Another delivery holds the event now and runs its handlers: this attempt's writes rolled back with its mark,
+                // and it has nothing to record (its marks are fenced by the lost claim). Stripe retries, and finds it done.
+                Log.InFlight(_logger, stripeEvent.Type, stripeEvent.Id);
+                return new WebhookResult(WebhookOutcome.InProgress, "in progress", stripeEvent.Id, stripeEvent.Type);
             }
             catch (RetryLaterException exception)
             {

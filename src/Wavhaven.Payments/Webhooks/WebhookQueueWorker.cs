@@ -168,6 +168,8 @@ internal sealed partial class WebhookQueueWorker(
             return "dead";
         }
 
+        ClaimRenewal? renewal = null;
+        CancellationTokenSource? handlerCancellation = null;
         try
         {
             StripeEvent stripeEvent;
@@ -188,9 +190,29 @@ internal sealed partial class WebhookQueueWorker(
                 return "dead";
             }
 
-            var handled = await dispatcher.RunAsync(services, stripeEvent, queued.Claim, queue, stoppingToken).ConfigureAwait(false);
+            // While the handlers run, the claim is renewed (by a store that renews); if it is lost all the same (a renewal
+            // that could not reach the store for a whole lease), the handlers' token is cancelled: another worker runs them now.
+            handlerCancellation = ClaimRenewal.Renews(queue) ? CancellationTokenSource.CreateLinkedTokenSource(stoppingToken) : null;
+            renewal = ClaimRenewal.Start(queue, queued.Id, timeProvider, logger, handlerCancellation);
+            bool handled;
+            try
+            {
+                handled = await dispatcher.RunAsync(services, stripeEvent, queued.Claim, queue, handlerCancellation?.Token ?? stoppingToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                renewal?.Dispose();
+            }
+
             Log.Processed(logger, queued.Type, queued.Id, handled, attempt);
             return handled ? "processed" : "ignored";
+        }
+        catch (Exception) when (renewal is { Lost: true } && !stoppingToken.IsCancellationRequested)
+        {
+            // Another worker holds the event now: nothing of this attempt is recorded (its marks are fenced by the lost claim,
+            // and its writes rolled back), and the attempt it counted is the new holder's to settle.
+            Log.ClaimLost(logger, queued.Type, queued.Id, attempt);
+            return "lost";
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -228,6 +250,10 @@ internal sealed partial class WebhookQueueWorker(
             await ScheduleRetrySafelyAsync(queue, queued, error, timeProvider.GetUtcNow() + delay).ConfigureAwait(false);
             Log.Retrying(logger, exception, queued.Type, queued.Id, attempt, settings.WebhookQueue.MaxAttempts, delay);
             return "retry";
+        }
+        finally
+        {
+            handlerCancellation?.Dispose();
         }
     }
 
@@ -280,6 +306,9 @@ internal sealed partial class WebhookQueueWorker(
 
         [LoggerMessage(EventId = 627, EventName = "WebhookQueueAbandoned", Level = LogLevel.Error, Message = "Queued Stripe event {EventType} {EventId} is now dead: its attempts ran out ({Attempts}) without an outcome, each one's worker stopping or its handler hanging past Stripe:WebhookClaimLease. Fix the cause, then replay it with IWebhookEventAdmin.ReplayAsync(\"{EventId}\")")]
         public static partial void Abandoned(ILogger logger, string eventType, string eventId, int attempts);
+
+        [LoggerMessage(EventId = 628, EventName = "WebhookQueueClaimLost", Level = LogLevel.Warning, Message = "Queued Stripe event {EventType} {EventId} was taken by another worker while its handlers ran (attempt {Attempt}): this attempt records nothing, and the other worker's settles the event")]
+        public static partial void ClaimLost(ILogger logger, string eventType, string eventId, int attempt);
 
         [LoggerMessage(EventId = 626, EventName = "WebhookQueueInterrupted", Level = LogLevel.Information, Message = "Queued Stripe event {EventType} {EventId} was interrupted by the host's shutdown and is due again now")]
         public static partial void Interrupted(ILogger logger, string eventType, string eventId);

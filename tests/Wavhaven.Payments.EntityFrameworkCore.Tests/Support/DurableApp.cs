@@ -28,6 +28,8 @@ public sealed class DurableApp : IAsyncDisposable
 
     public Probe Probe { get; }
 
+    public Wavhaven.Payments.Tests.Support.LogSink Logs => _app.Logs;
+
     public IServiceProvider Services => _app.Services;
 
     /// <summary>Settings fit for tests: quick polls and retries, three attempts.</summary>
@@ -41,7 +43,7 @@ public sealed class DurableApp : IAsyncDisposable
     }
 
     /// <summary>The add-on's test app, on the EF Core stores of <paramref name="database"/> and the probe's handlers.</summary>
-    public static async Task<DurableApp> StartAsync(TestDatabase database, Probe probe, Action<StripePaymentsOptions>? options = null)
+    public static async Task<DurableApp> StartAsync(TestDatabase database, Probe probe, Action<StripePaymentsOptions>? options = null, LogLevel logLevel = LogLevel.Warning)
     {
         var app = await WebhookTestApp.StartAsync(
             options,
@@ -55,7 +57,7 @@ public sealed class DurableApp : IAsyncDisposable
                 services.AddDbContext<TestDbContext>(database.Configure);
                 services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(10));
             },
-            logLevel: LogLevel.Warning);
+            logLevel: logLevel);
         app.Client.Timeout = TimeSpan.FromSeconds(90);
         return new DurableApp(app, probe);
     }
