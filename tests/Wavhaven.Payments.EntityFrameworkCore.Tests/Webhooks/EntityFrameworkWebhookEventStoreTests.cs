@@ -352,6 +352,81 @@ public class EntityFrameworkWebhookEventStoreTests
         }
     }
 
+    [SkippableTheory]
+    [InlineData(DatabaseKind.Sqlite)]
+    [InlineData(DatabaseKind.PostgreSql)]
+    public async Task RenewedClaim_OutlastsItsFirstLease_ForAnotherWorker(DatabaseKind kind)
+    {
+        await using var database = await TestDatabase.CreateAsync(kind);
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var services = StoreServices.Build(database, clock, o => o.WebhookClaimLease = Lease);
+        var stripeEvent = StripeEvent.Parse(DurableApp.Body(TestEvents.Event("charge.refunded", StripeFixtures.Get("charge"))));
+        await using var holder = services.CreateAsyncScope();
+        await using var other = services.CreateAsyncScope();
+        (await Queue(holder).EnqueueAsync(stripeEvent)).Should().BeTrue();
+        (await Queue(holder).ClaimNextAsync())!.Id.Should().Be(stripeEvent.Id);
+
+        clock.Advance(Lease * 0.8);
+        (await Renewable(holder).RenewClaimAsync(stripeEvent.Id)).Should().BeTrue();
+        clock.Advance(Lease * 0.8); // past the first lease, within the renewed one
+
+        (await Queue(other).ClaimNextAsync()).Should().BeNull("the holder renewed its claim");
+        clock.Advance(Lease * 0.3);
+        (await Queue(other).ClaimNextAsync())!.Id.Should().Be(stripeEvent.Id, "a renewal extends by one lease, not for good");
+    }
+
+    [SkippableTheory]
+    [InlineData(DatabaseKind.Sqlite)]
+    [InlineData(DatabaseKind.PostgreSql)]
+    public async Task RenewalOfAClaimTakenOver_AnswersLost_AndLeavesTheNewHoldersLeaseAlone(DatabaseKind kind)
+    {
+        await using var database = await TestDatabase.CreateAsync(kind);
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var services = StoreServices.Build(database, clock, o => o.WebhookClaimLease = Lease);
+        await using var stale = services.CreateAsyncScope();
+        await using var current = services.CreateAsyncScope();
+        var purchase = "checkout.session:cs_test_renewal";
+        (await Store(stale).TryClaimAsync(purchase, "checkout.fulfillment", ReadOnlyMemory<byte>.Empty)).Status.Should().Be(WebhookClaimStatus.Claimed);
+        clock.Advance(Lease + TimeSpan.FromSeconds(1));
+        (await Store(current).TryClaimAsync(purchase, "checkout.fulfillment", ReadOnlyMemory<byte>.Empty)).Status.Should().Be(WebhookClaimStatus.Claimed);
+        var before = await LeaseExpiry(database, purchase);
+        clock.Advance(TimeSpan.FromMinutes(1));
+
+        (await Renewable(stale).RenewClaimAsync(purchase)).Should().BeFalse("another holder took the claim");
+        (await LeaseExpiry(database, purchase)).Should().Be(before, "the stale holder's renewal changed nothing");
+        (await Renewable(current).RenewClaimAsync(purchase)).Should().BeTrue();
+        (await LeaseExpiry(database, purchase)).Should().BeAfter(before!.Value);
+
+        await using (var db = database.CreateContext())
+        {
+            (await db.Database.ExecuteSqlAsync($"DELETE FROM wavhaven_webhook_events WHERE id = {purchase}")).Should().Be(1);
+        }
+
+        (await Renewable(current).RenewClaimAsync(purchase)).Should().BeFalse("the claim's record is gone");
+    }
+
+    [SkippableTheory]
+    [InlineData(DatabaseKind.Sqlite)]
+    [InlineData(DatabaseKind.PostgreSql)]
+    public async Task ClaimsAreRenewedEveryThirdOfTheLease_OnPostgreSqlOnly(DatabaseKind kind)
+    {
+        // On SQLite the handlers' transaction holds the one write lock from its start: no other connection can take the
+        // claim while they run, and a renewal on another connection would only wait for that lock.
+        await using var database = await TestDatabase.CreateAsync(kind);
+        await using var services = StoreServices.Build(database, options: o => o.WebhookClaimLease = Lease);
+        await using var scope = services.CreateAsyncScope();
+
+        Renewable(scope).ClaimRenewalPeriod.Should().Be(kind == DatabaseKind.PostgreSql ? Lease / 3 : Timeout.InfiniteTimeSpan);
+    }
+
+    private static IRenewableWebhookEventStore Renewable(AsyncServiceScope scope) => (IRenewableWebhookEventStore)Store(scope);
+
+    private static async Task<DateTime?> LeaseExpiry(TestDatabase database, string id)
+    {
+        await using var db = database.CreateContext();
+        return await db.Database.SqlQuery<DateTime?>($"SELECT lease_expires_at AS \"Value\" FROM wavhaven_webhook_events WHERE id = {id}").SingleAsync();
+    }
+
     private static IWebhookEventStore Store(AsyncServiceScope scope) => scope.ServiceProvider.GetRequiredService<IWebhookEventStore>();
 
     private static IWebhookEventQueue Queue(AsyncServiceScope scope) => (IWebhookEventQueue)Store(scope);
