@@ -140,7 +140,7 @@ internal sealed class EntityFrameworkWebhookEventStore(DbContext context, IOptio
             // so change nothing), not fall back to the state and overwrite the claim of whoever holds the id now.
             throw new InvalidOperationException(
                 $"The claim on webhook id '{id}' was lost: its lease (Stripe:WebhookClaimLease) ran out and another delivery or worker took it. " +
-                "This attempt is not recorded, and in a transaction its writes roll back. Raise Stripe:WebhookClaimLease above your slowest handler's time.");
+                "This attempt is not recorded, and in a transaction its writes roll back. A claim is renewed while its handlers run, so its renewals could not reach the database for a whole lease.");
         }
 
         RemoveLease(id);
