@@ -44,7 +44,7 @@ internal sealed partial class StripePaymentsOptionsValidator(IHostEnvironment? e
     {
         Within(options.WebhookTolerance, TimeSpan.Zero, TimeSpan.FromDays(1), "Stripe:WebhookTolerance", "Stripe's clients use 00:05:00", failures);
         Within(options.WebhookMaxBodySize, 1024, 64 * 1024 * 1024, "Stripe:WebhookMaxBodySize", "the default is 1048576 bytes", failures);
-        Within(options.WebhookClaimLease, TimeSpan.FromMilliseconds(100), TimeSpan.FromDays(1), "Stripe:WebhookClaimLease", "the default is 00:05:00; claims are renewed while their handlers run, so it need not outlast them", failures);
+        Within(options.WebhookClaimLease, TimeSpan.FromMilliseconds(100), TimeSpan.FromDays(1), "Stripe:WebhookClaimLease", "the default is 00:05:00", failures);
         Within(options.RequestTimeout, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(10), "Stripe:RequestTimeout", "Stripe's clients use 00:01:20", failures);
         Within(options.MaxNetworkRetries, 0, 10, "Stripe:MaxNetworkRetries", "Stripe's clients use 2", failures);
         if (options.WebhookEventRetention != TimeSpan.Zero)
