@@ -13,6 +13,12 @@ public sealed class CartModel(StoreDbContext db, Cart cart, OrderCheckout orders
 {
     public IReadOnlyList<Beat> Beats { get; private set; } = [];
 
+    /// <summary>Gets the percentage off licences the signed-in user gets (Pro), or 0.</summary>
+    public int DiscountPercent { get; private set; }
+
+    /// <summary>A beat's licence price for this buyer.</summary>
+    public long PriceOf(Beat beat) => OrderCheckout.Discounted(beat.PriceCents, DiscountPercent);
+
     [BindProperty]
     [EmailAddress]
     public string? Email { get; set; }
@@ -63,5 +69,6 @@ public sealed class CartModel(StoreDbContext db, Cart cart, OrderCheckout orders
     {
         var ids = cart.BeatIds;
         Beats = await db.Beats.Where(beat => ids.Contains(beat.Id)).OrderBy(beat => beat.Title).ToListAsync(cancellationToken);
+        DiscountPercent = await orders.LicenceDiscountPercentAsync(users.GetUserId(User), cancellationToken);
     }
 }

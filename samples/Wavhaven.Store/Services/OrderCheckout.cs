@@ -1,4 +1,6 @@
+using System.Globalization;
 using Microsoft.EntityFrameworkCore;
+using Wavhaven.Payments.Catalog;
 using Wavhaven.Payments.Checkout;
 using Wavhaven.Store.Data;
 
@@ -9,20 +11,44 @@ public sealed class OrderNotCheckoutableException(string orderReference, OrderSt
     : Exception($"Order {orderReference} is {status.ToString().ToUpperInvariant()}; only a CREATED order can be checked out.");
 
 /// <summary>Creates orders from the cart and opens their Checkout sessions.</summary>
-public sealed class OrderCheckout(StoreDbContext db, ICheckoutService checkout, TimeProvider time)
+public sealed class OrderCheckout(StoreDbContext db, ICheckoutService checkout, IPlanCatalog catalog, TimeProvider time)
 {
     public const string FulfillmentType = "beat-licenses";
+
+    /// <summary>The Pro plan's grant that takes a percentage off every licence its members buy.</summary>
+    public const string LicenceDiscountGrant = "licence-discount-percent";
+
+    /// <summary>The percentage off licences for a user: the Pro plan's grant while their Pro subscription is active, else 0.</summary>
+    public async Task<int> LicenceDiscountPercentAsync(string? userId, CancellationToken cancellationToken)
+    {
+        if (userId is null
+            || !catalog.TryGetPlan("pro", out var pro)
+            || !pro.Grants.TryGetValue(LicenceDiscountGrant, out var grant)
+            || !int.TryParse(grant, NumberStyles.None, CultureInfo.InvariantCulture, out var percent)
+            || percent is < 1 or > 100)
+        {
+            return 0;
+        }
+
+        var subscription = await db.ProSubscriptions.AsNoTracking().SingleOrDefaultAsync(row => row.UserId == userId, cancellationToken);
+        return subscription?.IsActive == true ? percent : 0;
+    }
+
+    /// <summary>A licence price with a percentage off, rounded to the cent.</summary>
+    public static long Discounted(long priceCents, int percent) =>
+        (long)Math.Round(priceCents * (100 - percent) / 100m, MidpointRounding.AwayFromZero);
 
     public async Task<Order> CreateOrderAsync(IReadOnlyList<string> beatIds, string? userId, string? guestEmail, CancellationToken cancellationToken)
     {
         var beats = await db.Beats.Where(beat => beatIds.Contains(beat.Id)).ToListAsync(cancellationToken);
+        var discount = await LicenceDiscountPercentAsync(userId, cancellationToken);
         var order = new Order
         {
             Reference = Order.NewReference(),
             UserId = userId,
             GuestEmail = userId is null ? guestEmail : null,
             CreatedAt = time.GetUtcNow(),
-            Items = [.. beats.Select(beat => new OrderItem { BeatId = beat.Id, Title = beat.Title, PriceCents = beat.PriceCents })],
+            Items = [.. beats.Select(beat => new OrderItem { BeatId = beat.Id, Title = beat.Title, PriceCents = Discounted(beat.PriceCents, discount) })],
         };
         db.Orders.Add(order);
         await db.SaveChangesAsync(cancellationToken);

@@ -17,6 +17,45 @@ public sealed class HostedCheckoutTests : EmulatorTest
         html.Should().Contain("href=\"https://shop.example/cart\"");
     }
 
+    /// <summary>
+    /// Stripe's three-decimal currencies (BHD, JOD, KWD, OMR, TND) count amounts in thousandths: 5120 is 5.120 KWD. The
+    /// page divided every amount that is not zero-decimal by 100, so it showed ten times the price the buyer pays.
+    /// </summary>
+    [Theory]
+    [InlineData("kwd", "10.240 KWD")]
+    [InlineData("bhd", "10.240 BHD")]
+    [InlineData("jod", "10.240 JOD")]
+    [InlineData("omr", "10.240 OMR")]
+    [InlineData("tnd", "10.240 TND")]
+    public async Task Page_ShowsAThreeDecimalCurrencyInThousandths(string currency, string expected)
+    {
+        var session = await Stripe.PostOkAsync("/v1/checkout/sessions",
+            "mode=payment&line_items[0][price_data][currency]=" + currency + "&line_items[0][price_data][unit_amount]=5120"
+            + "&line_items[0][price_data][product_data][name]=Beat&line_items[0][quantity]=2"
+            + "&customer_email=guest%40example.com&success_url=https%3A%2F%2Fshop.example%2Fok&cancel_url=https%3A%2F%2Fshop.example%2Fcart");
+
+        var html = await Stripe.Client.GetStringAsync((string)session["url"]!);
+
+        ((long)session["amount_total"]!).Should().Be(10240);
+        html.Should().Contain("id=\"total\">" + expected);
+    }
+
+    /// <summary>The same amounts reach handlers through webhooks, in the invoice line's description ("1 × Pro (at …)").</summary>
+    [Fact]
+    public async Task SubscriptionInvoiceLine_DescribesAThreeDecimalPriceInThousandths()
+    {
+        var session = await Stripe.PostOkAsync("/v1/checkout/sessions",
+            "mode=subscription&line_items[0][price_data][currency]=kwd&line_items[0][price_data][unit_amount]=4500"
+            + "&line_items[0][price_data][recurring][interval]=month&line_items[0][price_data][product_data][name]=Pro&line_items[0][quantity]=1"
+            + "&customer_email=jane%40example.com&success_url=https%3A%2F%2Fshop.example%2Fok&cancel_url=https%3A%2F%2Fshop.example%2Fcart");
+
+        await Emulator.CompleteCheckoutAsync((string)session["id"]!);
+
+        var invoice = LastEvent("invoice.paid").DataObject();
+        ((long)invoice["amount_paid"]!).Should().Be(4500);
+        ((string)invoice["lines"]!["data"]![0]!["description"]!).Should().Be("1 × Pro (at 4.500 KWD / month)");
+    }
+
     [Fact]
     public async Task PaySubscription_CompletesSessionCreatesCustomerSubscriptionAndInvoice_InStripesEventOrder()
     {

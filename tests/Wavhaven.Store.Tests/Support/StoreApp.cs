@@ -38,16 +38,17 @@ public sealed partial class StoreApp : IAsyncDisposable
 
     public IServiceProvider Services => _factory.Services;
 
-    public static Task<StoreApp> StartAsync() => StartAsync("Testing", stripe: null);
+    /// <param name="settings">Configuration to change, e.g. <c>Stripe:Plans:0:Prices:0:Currency</c>.</param>
+    public static Task<StoreApp> StartAsync(IReadOnlyDictionary<string, string>? settings = null) => StartAsync("Testing", stripe: null, settings);
 
     /// <summary>
     /// The store in <paramref name="environment"/> configured with Stripe keys, as deployed, so not offline: its keys are an
     /// emulator's that the app does not start itself (this <see cref="StoreApp"/> owns it and stops it).
     /// </summary>
     public static async Task<StoreApp> StartWithStripeKeysAsync(string environment) =>
-        await StartAsync(environment, await StripeEmulator.StartAsync(new StripeEmulatorOptions()));
+        await StartAsync(environment, await StripeEmulator.StartAsync(new StripeEmulatorOptions()), settings: null);
 
-    private static Task<StoreApp> StartAsync(string environment, StripeEmulator? stripe)
+    private static Task<StoreApp> StartAsync(string environment, StripeEmulator? stripe, IReadOnlyDictionary<string, string>? settings)
     {
         var databasePath = Path.Combine(Path.GetTempPath(), "wavhaven-store-test-" + Guid.NewGuid().ToString("N") + ".db");
         var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
@@ -59,6 +60,11 @@ public sealed partial class StoreApp : IAsyncDisposable
                 builder.UseSetting("Stripe:SecretKey", stripe.SecretKey);
                 builder.UseSetting("Stripe:ApiBaseUrl", stripe.BaseUrl.ToString());
                 builder.UseSetting("Stripe:WebhookSecrets:0", "whsec_" + Guid.NewGuid().ToString("N"));
+            }
+
+            foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+            {
+                builder.UseSetting(key, value);
             }
 
             builder.ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
