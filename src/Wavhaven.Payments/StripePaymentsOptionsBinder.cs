@@ -1,7 +1,11 @@
+using System.Collections;
+using System.Collections.Frozen;
+using System.Diagnostics;
 using System.Reflection;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Configuration;
 using Wavhaven.Payments.Catalog;
+using Wavhaven.Payments.Webhooks;
 
 namespace Wavhaven.Payments;
 
@@ -12,13 +16,33 @@ namespace Wavhaven.Payments;
 /// setting's type, named by its path but never quoted, since a misplaced secret could be in it.
 /// </summary>
 /// <remarks>
-/// The binder on its own throws <see cref="InvalidOperationException"/> from deep inside options creation,
-/// names an unknown key without the plan it sits in, quotes unreadable values, and, unless
-/// <see cref="BinderOptions.ErrorOnUnknownConfiguration"/> is set, skips a list entry that fails to convert,
-/// which would drop a whole plan over a typo in its BillingType.
+/// The binding itself is the code that the configuration binding source generator writes for the
+/// <see cref="ConfigurationBinder.Bind(IConfiguration, object?, Action{BinderOptions}?)"/> call below, so that it
+/// needs no reflection in a trimmed or Native AOT app. On its own, that binder throws
+/// <see cref="InvalidOperationException"/> from deep inside options creation, quotes unreadable values, stops at the
+/// first unknown key and names it without the plan it sits in (and takes get-only and internal properties for settings),
+/// and silently skips a single value where a list or a section belongs (<c>Stripe:WebhookSecrets=whsec_…</c> instead
+/// of <c>Stripe:WebhookSecrets:0</c>), which would leave the app without its webhook secret or a plan. The walk over
+/// the section before it reports all of those.
 /// </remarks>
 internal static partial class StripePaymentsOptionsBinder
 {
+    private const BindingFlags Settings = BindingFlags.Public | BindingFlags.Instance;
+
+    /// <summary>
+    /// The classes the Stripe section binds to, with their public properties. They are named here, each by its
+    /// <see langword="typeof"/>, rather than found by following property types, so that the trimmer (and Native AOT)
+    /// can see which types' properties are read and keep them. A class added to the options is added here too
+    /// (a test walks the options and checks).
+    /// </summary>
+    internal static readonly FrozenDictionary<Type, PropertyInfo[]> Sections = new Dictionary<Type, PropertyInfo[]>
+    {
+        [typeof(StripePaymentsOptions)] = typeof(StripePaymentsOptions).GetProperties(Settings),
+        [typeof(WebhookQueueOptions)] = typeof(WebhookQueueOptions).GetProperties(Settings),
+        [typeof(PlanOptions)] = typeof(PlanOptions).GetProperties(Settings),
+        [typeof(PlanPriceOptions)] = typeof(PlanPriceOptions).GetProperties(Settings),
+    }.ToFrozenDictionary();
+
     public static void Bind(IConfiguration configuration, StripePaymentsOptions options)
     {
         // AddStripePayments may be called twice with the same section; binding it again would append every plan
@@ -32,8 +56,8 @@ internal static partial class StripePaymentsOptionsBinder
         ReportUnknownKeys(configuration, typeof(StripePaymentsOptions), options.ConfigurationFailures, unknownKeys);
         try
         {
-            // Strict binding also makes the binder throw for a list entry it cannot convert, instead of skipping it.
-            // With unknown keys already reported, bind leniently so the binder does not stop at the first of them.
+            // The walk above has named every unknown key. Strict binding is the generated binder's own check of the same,
+            // kept as a second line; with unknown keys already reported, bind leniently so it does not add a vaguer message.
             var strict = unknownKeys.Count == 0;
             configuration.Bind(options, binder => binder.ErrorOnUnknownConfiguration = strict);
         }
@@ -49,6 +73,13 @@ internal static partial class StripePaymentsOptionsBinder
 
     private static void ReportUnknownKeys(IConfiguration section, Type type, List<string> failures, List<string> unknownKeys)
     {
+        if (!IsScalar(type) && section is IConfigurationSection { Value.Length: > 0, Path: var valuePath } && !section.GetChildren().Any())
+        {
+            // The binder would skip it without a word.
+            failures.Add($"{valuePath} must be {ExpectedSection(type, valuePath)}; its value could not be read (it is not repeated here, in case it is a secret).");
+            return;
+        }
+
         if (IsScalar(type))
         {
             foreach (var child in section.GetChildren())
@@ -70,7 +101,12 @@ internal static partial class StripePaymentsOptionsBinder
             return;
         }
 
-        var settings = type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+        if (!Sections.TryGetValue(type, out var properties))
+        {
+            throw new UnreachableException($"{type} is bound from the Stripe section but is not one of StripePaymentsOptionsBinder.Sections.");
+        }
+
+        var settings = properties
             .Where(property => property.GetIndexParameters().Length == 0 && (property.SetMethod?.IsPublic == true || !IsScalar(property.PropertyType)))
             .ToDictionary(property => property.Name, StringComparer.OrdinalIgnoreCase);
         foreach (var child in section.GetChildren())
@@ -97,7 +133,11 @@ internal static partial class StripePaymentsOptionsBinder
             || type == typeof(Uri) || type == typeof(DateTime) || type == typeof(DateTimeOffset) || type == typeof(Guid);
     }
 
-    /// <summary>The value type of a dictionary or the element type of a list, array or sequence; null for other types.</summary>
+    /// <summary>
+    /// The value type of a dictionary or the element type of a list, array or sequence; null for other types. Read from
+    /// the type's own generic arguments, not its interfaces, which a trimmed app need not keep: the binder takes
+    /// collections only as arrays or generic collection types.
+    /// </summary>
     private static Type? ElementType(Type type)
     {
         if (type.IsArray)
@@ -105,14 +145,34 @@ internal static partial class StripePaymentsOptionsBinder
             return type.GetElementType();
         }
 
-        var generic = new[] { type }.Concat(type.GetInterfaces()).Where(t => t.IsGenericType).ToList();
-        var dictionary = generic.FirstOrDefault(t => t.GetGenericTypeDefinition() == typeof(IDictionary<,>) || t.GetGenericTypeDefinition() == typeof(IReadOnlyDictionary<,>));
-        if (dictionary is not null)
+        if (!type.IsGenericType || !typeof(IEnumerable).IsAssignableFrom(type))
         {
-            return dictionary.GetGenericArguments()[1];
+            return null;
         }
 
-        return generic.FirstOrDefault(t => t.GetGenericTypeDefinition() == typeof(IEnumerable<>))?.GetGenericArguments()[0];
+        var arguments = type.GetGenericArguments();
+        return IsDictionary(type) ? arguments[1] : arguments.Length == 1 ? arguments[0] : null;
+    }
+
+    private static bool IsDictionary(Type type) =>
+        type.IsGenericType && type.GetGenericTypeDefinition() is var definition
+        && (definition == typeof(IDictionary<,>) || definition == typeof(IReadOnlyDictionary<,>) || definition == typeof(Dictionary<,>));
+
+    /// <summary>What a section of the type looks like, for a single value found where the section belongs.</summary>
+    private static string ExpectedSection(Type type, string path)
+    {
+        if (IsDictionary(type))
+        {
+            return $"a section, one key per entry ({path}:name)";
+        }
+
+        if (ElementType(type) is not null)
+        {
+            return $"a list, one key per entry ({path}:0, {path}:1, …; in environment variables {path.Replace(":", "__", StringComparison.Ordinal)}__0)";
+        }
+
+        var settings = Sections.TryGetValue(type, out var properties) ? string.Join(", ", properties.Take(2).Select(property => $"{path}:{property.Name}")) + ", …" : path + ":…";
+        return $"a section, one key per setting ({settings})";
     }
 
     private static (string? Path, string Message) DescribeBindingFailure(InvalidOperationException exception)
@@ -124,10 +184,7 @@ internal static partial class StripePaymentsOptionsBinder
             {
                 var path = match.Groups["path"].Value;
                 var type = match.Groups["type"].Value;
-                var expected = type.StartsWith("System.Collections.Generic.", StringComparison.Ordinal) && type.Contains("List`1", StringComparison.Ordinal)
-                    ? $"a list, one key per entry ({path}:0, {path}:1, …; in environment variables {path.Replace(":", "__", StringComparison.Ordinal)}__0)"
-                    : Expected(type);
-                return (path, $"{path} must be {expected}; its value could not be read (it is not repeated here, in case it is a secret).");
+                return (path, $"{path} must be {Expected(type)}; its value could not be read (it is not repeated here, in case it is a secret).");
             }
         }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Wavhaven.Payments.Customers;
 using Wavhaven.Payments.Fulfillment;
@@ -7,6 +8,10 @@ using Wavhaven.Payments.Webhooks;
 namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Registers the app's handlers and stores on an <see cref="IStripePaymentsBuilder"/>.</summary>
+/// <remarks>
+/// The container creates the registered classes through their public constructors; the type parameters say so, so
+/// that a trimmed or Native AOT app keeps those constructors.
+/// </remarks>
 public static class StripePaymentsBuilderExtensions
 {
     /// <summary>
@@ -17,7 +22,7 @@ public static class StripePaymentsBuilderExtensions
     /// <typeparam name="THandler">The handler.</typeparam>
     /// <param name="builder">The builder.</param>
     /// <returns>The builder.</returns>
-    public static IStripePaymentsBuilder AddFulfillmentHandler<THandler>(this IStripePaymentsBuilder builder)
+    public static IStripePaymentsBuilder AddFulfillmentHandler<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] THandler>(this IStripePaymentsBuilder builder)
         where THandler : class, IFulfillmentHandler
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -32,7 +37,7 @@ public static class StripePaymentsBuilderExtensions
     /// <typeparam name="THandler">The handler.</typeparam>
     /// <param name="builder">The builder.</param>
     /// <returns>The builder.</returns>
-    public static IStripePaymentsBuilder AddSubscriptionHandler<THandler>(this IStripePaymentsBuilder builder)
+    public static IStripePaymentsBuilder AddSubscriptionHandler<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] THandler>(this IStripePaymentsBuilder builder)
         where THandler : class, ISubscriptionHandler
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -44,7 +49,7 @@ public static class StripePaymentsBuilderExtensions
     /// <typeparam name="THandler">The handler.</typeparam>
     /// <param name="builder">The builder.</param>
     /// <returns>The builder.</returns>
-    public static IStripePaymentsBuilder AddEventHandler<THandler>(this IStripePaymentsBuilder builder)
+    public static IStripePaymentsBuilder AddEventHandler<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] THandler>(this IStripePaymentsBuilder builder)
         where THandler : class, IStripeEventHandler
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -57,7 +62,7 @@ public static class StripePaymentsBuilderExtensions
     /// <param name="builder">The builder.</param>
     /// <param name="lifetime">The store's lifetime: scoped (the default) suits stores on a DbContext.</param>
     /// <returns>The builder.</returns>
-    public static IStripePaymentsBuilder UseCustomerStore<TStore>(this IStripePaymentsBuilder builder, ServiceLifetime lifetime = ServiceLifetime.Scoped)
+    public static IStripePaymentsBuilder UseCustomerStore<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TStore>(this IStripePaymentsBuilder builder, ServiceLifetime lifetime = ServiceLifetime.Scoped)
         where TStore : class, ICustomerStore
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -73,7 +78,7 @@ public static class StripePaymentsBuilderExtensions
     /// <param name="builder">The builder.</param>
     /// <param name="lifetime">The store's lifetime: scoped (the default) suits stores on a DbContext.</param>
     /// <returns>The builder.</returns>
-    public static IStripePaymentsBuilder UseEventStore<TStore>(this IStripePaymentsBuilder builder, ServiceLifetime lifetime = ServiceLifetime.Scoped)
+    public static IStripePaymentsBuilder UseEventStore<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TStore>(this IStripePaymentsBuilder builder, ServiceLifetime lifetime = ServiceLifetime.Scoped)
         where TStore : class, IWebhookEventStore
     {
         ArgumentNullException.ThrowIfNull(builder);

@@ -6,6 +6,7 @@ using Wavhaven.Payments.Catalog;
 using Wavhaven.Payments.Checkout;
 using Wavhaven.Payments.Customers;
 using Wavhaven.Payments.Portal;
+using Wavhaven.Payments.Webhooks;
 
 namespace Wavhaven.Payments.Tests.DependencyInjection;
 
@@ -310,9 +311,13 @@ public class StripePaymentsServiceCollectionExtensionsTests
     [InlineData("Stripe:Plans:1:Prices:0:Amount", "15.00", "Stripe:Plans:1:Prices:0:Amount must be a whole number;")]
     [InlineData("Stripe:Plans:1:Features", "Unlimited downloads", "Stripe:Plans:1:Features must be a list, one key per entry (Stripe:Plans:1:Features:0, Stripe:Plans:1:Features:1, …; in environment variables Stripe__Plans__1__Features__0);")]
     [InlineData("Stripe:WebhookSecrets", "whsec_one_secret", "Stripe:WebhookSecrets must be a list, one key per entry (Stripe:WebhookSecrets:0, Stripe:WebhookSecrets:1, …; in environment variables Stripe__WebhookSecrets__0);")]
+    [InlineData("Stripe:Plans:2", "enterprise", "Stripe:Plans:2 must be a section, one key per setting (Stripe:Plans:2:Id, Stripe:Plans:2:Name, …);")]
+    [InlineData("Stripe:WebhookQueue", "fast", "Stripe:WebhookQueue must be a section, one key per setting (Stripe:WebhookQueue:MaxAttempts, Stripe:WebhookQueue:RetryDelay, …);")]
+    [InlineData("Stripe:Plans:1:Grants", "credits=500", "Stripe:Plans:1:Grants must be a section, one key per entry (Stripe:Plans:1:Grants:name);")]
     public async Task StartAsync_UnreadableValue_NamesTheKeyInsteadOfDroppingIt(string key, string value, string expected)
     {
-        // Without strict binding the binder skips a plan whose entry fails to convert: the app would start without it.
+        // The binder skips a single value where a list or a section belongs, and (without strict binding) a plan whose
+        // entry fails to convert: the app would start without its webhook secret or the plan.
         var settings = With(ValidSection(), (key, value));
 
         var failures = await StartFailures(settings);
@@ -369,6 +374,32 @@ public class StripePaymentsServiceCollectionExtensionsTests
 
         error.Should().BeOfType<OptionsValidationException>();
         error.ToString().Should().NotContain("51ValidationSecretNeverShown");
+    }
+
+    [Fact]
+    public void Binder_KnowsEveryClassOfTheStripeSection()
+    {
+        // The binder names the option classes one by one (so that a trimmed app keeps their properties): a class added
+        // under StripePaymentsOptions and not listed there would fail every start whose section sets it.
+        var classes = new HashSet<Type>();
+        var pending = new Stack<Type>([typeof(StripePaymentsOptions)]);
+        while (pending.TryPop(out var type))
+        {
+            if (type.IsGenericType && typeof(System.Collections.IEnumerable).IsAssignableFrom(type))
+            {
+                pending.Push(type.GetGenericArguments()[^1]);
+            }
+            else if (type.Namespace?.StartsWith("Wavhaven.", StringComparison.Ordinal) == true && type.IsClass && classes.Add(type))
+            {
+                foreach (var property in type.GetProperties())
+                {
+                    pending.Push(property.PropertyType);
+                }
+            }
+        }
+
+        classes.Should().BeEquivalentTo([typeof(StripePaymentsOptions), typeof(WebhookQueueOptions), typeof(PlanOptions), typeof(PlanPriceOptions)]);
+        StripePaymentsOptionsBinder.Sections.Keys.Should().BeEquivalentTo(classes);
     }
 
     [Fact]
