@@ -118,7 +118,8 @@ internal sealed partial class StripeApi
         var data = new JsonArray();
         foreach (var customer in pageItems)
         {
-            data.Add(customer.ToJson(_store));
+            // As a JsonNode: the generic Add<T> would wrap a value of any type, through reflection.
+            data.Add((JsonNode)customer.ToJson(_store));
         }
 
         return new JsonObject
