@@ -23,7 +23,7 @@ namespace Wavhaven.Payments;
 /// first unknown key and names it without the plan it sits in (and takes get-only and internal properties for settings),
 /// and silently skips a single value where a list or a section belongs (<c>Stripe:WebhookSecrets=whsec_…</c> instead
 /// of <c>Stripe:WebhookSecrets:0</c>), which would leave the app without its webhook secret or a plan. The walk over
-/// the section before it reports all of those.
+/// the section before the binding, and the catch around it, turn all of those into start-up failures.
 /// </remarks>
 internal static partial class StripePaymentsOptionsBinder
 {
