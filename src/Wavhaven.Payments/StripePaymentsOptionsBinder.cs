@@ -21,9 +21,10 @@ namespace Wavhaven.Payments;
 /// needs no reflection in a trimmed or Native AOT app. On its own, that binder throws
 /// <see cref="InvalidOperationException"/> from deep inside options creation, quotes unreadable values, stops at the
 /// first unknown key and names it without the plan it sits in (and takes get-only and internal properties for settings),
-/// and silently skips a single value where a list or a section belongs (<c>Stripe:WebhookSecrets=whsec_…</c> instead
-/// of <c>Stripe:WebhookSecrets:0</c>), which would leave the app without its webhook secret or a plan. The walk over
-/// the section before the binding, and the catch around it, turn all of those into start-up failures.
+/// silently skips a single value where a list or a section belongs (<c>Stripe:WebhookSecrets=whsec_…</c> instead
+/// of <c>Stripe:WebhookSecrets:0</c>), which would leave the app without its webhook secret or a plan, and takes an
+/// empty value for a number, duration, flag, name or URL (<c>Stripe:ApiBaseUrl=</c>) for no value, keeping the default.
+/// The walk over the section before the binding, and the catch around it, turn all of those into start-up failures.
 /// </remarks>
 internal static partial class StripePaymentsOptionsBinder
 {
@@ -82,6 +83,13 @@ internal static partial class StripePaymentsOptionsBinder
 
         if (IsScalar(type))
         {
+            if (type != typeof(string) && section is IConfigurationSection { Value: "", Path: var emptyPath } && !section.GetChildren().Any())
+            {
+                // The binder would take it for no value and keep the default: Stripe:ApiBaseUrl= (an unset variable in
+                // Stripe__ApiBaseUrl=${EMULATOR_URL}) would send the app to api.stripe.com instead of the emulator.
+                failures.Add($"{emptyPath} is empty. Remove the key to use its default, or set it to {Expected((Nullable.GetUnderlyingType(type) ?? type).FullName!)}.");
+            }
+
             foreach (var child in section.GetChildren())
             {
                 unknownKeys.Add(child.Path);
@@ -196,6 +204,7 @@ internal static partial class StripePaymentsOptionsBinder
     {
         _ when typeName.EndsWith(nameof(BillingType), StringComparison.Ordinal) => $"one of {string.Join(", ", Enum.GetNames<BillingType>())}",
         _ when typeName.EndsWith(nameof(PriceInterval), StringComparison.Ordinal) => $"one of {string.Join(", ", Enum.GetNames<PriceInterval>())}",
+        _ when typeName.EndsWith(nameof(WebhookProcessingMode), StringComparison.Ordinal) => $"one of {string.Join(", ", Enum.GetNames<WebhookProcessingMode>())}",
         "System.Int32" or "System.Int64" => "a whole number",
         "System.Boolean" => "true or false",
         "System.TimeSpan" => "a duration such as 00:05:00",

@@ -326,6 +326,28 @@ public class StripePaymentsServiceCollectionExtensionsTests
     }
 
     [Theory]
+    [InlineData("Stripe:ApiBaseUrl")]
+    [InlineData("Stripe:WebhookTolerance")]
+    [InlineData("Stripe:WebhookClaimLease")]
+    [InlineData("Stripe:RequestTimeout")]
+    [InlineData("Stripe:MaxNetworkRetries")]
+    [InlineData("Stripe:WebhookMaxBodySize")]
+    [InlineData("Stripe:AllowLiveKeyInDevelopment")]
+    [InlineData("Stripe:WebhookProcessing")]
+    [InlineData("Stripe:WebhookQueue:MaxAttempts")]
+    [InlineData("Stripe:Plans:0:BillingType")]
+    [InlineData("Stripe:Plans:0:Prices:0:Amount")]
+    public async Task StartAsync_EmptyValue_NamesTheKeyInsteadOfFallingBackToTheDefault(string key)
+    {
+        // An empty value is not a missing key: "ApiBaseUrl": "" left as a placeholder in appsettings.json, or
+        // Stripe__ApiBaseUrl=${EMULATOR_URL} with the variable unset. The generated binder takes it for no value and
+        // keeps the default (the app would call api.stripe.com instead of the emulator); the reflection binder refused it.
+        var failures = await StartFailures(With(ValidSection(), (key, string.Empty)));
+
+        failures.Should().ContainSingle().Which.Should().Contain(key + " ");
+    }
+
+    [Theory]
     [InlineData("Stripe:MaxNetworkRetries", "11", "Stripe:MaxNetworkRetries must be between 0 and 10 (Stripe's clients use 2).")]
     [InlineData("Stripe:RequestTimeout", "00:00:00.5", "Stripe:RequestTimeout must be between 00:00:01 and 00:10:00 (Stripe's clients use 00:01:20).")]
     [InlineData("Stripe:WebhookTolerance", "2.00:00:00", "Stripe:WebhookTolerance must be between 00:00:00 and 1.00:00:00 (Stripe's clients use 00:05:00).")]
