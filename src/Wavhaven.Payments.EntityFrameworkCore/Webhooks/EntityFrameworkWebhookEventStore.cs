@@ -123,6 +123,15 @@ internal sealed class EntityFrameworkWebhookEventStore(DbContext context, IOptio
             throw new ArgumentException("A step name cannot contain a line break.", nameof(step));
         }
 
+        // In the handlers' transaction the mark could never outlast it: the transaction commits with the processed mark, which
+        // clears the steps, or rolls back with them. Writing it would only lock the event's row until the last handler ends,
+        // and a locked row's lease cannot be renewed: it would run out under the running handlers (a redelivery then waits
+        // for them rather than being answered in progress, and the health check counts the event as a stalled backlog).
+        if (context.Database.CurrentTransaction is not null)
+        {
+            return;
+        }
+
         var (sql, token) = Fenced(id, Sql.MarkStepCompleted);
         await StoreCommands.ExecuteAsync(context, sql,
             [("@id", id), ("@token", token), ("@step", step), ("@separator", StepSeparator.ToString()), ("@now", Now())],
@@ -517,7 +526,7 @@ internal sealed class EntityFrameworkWebhookEventStore(DbContext context, IOptio
                 """;
             var skipLocked = provider == StoreProvider.PostgreSql ? "FOR UPDATE SKIP LOCKED" : string.Empty;
             Provider = provider;
-            // A row this claim's own transaction has locked (a step's mark, the processed mark) cannot be extended from
+            // A row this claim's own transaction has locked (the processed mark; steps are not marked in it) cannot be extended from
             // outside it, and need not be: until that transaction ends, every other claimer waits for it or skips it. So a
             // locked row whose committed token is still ours is held, unchanged; a row is returned exactly when it is held.
             RenewClaim = provider == StoreProvider.PostgreSql
