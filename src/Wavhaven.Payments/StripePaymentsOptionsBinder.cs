@@ -54,7 +54,7 @@ internal static partial class StripePaymentsOptionsBinder
         }
 
         var unknownKeys = new List<string>();
-        ReportUnknownKeys(configuration, typeof(StripePaymentsOptions), options.ConfigurationFailures, unknownKeys);
+        CheckSection(configuration, typeof(StripePaymentsOptions), options.ConfigurationFailures, unknownKeys);
         try
         {
             // The walk above has named every unknown key. Strict binding is the generated binder's own check of the same,
@@ -72,13 +72,14 @@ internal static partial class StripePaymentsOptionsBinder
         }
     }
 
-    private static void ReportUnknownKeys(IConfiguration section, Type type, List<string> failures, List<string> unknownKeys)
+    /// <summary>Reports unknown keys, empty values of non-text settings, and single values where a list or section belongs.</summary>
+    private static void CheckSection(IConfiguration section, Type type, List<string> failures, List<string> unknownKeys)
     {
-        if (!IsScalar(type) && section is IConfigurationSection { Value.Length: > 0, Path: var valuePath } && !section.GetChildren().Any())
+        if (!IsScalar(type) && section is IConfigurationSection { Value.Length: > 0, Path: var valuePath })
         {
-            // The binder would skip it without a word.
+            // The binder would skip it without a word, and bind instead the entries that another source gives the same key
+            // (Stripe__WebhookSecrets=whsec_… over appsettings.json's list would leave the app on the file's secret).
             failures.Add($"{valuePath} must be {ExpectedSection(type, valuePath)}; its value could not be read (it is not repeated here, in case it is a secret).");
-            return;
         }
 
         if (IsScalar(type))
@@ -103,7 +104,7 @@ internal static partial class StripePaymentsOptionsBinder
         {
             foreach (var child in section.GetChildren())
             {
-                ReportUnknownKeys(child, elementType, failures, unknownKeys);
+                CheckSection(child, elementType, failures, unknownKeys);
             }
 
             return;
@@ -121,7 +122,7 @@ internal static partial class StripePaymentsOptionsBinder
         {
             if (settings.TryGetValue(child.Key, out var property))
             {
-                ReportUnknownKeys(child, property.PropertyType, failures, unknownKeys);
+                CheckSection(child, property.PropertyType, failures, unknownKeys);
             }
             else
             {

@@ -10,7 +10,8 @@ namespace Wavhaven.Payments.Webhooks;
 /// <remarks>
 /// A renewal that finds the claim lost stops the timer, logs a warning and, when given one, cancels the handlers' token:
 /// another holder runs them now. A renewal that fails (the database is unreachable) is logged and tried again at the next
-/// period; if none succeeds, the lease runs out as it did before renewals, and the final mark finds the claim lost.
+/// period; if none succeeds, the lease runs out as it did before renewals: another delivery or worker may then take the
+/// claim, and if one does, the first renewal to reach the store, or the final mark, finds the claim lost.
 /// </remarks>
 internal sealed partial class ClaimRenewal : IDisposable
 {

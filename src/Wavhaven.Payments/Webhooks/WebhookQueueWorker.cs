@@ -304,7 +304,7 @@ internal sealed partial class WebhookQueueWorker(
         [LoggerMessage(EventId = 625, EventName = "WebhookQueueRecordFailed", Level = LogLevel.Error, Message = "The outcome of queued Stripe event {EventId} could not be recorded; the event becomes claimable again when its lease runs out")]
         public static partial void RecordFailed(ILogger logger, Exception exception, string eventId);
 
-        [LoggerMessage(EventId = 627, EventName = "WebhookQueueAbandoned", Level = LogLevel.Error, Message = "Queued Stripe event {EventType} {EventId} is now dead: its attempts ran out ({Attempts}) without an outcome, each one's worker stopping or its handler hanging past Stripe:WebhookClaimLease. Fix the cause, then replay it with IWebhookEventAdmin.ReplayAsync(\"{EventId}\")")]
+        [LoggerMessage(EventId = 627, EventName = "WebhookQueueAbandoned", Level = LogLevel.Error, Message = "Queued Stripe event {EventType} {EventId} is now dead: its attempts ran out ({Attempts}) without an outcome, each one's worker dying or stopping (or, with an event store that does not renew its claims, its handler running past Stripe:WebhookClaimLease). Fix the cause, then replay it with IWebhookEventAdmin.ReplayAsync(\"{EventId}\")")]
         public static partial void Abandoned(ILogger logger, string eventType, string eventId, int attempts);
 
         [LoggerMessage(EventId = 628, EventName = "WebhookQueueClaimLost", Level = LogLevel.Warning, Message = "Queued Stripe event {EventType} {EventId} was taken by another worker while its handlers ran (attempt {Attempt}): this attempt records nothing, and the other worker's settles the event")]

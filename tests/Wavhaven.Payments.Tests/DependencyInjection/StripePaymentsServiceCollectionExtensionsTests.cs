@@ -347,6 +347,30 @@ public class StripePaymentsServiceCollectionExtensionsTests
         failures.Should().ContainSingle().Which.Should().Contain(key + " ");
     }
 
+    [Fact]
+    public async Task StartAsync_SingleValueOverridingAListFromAnotherSource_NamesTheKeyInsteadOfKeepingTheList()
+    {
+        // appsettings.json lists a development secret ("WebhookSecrets": [ "whsec_…" ]) and production sets
+        // Stripe__WebhookSecrets=whsec_… to replace it. The merged section has the value and the JSON's entry :0; the binder
+        // binds the entry and ignores the value, so the app starts with the development secret and refuses every webhook.
+        // README: a single value where a list belongs stops the app at start-up.
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            DisableDefaults = true,
+            EnvironmentName = "Production",
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        builder.Configuration.AddInMemoryCollection(With(ValidSection(), ("Stripe:WebhookSecrets:0", "whsec_from_appsettings")));
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Stripe:WebhookSecrets"] = "whsec_from_the_environment" });
+        builder.Services.AddStripePayments(builder.Configuration.GetSection("Stripe"));
+        using var host = builder.Build();
+
+        var error = (await FluentActions.Awaiting(() => host.StartAsync()).Should().ThrowAsync<OptionsValidationException>(
+            "the app would run with the secret from appsettings.json, not the one the environment set")).Which;
+
+        error.Failures.Should().ContainSingle().Which.Should().StartWith("Stripe:WebhookSecrets must be a list").And.NotContain("whsec_from_the_environment");
+    }
+
     [Theory]
     [InlineData("Stripe:MaxNetworkRetries", "11", "Stripe:MaxNetworkRetries must be between 0 and 10 (Stripe's clients use 2).")]
     [InlineData("Stripe:RequestTimeout", "00:00:00.5", "Stripe:RequestTimeout must be between 00:00:01 and 00:10:00 (Stripe's clients use 00:01:20).")]
