@@ -143,6 +143,58 @@ internal sealed partial class CheckoutService(
         }
     }
 
+    public async Task<CheckoutExpireResult> ExpireCheckoutAsync(string sessionId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(sessionId);
+        using var activity = PaymentsTelemetry.Source.StartActivity("Wavhaven.Payments.ExpireCheckout");
+        activity?.SetTag("stripe.checkout_session.id", sessionId);
+        try
+        {
+            var result = await ExpireAsync(sessionId, cancellationToken).ConfigureAwait(false);
+            activity?.SetTag("wavhaven.checkout.expire_status", result.Status switch
+            {
+                CheckoutExpireStatus.Expired => "expired",
+                CheckoutExpireStatus.AlreadyExpired => "already_expired",
+                _ => "completed",
+            });
+            return result;
+        }
+        catch (Exception exception) when (activity is not null)
+        {
+            activity.SetStatus(ActivityStatusCode.Error, exception.GetType().Name);
+            throw;
+        }
+    }
+
+    private async Task<CheckoutExpireResult> ExpireAsync(string sessionId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            // A key of this call's own: every retry of the client reuses it (a retry after a lost answer gets the first
+            // answer back), and a later call is a new request, not the replay of an earlier failure.
+            var expired = await stripe.ExpireCheckoutSessionAsync(sessionId, IdempotencyKeys.New("wavhaven-expire-"), cancellationToken).ConfigureAwait(false);
+            Log.SessionExpired(logger, expired.Id);
+            return new CheckoutExpireResult(CheckoutExpireStatus.Expired, expired);
+        }
+        catch (StripeApiException exception) when (exception is { StatusCode: 400, Type: StripeErrorTypes.InvalidRequestError })
+        {
+            // Stripe refuses a session that is not open with the same error whatever it is: only the session tells an
+            // expired one (nothing to do) from a completed one (the buyer paid first).
+            var session = await stripe.GetCheckoutSessionAsync(sessionId, account: null, cancellationToken).ConfigureAwait(false);
+            switch (session.Status)
+            {
+                case "expired":
+                    Log.SessionAlreadyExpired(logger, session.Id);
+                    return new CheckoutExpireResult(CheckoutExpireStatus.AlreadyExpired, session);
+                case "complete":
+                    Log.SessionCompletedBeforeExpiry(logger, session.Id, session.PaymentStatus);
+                    return new CheckoutExpireResult(CheckoutExpireStatus.Completed, session);
+                default:
+                    throw; // still open: Stripe refused it for another reason, which its error says
+            }
+        }
+    }
+
     /// <summary>
     /// Whether the delayed payment of a complete but unpaid session has failed: its session says "unpaid" for good then,
     /// as while the payment is on its way, and only the payment (payment mode) or the subscription tells the two apart.
@@ -443,5 +495,17 @@ internal sealed partial class CheckoutService(
         [LoggerMessage(EventId = 100, EventName = "CheckoutSessionCreated", Level = LogLevel.Information,
             Message = "Checkout session {SessionId} created: {Mode}, {LineCount} line(s), {BuyerKind} buyer, fulfillment type '{FulfillmentType}'")]
         public static partial void SessionCreated(ILogger logger, string sessionId, string mode, int lineCount, string buyerKind, string fulfillmentType);
+
+        [LoggerMessage(EventId = 101, EventName = "CheckoutSessionExpired", Level = LogLevel.Information,
+            Message = "Checkout session {SessionId} expired on request: it can no longer be paid")]
+        public static partial void SessionExpired(ILogger logger, string sessionId);
+
+        [LoggerMessage(EventId = 102, EventName = "CheckoutSessionAlreadyExpired", Level = LogLevel.Debug,
+            Message = "Checkout session {SessionId} had expired already: nothing to do")]
+        public static partial void SessionAlreadyExpired(ILogger logger, string sessionId);
+
+        [LoggerMessage(EventId = 103, EventName = "CheckoutSessionCompletedBeforeExpiry", Level = LogLevel.Information,
+            Message = "Checkout session {SessionId} was not expired: the buyer completed it first (payment status '{PaymentStatus}'). Do not open another checkout for the same purchase")]
+        public static partial void SessionCompletedBeforeExpiry(ILogger logger, string sessionId, string? paymentStatus);
     }
 }

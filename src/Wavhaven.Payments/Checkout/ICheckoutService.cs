@@ -23,4 +23,24 @@ public interface ICheckoutService
     /// <exception cref="ArgumentException"><paramref name="sessionId"/> is empty, blank, or "." or "..", which no session id can be; nothing was sent.</exception>
     /// <exception cref="Stripe.StripeApiException">Stripe does not know the session (404), or refused the call.</exception>
     Task<CheckoutSyncResult> SyncCheckoutAsync(string sessionId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Expires an open Checkout session, so that no one can pay it any more: call it before opening another checkout for
+    /// the same purchase (a second tab, a "pay again" button), so that the buyer cannot pay both. A session that had
+    /// expired already is a success too (<see cref="CheckoutExpireStatus.AlreadyExpired"/>); one the buyer completed first
+    /// is answered <see cref="CheckoutExpireStatus.Completed"/>, not thrown: the purchase is paid (or its payment is on
+    /// its way), so do not open another.
+    /// </summary>
+    /// <param name="sessionId">The id of the session (<c>cs_…</c>) that the app opened, e.g. kept with its order.</param>
+    /// <param name="cancellationToken">The token.</param>
+    /// <remarks>
+    /// The default implementation throws <see cref="NotSupportedException"/>: it is there so that implementations written
+    /// before this method (test doubles) still compile and load. The library's own service implements it.
+    /// </remarks>
+    /// <exception cref="ArgumentException"><paramref name="sessionId"/> is empty, blank, or "." or "..", which no session id can be; nothing was sent.</exception>
+    /// <exception cref="Stripe.StripeApiException">Stripe does not know the session (404), or refused the call.</exception>
+    /// <exception cref="Stripe.StripeConnectionException">Stripe could not be reached.</exception>
+    /// <exception cref="NotSupportedException">The implementation predates this method.</exception>
+    Task<CheckoutExpireResult> ExpireCheckoutAsync(string sessionId, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException($"{GetType().FullName} does not implement ICheckoutService.ExpireCheckoutAsync.");
 }

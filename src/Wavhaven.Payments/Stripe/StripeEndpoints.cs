@@ -12,6 +12,10 @@ internal static class StripeEndpoints
     public static Task<StripeCheckoutSession> GetCheckoutSessionAsync(this IStripeClient client, string sessionId, string? account, CancellationToken cancellationToken) =>
         client.SendAsync(HttpMethod.Get, "/v1/checkout/sessions/" + Segment(sessionId, nameof(sessionId)), null, StripeJsonContext.Default.StripeCheckoutSession, Options(account, "/v1/checkout/sessions/{id}"), cancellationToken);
 
+    /// <summary>Expires an open Checkout session; Stripe answers 400 for one that is complete or expired already.</summary>
+    public static Task<StripeCheckoutSession> ExpireCheckoutSessionAsync(this IStripeClient client, string sessionId, string idempotencyKey, CancellationToken cancellationToken) =>
+        client.SendAsync(HttpMethod.Post, "/v1/checkout/sessions/" + Segment(sessionId, nameof(sessionId)) + "/expire", null, StripeJsonContext.Default.StripeCheckoutSession, new(idempotencyKey, Endpoint: "/v1/checkout/sessions/{id}/expire"), cancellationToken);
+
     public static Task<StripeList<StripeLineItem>> ListCheckoutLineItemsAsync(this IStripeClient client, string sessionId, string? startingAfter, string? account, CancellationToken cancellationToken)
     {
         var parameters = new StripeForm { ["limit"] = 100 };

@@ -98,6 +98,25 @@ public sealed class PaymentsTelemetryTests : IDisposable
     /// capital ("aaaa", an email) was kept as it was: every visitor could mint a new stripe.endpoint value, and put
     /// personal data in a metrics backend.
     /// </summary>
+    /// <summary>An expiry is traced as such, with its outcome, and its Stripe call is tagged with the path's template whatever the id.</summary>
+    [Fact]
+    public async Task ExpireCheckout_IsTracedWithItsOutcome_AndTemplatesItsEndpoint()
+    {
+        var handler = new StubStripeHandler()
+            .OnJson(HttpMethod.Post, "/v1/checkout/sessions/*", """{"id":"plainword","object":"checkout.session","status":"expired","payment_status":"unpaid"}""");
+        using var services = TestServices.Build(handler);
+        using var scope = services.CreateScope();
+
+        await scope.ServiceProvider.GetRequiredService<ICheckoutService>().ExpireCheckoutAsync("plainword");
+
+        var expire = _activities.Should().ContainSingle(a => a.OperationName == "Wavhaven.Payments.ExpireCheckout").Subject;
+        expire.GetTagItem("wavhaven.checkout.expire_status").Should().Be("expired");
+        expire.GetTagItem("stripe.checkout_session.id").Should().Be("plainword");
+        var call = _activities.Should().ContainSingle(a => a.OperationName == "Wavhaven.Payments.StripeCall").Subject;
+        call.GetTagItem("stripe.endpoint").Should().Be("/v1/checkout/sessions/{id}/expire");
+        call.Parent.Should().BeSameAs(expire);
+    }
+
     [Fact]
     public async Task SyncCheckout_WithVisitorChosenSessionIds_KeepsOneStripeEndpointTagValue()
     {
