@@ -1,5 +1,6 @@
 using System.Net;
 using Wavhaven.Payments.Testing.Tests.Support;
+using Wavhaven.Payments.Webhooks;
 
 namespace Wavhaven.Payments.Testing.Tests.Checkout;
 
@@ -139,6 +140,69 @@ public sealed class CheckoutSessionApiTests : EmulatorTest
         expired["url"].Should().BeNull();
         EventTypes().Should().Equal("checkout.session.expired");
         again.Status.Should().Be(HttpStatusCode.BadRequest);
+    }
+
+    /// <summary>Stripe expires only open sessions: a paid one is refused with 400, and stays as it was.</summary>
+    [Fact]
+    public async Task Expire_CompleteSession_Is400AndChangesNothing()
+    {
+        var id = (string)(await CreatePaymentSessionAsync())["id"]!;
+        await Emulator.CompleteCheckoutAsync(id);
+        var eventsBefore = Emulator.Events.Count;
+
+        var refused = await Stripe.PostAsync("/v1/checkout/sessions/" + id + "/expire", string.Empty);
+
+        refused.Status.Should().Be(HttpStatusCode.BadRequest);
+        refused.Error["type"]!.GetValue<string>().Should().Be("invalid_request_error");
+        refused.Error["message"]!.GetValue<string>().Should().Contain("\"complete\"");
+        var session = await Stripe.GetOkAsync("/v1/checkout/sessions/" + id);
+        ((string)session["status"]!).Should().Be("complete");
+        ((string)session["payment_status"]!).Should().Be("paid");
+        EventTypesSince(eventsBefore).Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task Expire_UnknownSession_Is404ResourceMissing()
+    {
+        var refused = await Stripe.PostAsync("/v1/checkout/sessions/cs_test_nosuch/expire", string.Empty);
+
+        refused.Status.Should().Be(HttpStatusCode.NotFound);
+        refused.Error["code"]!.GetValue<string>().Should().Be("resource_missing");
+    }
+
+    /// <summary>A client's retry of the expiry (same key, its answer lost) gets the first answer again, not a 400, and no second event.</summary>
+    [Fact]
+    public async Task Expire_RetriedWithItsIdempotencyKey_ReplaysTheFirstAnswer()
+    {
+        var id = (string)(await CreatePaymentSessionAsync())["id"]!;
+
+        var first = await Stripe.PostAsync("/v1/checkout/sessions/" + id + "/expire", string.Empty, "expire-key-1");
+        var retry = await Stripe.PostAsync("/v1/checkout/sessions/" + id + "/expire", string.Empty, "expire-key-1");
+
+        first.Status.Should().Be(HttpStatusCode.OK);
+        retry.Status.Should().Be(HttpStatusCode.OK);
+        retry.Body.ToJsonString().Should().Be(first.Body.ToJsonString());
+        EventTypes().Should().Equal("checkout.session.expired");
+    }
+
+    /// <summary>The expiry reaches the app's endpoint as Stripe sends it: signed with the endpoint's secret, the session expired inside.</summary>
+    [Fact]
+    public async Task Expire_DeliversCheckoutSessionExpired_Signed()
+    {
+        var id = (string)(await CreatePaymentSessionAsync())["id"]!;
+
+        await Stripe.PostOkAsync("/v1/checkout/sessions/" + id + "/expire", string.Empty);
+        await Emulator.WaitForDeliveriesAsync();
+
+        var webhook = Receiver.Accepted.Should().ContainSingle().Subject;
+        webhook.Type.Should().Be("checkout.session.expired");
+        StripeWebhookSignature.Verify(webhook.Body, webhook.Signature, [WebhookSecret], TimeSpan.FromMinutes(5), DateTimeOffset.UtcNow)
+            .Should().Be(WebhookSignatureStatus.Valid);
+        var session = webhook.Json["data"]!["object"]!;
+        ((string)session["id"]!).Should().Be(id);
+        ((string)session["status"]!).Should().Be("expired");
+        session["url"].Should().BeNull();
+        ((string)webhook.Json["request"]!["id"]!).Should().StartWith("req_", "an API call expired it, not Stripe's clock");
     }
 
     [Fact]

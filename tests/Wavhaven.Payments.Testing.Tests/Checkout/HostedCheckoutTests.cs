@@ -228,6 +228,28 @@ public sealed class HostedCheckoutTests : EmulatorTest
         Emulator.Events.Count(e => e.Type == "checkout.session.completed").Should().Be(1);
     }
 
+    /// <summary>A buyer still on the page of a session the app has expired (the first of two tabs) cannot pay it.</summary>
+    [Fact]
+    public async Task ExpiredSession_PageSaysSo_AndCannotBePaid()
+    {
+        var session = await CreatePaymentSessionAsync();
+        var id = (string)session["id"]!;
+        var page = await Stripe.Client.GetStringAsync((string)session["url"]!);
+        await Stripe.PostOkAsync("/v1/checkout/sessions/" + id + "/expire", string.Empty);
+
+        using var shown = await Stripe.Client.GetAsync((string)session["url"]!);
+        var form = HtmlForms.Parse(page).Should().ContainSingle().Subject; // the page as the buyer loaded it, still open
+        using var content = new FormUrlEncodedContent([.. form.Fields, new("payment", "succeeds")]);
+        using var posted = await Stripe.Client.PostAsync(new Uri(new Uri((string)session["url"]!), form.Action), content);
+        var act = () => Emulator.CompleteCheckoutAsync(id);
+
+        shown.StatusCode.Should().Be(HttpStatusCode.Gone);
+        (await shown.Content.ReadAsStringAsync()).Should().Contain("has expired");
+        posted.StatusCode.Should().Be(HttpStatusCode.Gone);
+        await act.Should().ThrowAsync<InvalidOperationException>();
+        EventTypes().Should().Equal("checkout.session.expired");
+    }
+
     [Fact]
     public async Task PostedForm_WithoutAPaymentChoice_Is400AndChangesNothing()
     {

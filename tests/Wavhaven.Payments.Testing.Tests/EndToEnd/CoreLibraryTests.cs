@@ -81,6 +81,40 @@ public sealed class CoreLibraryTests : IAsyncLifetime
     }
 
     /// <summary>
+    /// Expiring a session, against the emulator's real answers: an open one expires and its page can no longer be paid, a
+    /// second call is a success, a session the buyer paid first is <see cref="CheckoutExpireStatus.Completed"/>, an unknown one 404.
+    /// </summary>
+    [Fact]
+    public async Task ExpireCheckout_ExpiresOpen_SucceedsAgain_ReportsPaid_AndThrows404ForUnknown()
+    {
+        await using var services = BuildServices();
+        var checkout = services.GetRequiredService<ICheckoutService>();
+        CheckoutRequest Request(string order) => new()
+        {
+            Buyer = CheckoutBuyer.Guest("jane@example.com", order),
+            Lines = [CheckoutLine.ForPlan("beat-license")],
+            FulfillmentType = "license",
+        };
+        var open = await checkout.CreateCheckoutAsync(Request("order-2001"));
+        var paid = await checkout.CreateCheckoutAsync(Request("order-2002"));
+        await _emulator.CompleteCheckoutAsync(paid.Url.ToString());
+
+        var expired = await checkout.ExpireCheckoutAsync(open.SessionId);
+        var again = await checkout.ExpireCheckoutAsync(open.SessionId);
+        var completed = await checkout.ExpireCheckoutAsync(paid.SessionId);
+        var unknown = () => checkout.ExpireCheckoutAsync("cs_test_nosuch");
+
+        expired.Status.Should().Be(CheckoutExpireStatus.Expired);
+        expired.Session.Status.Should().Be("expired");
+        again.Status.Should().Be(CheckoutExpireStatus.AlreadyExpired);
+        completed.Status.Should().Be(CheckoutExpireStatus.Completed);
+        completed.Session.PaymentStatus.Should().Be("paid");
+        (await unknown.Should().ThrowAsync<Payments.Stripe.StripeApiException>()).Which.StatusCode.Should().Be(404);
+        await FluentActions.Awaiting(() => _emulator.CompleteCheckoutAsync(open.Url.ToString())).Should().ThrowAsync<InvalidOperationException>();
+        _emulator.Events.Count(e => e.Type == "checkout.session.expired").Should().Be(1);
+    }
+
+    /// <summary>
     /// <c>Uri.AbsoluteUri</c> (and <c>UriBuilder</c>, <c>QueryHelpers.AddQueryString</c>, <c>LinkGenerator</c>) escape the braces of
     /// the placeholder, which Stripe substitutes only as the literal <c>{CHECKOUT_SESSION_ID}</c>: the buyer must still land on a
     /// success URL that carries the session id once, not beside an unsubstituted <c>%7BCHECKOUT_SESSION_ID%7D</c>.
