@@ -16,6 +16,12 @@ public enum CheckoutExpireStatus
     /// (<see cref="StripeCheckoutSession.PaymentStatus"/> says which). Do not open another checkout for the same purchase.
     /// </summary>
     Completed,
+
+    /// <summary>
+    /// The buyer completed Checkout, but its delayed payment failed (<c>checkout.session.async_payment_failed</c>): the
+    /// session stays unpaid for good, as an expired one does, and another checkout may be opened.
+    /// </summary>
+    PaymentFailed,
 }
 
 /// <summary>The result of <see cref="ICheckoutService.ExpireCheckoutAsync"/>.</summary>
@@ -23,6 +29,10 @@ public enum CheckoutExpireStatus
 /// <param name="Session">The session as Stripe has it now.</param>
 public sealed record CheckoutExpireResult(CheckoutExpireStatus Status, StripeCheckoutSession Session)
 {
-    /// <summary>Gets whether the session is expired (now or before): no one can pay it any more.</summary>
-    public bool IsExpired => Status is CheckoutExpireStatus.Expired or CheckoutExpireStatus.AlreadyExpired;
+    /// <summary>
+    /// Gets whether the buyer completed the session first, so that it is paid or its payment is on its way
+    /// (<see cref="CheckoutExpireStatus.Completed"/>): do not open another checkout. Any other status means that the
+    /// session will never be paid.
+    /// </summary>
+    public bool IsCompleted => Status == CheckoutExpireStatus.Completed;
 }

@@ -155,6 +155,7 @@ internal sealed partial class CheckoutService(
             {
                 CheckoutExpireStatus.Expired => "expired",
                 CheckoutExpireStatus.AlreadyExpired => "already_expired",
+                CheckoutExpireStatus.PaymentFailed => "payment_failed",
                 _ => "completed",
             });
             return result;
@@ -186,6 +187,10 @@ internal sealed partial class CheckoutService(
                 case "expired":
                     Log.SessionAlreadyExpired(logger, session.Id);
                     return new CheckoutExpireResult(CheckoutExpireStatus.AlreadyExpired, session);
+                case "complete" when session.PaymentStatus is not ("paid" or "no_payment_required")
+                    && await DelayedPaymentFailedAsync(session, cancellationToken).ConfigureAwait(false):
+                    Log.SessionAlreadyExpired(logger, session.Id);
+                    return new CheckoutExpireResult(CheckoutExpireStatus.PaymentFailed, session);
                 case "complete":
                     Log.SessionCompletedBeforeExpiry(logger, session.Id, session.PaymentStatus);
                     return new CheckoutExpireResult(CheckoutExpireStatus.Completed, session);
@@ -501,7 +506,7 @@ internal sealed partial class CheckoutService(
         public static partial void SessionExpired(ILogger logger, string sessionId);
 
         [LoggerMessage(EventId = 102, EventName = "CheckoutSessionAlreadyExpired", Level = LogLevel.Debug,
-            Message = "Checkout session {SessionId} had expired already: nothing to do")]
+            Message = "Checkout session {SessionId} had expired already, or its delayed payment had failed: it cannot be paid, nothing to do")]
         public static partial void SessionAlreadyExpired(ILogger logger, string sessionId);
 
         [LoggerMessage(EventId = 103, EventName = "CheckoutSessionCompletedBeforeExpiry", Level = LogLevel.Information,

@@ -29,7 +29,8 @@ public interface ICheckoutService
     /// the same purchase (a second tab, a "pay again" button), so that the buyer cannot pay both. A session that had
     /// expired already is a success too (<see cref="CheckoutExpireStatus.AlreadyExpired"/>); one the buyer completed first
     /// is answered <see cref="CheckoutExpireStatus.Completed"/>, not thrown: the purchase is paid (or its payment is on
-    /// its way), so do not open another.
+    /// its way), so do not open another. A completed session whose delayed payment failed can never be paid either: it is
+    /// answered <see cref="CheckoutExpireStatus.PaymentFailed"/>.
     /// </summary>
     /// <param name="sessionId">The id of the session (<c>cs_…</c>) that the app opened, e.g. kept with its order.</param>
     /// <param name="cancellationToken">The token.</param>

@@ -50,7 +50,7 @@ public sealed class CheckoutServiceExpireTests
         request.Header("Stripe-Version").Should().Be("2026-10-28.endive");
         request.Header("Authorization").Should().Be("Bearer " + TestServices.SecretKey);
         result.Status.Should().Be(CheckoutExpireStatus.Expired);
-        result.IsExpired.Should().BeTrue();
+        result.IsCompleted.Should().BeFalse();
         result.Session.Id.Should().Be(SessionId);
         result.Session.Status.Should().Be("expired");
         result.Session.Metadata.Should().Contain("order_id", "1001");
@@ -79,7 +79,7 @@ public sealed class CheckoutServiceExpireTests
         var result = await sut.ExpireCheckoutAsync(SessionId);
 
         result.Status.Should().Be(CheckoutExpireStatus.AlreadyExpired);
-        result.IsExpired.Should().BeTrue();
+        result.IsCompleted.Should().BeFalse();
         handler.Requests.Select(r => (r.Method.Method, r.Path)).Should().Equal(("POST", ExpirePath), ("GET", "/v1/checkout/sessions/" + SessionId));
     }
 
@@ -96,8 +96,32 @@ public sealed class CheckoutServiceExpireTests
         var result = await sut.ExpireCheckoutAsync(SessionId);
 
         result.Status.Should().Be(CheckoutExpireStatus.Completed);
-        result.IsExpired.Should().BeFalse();
+        result.IsCompleted.Should().BeTrue();
         result.Session.PaymentStatus.Should().Be(paymentStatus);
+    }
+
+    /// <summary>
+    /// A bank debit that failed leaves its session complete and unpaid for good: answered Completed, it would keep the app
+    /// from ever opening another checkout for the purchase. Only the payment tells it from one still on its way.
+    /// </summary>
+    [Theory]
+    [InlineData("requires_payment_method", CheckoutExpireStatus.PaymentFailed)]
+    [InlineData("processing", CheckoutExpireStatus.Completed)]
+    public async Task ExpireCheckoutAsync_CompletedUnpaid_AsksThePaymentWhetherItFailed(string intentStatus, CheckoutExpireStatus expected)
+    {
+        var session = JsonNode.Parse(Session("complete", "unpaid"))!;
+        session["payment_intent"] = "pi_test_1";
+        var (sut, handler, services) = Create(new StubStripeHandler()
+            .On(HttpMethod.Post, ExpirePath, _ => StubStripeHandler.Error(HttpStatusCode.BadRequest, "invalid_request_error", NotExpirable))
+            .OnJson(HttpMethod.Get, "/v1/checkout/sessions/" + SessionId, session.ToJsonString())
+            .OnJson(HttpMethod.Get, "/v1/payment_intents/pi_test_1", "{\"id\":\"pi_test_1\",\"object\":\"payment_intent\",\"status\":\"" + intentStatus + "\"}"));
+        using var _ = services;
+
+        var result = await sut.ExpireCheckoutAsync(SessionId);
+
+        result.Status.Should().Be(expected);
+        result.IsCompleted.Should().Be(expected == CheckoutExpireStatus.Completed);
+        handler.Requests.Select(r => r.Path).Should().Equal(ExpirePath, "/v1/checkout/sessions/" + SessionId, "/v1/payment_intents/pi_test_1");
     }
 
     [Fact]
