@@ -8,6 +8,12 @@ namespace Wavhaven.Store.Data;
 public sealed class StoreUser : IdentityUser
 {
     public string? DisplayName { get; set; }
+
+    /// <summary>
+    /// The Pro Checkout session opened last for the user and not fulfilled yet: expired before another is opened, so
+    /// that two Pro checkouts (two tabs) cannot make two subscriptions. Cleared when it is fulfilled.
+    /// </summary>
+    public string? ProCheckoutSessionId { get; set; }
 }
 
 /// <summary>A beat the store sells licences for.</summary>

@@ -19,6 +19,10 @@ public sealed class ProCheckoutHandler(StoreDbContext db, TimeProvider time) : I
             return;
         }
 
+        // Paid: the user's next Pro checkout (after this subscription ends) has no earlier one to expire.
+        await db.Users.Where(user => user.Id == userId && user.ProCheckoutSessionId == context.SessionId)
+            .ExecuteUpdateAsync(set => set.SetProperty(user => user.ProCheckoutSessionId, (string?)null), cancellationToken);
+
         // The subscription's own events may have recorded it already; they carry the fuller state, so keep theirs. A row
         // of an earlier subscription that has ended gives way: the user has subscribed again.
         await ProSubscriptions.UpsertAsync(db, userId, subscriptionId, time, (row, inserted) =>

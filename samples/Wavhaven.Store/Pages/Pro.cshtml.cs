@@ -15,7 +15,10 @@ public sealed class ProModel(IPlanCatalog catalog, ICheckoutService checkout, Us
 
     public void OnGet() => Plan = GetPlan();
 
-    /// <summary>A registered user subscribes monthly or yearly through Checkout.</summary>
+    /// <summary>
+    /// A registered user subscribes monthly or yearly through Checkout. The user's earlier Pro checkout, if one is still
+    /// open, is expired first: paying both would make two subscriptions.
+    /// </summary>
     public async Task<IActionResult> OnPostSubscribeAsync(string interval, CancellationToken cancellationToken)
     {
         Plan = GetPlan();
@@ -37,6 +40,13 @@ public sealed class ProModel(IPlanCatalog catalog, ICheckoutService checkout, Us
         }
 
         var site = SiteUrls.BaseOf(Request);
+        if (user.ProCheckoutSessionId is { } earlier && await checkout.CompletedBeforeExpiryAsync(earlier, cancellationToken) is { } completed)
+        {
+            // The user subscribed in another tab a moment ago (or a bank debit is on its way): a second checkout would make
+            // a second subscription. Its success page says where it stands.
+            return Redirect(EarlierCheckouts.SuccessPage(site, completed.Id).ToString());
+        }
+
         var session = await checkout.CreateCheckoutAsync(new CheckoutRequest
         {
             Buyer = CheckoutBuyer.Registered(user.Id, user.Email, user.DisplayName),
@@ -47,6 +57,8 @@ public sealed class ProModel(IPlanCatalog catalog, ICheckoutService checkout, Us
             SuccessUrl = new Uri(site, "checkout/success?session_id={CHECKOUT_SESSION_ID}").ToString(),
             CancelUrl = new Uri(site, "pro").ToString(),
         }, cancellationToken);
+        user.ProCheckoutSessionId = session.SessionId;
+        await db.SaveChangesAsync(cancellationToken);
         return Redirect(session.Url.ToString());
     }
 

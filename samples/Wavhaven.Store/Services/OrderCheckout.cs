@@ -55,7 +55,16 @@ public sealed class OrderCheckout(StoreDbContext db, ICheckoutService checkout, 
         return order;
     }
 
-    /// <summary>Opens a Checkout session for a CREATED order, found by its public reference, and returns where to send the buyer.</summary>
+    /// <summary>
+    /// Opens a Checkout session for a CREATED order, found by its public reference, and returns where to send the buyer:
+    /// Stripe Checkout, or, when the order's earlier session was completed meanwhile (paid in another tab), that session's
+    /// success page, and no new session.
+    /// </summary>
+    /// <remarks>
+    /// The order's earlier session, if any, is expired first, so that the buyer cannot pay the order in two tabs (a second
+    /// tab, "Try paying again" while the first Stripe page is still open). A payment that gets through anyway is recorded
+    /// as owed back by <see cref="Fulfillment.LicensePurchaseHandler"/>.
+    /// </remarks>
     /// <exception cref="OrderNotCheckoutableException">The order is already paid.</exception>
     /// <exception cref="KeyNotFoundException">There is no such order, or it is another user's.</exception>
     public async Task<Uri> StartAsync(string orderReference, StoreUser? user, Uri siteBase, CancellationToken cancellationToken)
@@ -72,6 +81,13 @@ public sealed class OrderCheckout(StoreDbContext db, ICheckoutService checkout, 
         if (order.Status != OrderStatus.Created)
         {
             throw new OrderNotCheckoutableException(order.Reference, order.Status);
+        }
+
+        if (order.CheckoutSessionId is { } earlier && await checkout.CompletedBeforeExpiryAsync(earlier, cancellationToken) is { } completed)
+        {
+            // The buyer completed the earlier checkout (in another tab) before it could be expired: the order is being
+            // paid, and its success page says how far it got.
+            return EarlierCheckouts.SuccessPage(siteBase, completed.Id);
         }
 
         order.CheckoutAttempts++;
