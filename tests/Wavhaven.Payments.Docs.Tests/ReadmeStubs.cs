@@ -25,6 +25,7 @@ public class ReadmeGlobals
     public AppUser user = null!;
     public IEnumerable<PlanOptions> plans = [];
     public CheckoutRequest request = null!;
+    public Order order = null!;
     public string subscriptionId = string.Empty;
 }
 
@@ -46,6 +47,8 @@ public sealed class Order
     public string Id { get; set; } = string.Empty;
 
     public OrderStatus Status { get; set; }
+
+    public string? CheckoutSessionId { get; set; }
 
     public List<License> Licenses { get; } = [];
 }
