@@ -114,8 +114,10 @@ internal sealed partial class CustomerResolver(
     /// <summary>
     /// Replaces the user's stored customer once Stripe has said it has no such customer (deleted in the dashboard, test
     /// data deleted, or a customer of the other mode): search, which never returns a deleted customer, else create
-    /// under a key of this attempt's own (the user's key may still answer with the customer that is gone); the store
-    /// then names the new one.
+    /// under a key of the user and the missing customer (the user's key may still answer with the customer that is
+    /// gone), so that concurrent replacements of it (two tabs, a double click, another instance), which search cannot
+    /// tell of one another's new customer, get one customer; after a 5xx or a refusal of that key, under a key of this
+    /// attempt's own. The store then names the new one.
     /// </summary>
     internal async Task<string> ReplaceMissingCustomerAsync(CustomerKey key, string missingCustomerId, string? email, string? name, CancellationToken cancellationToken)
     {
@@ -123,7 +125,16 @@ internal sealed partial class CustomerResolver(
         var customerId = await SearchAsync(key, cancellationToken).ConfigureAwait(false);
         if (customerId is null || customerId == missingCustomerId)
         {
-            customerId = await CreateUnderOwnKeyAsync(key, NewCustomerParameters(key, email, name), cancellationToken).ConfigureAwait(false);
+            var parameters = NewCustomerParameters(key, email, name);
+            try
+            {
+                customerId = (await stripe.CreateCustomerAsync(parameters, ReplacementKeyFor(key, missingCustomerId), cancellationToken).ConfigureAwait(false)).Id;
+            }
+            catch (StripeApiException exception) when (exception.StatusCode >= 500 || exception.Type == "idempotency_error")
+            {
+                customerId = await CreateUnderOwnKeyAsync(key, parameters, cancellationToken).ConfigureAwait(false);
+            }
+
             Log.CustomerCreated(logger, customerId);
         }
 
@@ -251,6 +262,10 @@ internal sealed partial class CustomerResolver(
         var hash = SHA256.HashData(Encoding.UTF8.GetBytes(identity));
         return "wavhaven-customer-" + Convert.ToHexStringLower(hash, 0, 16);
     }
+
+    /// <summary>The key of the creation that replaces <paramref name="missingCustomerId"/>: the same for every replacement of it.</summary>
+    internal static string ReplacementKeyFor(CustomerKey key, string missingCustomerId) =>
+        IdempotencyKeyFor(key) + "-replacing-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(missingCustomerId)), 0, 16);
 
     /// <summary>Escapes a value for a single-quoted Stripe search clause.</summary>
     internal static string EscapeSearchValue(string value) =>

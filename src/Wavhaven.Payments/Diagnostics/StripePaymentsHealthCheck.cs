@@ -17,6 +17,9 @@ internal sealed class StripePaymentsHealthCheck(IServiceProvider services, TimeP
     /// <summary>How late the oldest due queued event may be before the backlog is reported.</summary>
     internal static readonly TimeSpan BacklogAge = TimeSpan.FromMinutes(5);
 
+    /// <summary>How long after an event Stripe redelivers it (live mode); an inline failure older than this waits for a replay.</summary>
+    internal static readonly TimeSpan StripeRedeliveryWindow = TimeSpan.FromDays(3);
+
     /// <summary>How many events of one state the check reads at most.</summary>
     private const int QueueSample = 1000;
 
@@ -106,10 +109,21 @@ internal sealed class StripePaymentsHealthCheck(IServiceProvider services, TimeP
                 problems.Add($"{Count(dead.Count)} dead webhook event(s), e.g. {string.Join(", ", dead.Take(5).Select(e => $"{e.Id} ({e.Type})"))}: fix the handler, then replay them with IWebhookEventAdmin.ReplayAsync.");
             }
 
+            // An inline delivery that failed has no next attempt: Stripe's redeliveries are its retries, for three days after
+            // the event. Past them nothing runs it again but a replay, and inline events never become dead: report it as such.
+            var now = timeProvider.GetUtcNow();
+            var givenUp = (await queue.ListAsync(WebhookEventState.Failed, QueueSample, cancellationToken).ConfigureAwait(false))
+                .Where(e => e.NextAttemptAt is null && e.Type != Fulfillment.FulfillmentRunner.PurchaseType && (e.Created ?? e.ReceivedAt) < now - StripeRedeliveryWindow)
+                .ToList();
+            data["given_up_events"] = givenUp.Count;
+            if (givenUp.Count > 0)
+            {
+                problems.Add($"{givenUp.Count} webhook event(s) failed inline and Stripe has stopped redelivering them (it tries for three days), e.g. {string.Join(", ", givenUp.Take(5).Select(e => $"{e.Id} ({e.Type})"))}: fix the handler, then replay them with IWebhookEventAdmin.ReplayAsync.");
+            }
+
             // Queued events are those with a next attempt: an inline delivery that failed (or a purchase claim) has none,
             // and waits for Stripe's redelivery, not for the workers. Counted by the store over the whole queue (the EF
             // Core store does; see GetBacklogAsync): the overdue ones are the oldest, which a sample of the newest misses.
-            var now = timeProvider.GetUtcNow();
             var backlog = await queue.GetBacklogAsync(now - BacklogAge, cancellationToken).ConfigureAwait(false);
             data["queued_events"] = backlog.Queued;
             if (backlog.Overdue > 0)

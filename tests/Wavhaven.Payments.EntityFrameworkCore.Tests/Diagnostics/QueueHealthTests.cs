@@ -80,6 +80,39 @@ public class QueueHealthTests
     [SkippableTheory]
     [InlineData(DatabaseKind.Sqlite)]
     [InlineData(DatabaseKind.PostgreSql)]
+    public async Task AnInlineDeliveryThatFailed_PastStripesThreeDaysOfRedeliveries_IsReported_ForAReplay(DatabaseKind kind)
+    {
+        // Inline processing (the default): an invoice.paid whose handler failed on every redelivery. Stripe stops after three
+        // days, and nothing will run it again but a replay ("it works in inline mode too, for an event whose redeliveries
+        // Stripe has given up on"). Events never become dead in inline mode, so the health check is the operator's only
+        // way to hear of it.
+        await using var app = await HealthApp.StartAsync(kind);
+        var (clock, services, sut) = (app.Clock, app.Services, app.Check);
+        var stripeEvent = TestEvents.Event("invoice.paid", Payments.Tests.Support.StripeFixtures.Get("invoice"));
+        stripeEvent["created"] = clock.GetUtcNow().ToUnixTimeSeconds();
+        var eventId = stripeEvent["id"]!.GetValue<string>();
+        var payload = Encoding.UTF8.GetBytes(stripeEvent.ToJsonString());
+        await using (var scope = services.CreateAsyncScope())
+        {
+            var store = scope.ServiceProvider.GetRequiredService<IWebhookEventStore>();
+            for (var delivery = 0; delivery < 8; delivery++)
+            {
+                (await store.TryClaimAsync(eventId, "invoice.paid", payload)).Status.Should().Be(WebhookClaimStatus.Claimed);
+                await store.MarkFailedAsync(eventId, "InvalidOperationException: the ledger is down");
+                clock.Advance(TimeSpan.FromHours(9));
+            }
+        }
+
+        clock.Advance(TimeSpan.FromHours(12)); // 3.5 days after the event: Stripe's last redelivery has come and gone
+        var result = await CheckAsync(sut);
+
+        result.Status.Should().Be(HealthStatus.Degraded, "Stripe has given up on the event, and only a replay will ever run it");
+        result.Description.Should().Contain(eventId);
+    }
+
+    [SkippableTheory]
+    [InlineData(DatabaseKind.Sqlite)]
+    [InlineData(DatabaseKind.PostgreSql)]
     public async Task AnOverdueBacklog_IsReported_BehindMoreThanAThousandNewerEvents(DatabaseKind kind)
     {
         await using var app = await HealthApp.StartAsync(kind);
