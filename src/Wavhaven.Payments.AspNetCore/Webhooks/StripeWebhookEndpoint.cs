@@ -41,17 +41,27 @@ internal static class StripeWebhookEndpoint
 
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
         {
-            sizeFeature.MaxRequestBodySize = maxBodySize + 1L;
+            if (request.ContentLength is not null)
+            {
+                sizeFeature.MaxRequestBodySize = maxBodySize + 1L;
+            }
+            else if (sizeFeature.MaxRequestBodySize < 2L * maxBodySize)
+            {
+                // A chunked body is held to the cap below, by its decoded bytes. Kestrel's count takes in the chunks' framing
+                // (a proxy relaying the upload as it comes sends chunks of a few hundred bytes), so its limit, which only
+                // bounds that framing here, must leave room for it: twice the cap holds chunks of 6 bytes or more.
+                sizeFeature.MaxRequestBodySize = 2L * maxBodySize;
+            }
         }
 
-        byte[]? body;
+        ReadOnlyMemory<byte>? body;
         try
         {
             // A Stripe event (a few KB) is read straight into an array of its size. A larger declared length gets memory
             // only as its bytes arrive: a Content-Length costs the sender nothing, so it must not cost the server its size.
             body = request.ContentLength is { } length and <= InitialBufferSize
-                ? await ReadExactlyAsync(request.Body, (int)length, context.RequestAborted).ConfigureAwait(false)
-                : await ReadGrowingAsync(request.Body, maxBodySize, context.RequestAborted).ConfigureAwait(false);
+                ? await ReadDeclaredAsync(request.Body, (int)length, maxBodySize, context.RequestAborted).ConfigureAwait(false)
+                : await ReadGrowingAsync(request.Body, maxBodySize, ReadOnlyMemory<byte>.Empty, context.RequestAborted).ConfigureAwait(false);
         }
         catch (BadHttpRequestException exception) when (exception.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
@@ -77,35 +87,52 @@ internal static class StripeWebhookEndpoint
 
         if (body is null)
         {
+            if (request.ContentLength is null && (HttpProtocol.IsHttp11(request.Protocol) || HttpProtocol.IsHttp10(request.Protocol)))
+            {
+                // The rest of a chunked body is not worth draining for the next request on the connection.
+                context.Response.Headers.Connection = "close";
+            }
+
             await WriteAsync(context, StatusCodes.Status413PayloadTooLarge, "body too large").ConfigureAwait(false);
             return;
         }
 
-        var result = await processor.ProcessAsync(body, signature, context.RequestAborted).ConfigureAwait(false);
+        var result = await processor.ProcessAsync(body.Value, signature, context.RequestAborted).ConfigureAwait(false);
         await WriteAsync(context, result.StatusCode, result.Reason).ConfigureAwait(false);
     }
 
     /// <summary>
-    /// Reads a body of known length into an array of exactly that size: the event handed to handlers keeps
-    /// pointing at it, so it must not be a pooled buffer that the next request reuses.
+    /// Reads a body of known length into an array of that size (and one byte more, to see that the body ends there): the
+    /// event handed to handlers keeps pointing at it, so it must not be a pooled buffer that the next request reuses. The
+    /// Content-Length counts the bytes on the wire: a body that middleware rewrote (<c>UseRequestDecompression</c>) may
+    /// go on past it, and is then read on as one of unknown length; <see langword="null"/> when it passes the cap.
     /// </summary>
-    private static async Task<byte[]> ReadExactlyAsync(Stream stream, int length, CancellationToken cancellationToken)
+    private static async Task<ReadOnlyMemory<byte>?> ReadDeclaredAsync(Stream stream, int length, int maxBodySize, CancellationToken cancellationToken)
     {
-        var body = new byte[length];
-        await stream.ReadExactlyAsync(body, cancellationToken).ConfigureAwait(false);
-        return body;
+        var body = new byte[length + 1];
+        await stream.ReadExactlyAsync(body.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+        return await stream.ReadAsync(body.AsMemory(length), cancellationToken).ConfigureAwait(false) == 0
+            ? body.AsMemory(0, length)
+            : await ReadGrowingAsync(stream, maxBodySize, body, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
-    /// Reads a body of unknown (or large) length through a pooled buffer that grows as bytes arrive, and copies it into an
-    /// array of its own at the end; <see langword="null"/> when it passes the cap.
+    /// Reads a body of unknown (or large) length, after the bytes already <paramref name="received"/>, through a pooled
+    /// buffer that grows as bytes arrive, and copies it into an array of its own at the end; <see langword="null"/> when it
+    /// passes the cap.
     /// </summary>
-    private static async Task<byte[]?> ReadGrowingAsync(Stream stream, int maxBodySize, CancellationToken cancellationToken)
+    private static async Task<ReadOnlyMemory<byte>?> ReadGrowingAsync(Stream stream, int maxBodySize, ReadOnlyMemory<byte> received, CancellationToken cancellationToken)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(InitialBufferSize, maxBodySize + 1));
+        if (received.Length > maxBodySize)
+        {
+            return null;
+        }
+
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(Math.Max(received.Length * 2, InitialBufferSize), maxBodySize + 1));
         try
         {
-            var length = 0;
+            received.CopyTo(buffer);
+            var length = received.Length;
             while (true)
             {
                 if (length == buffer.Length)

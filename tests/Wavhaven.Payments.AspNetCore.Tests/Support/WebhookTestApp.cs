@@ -48,7 +48,8 @@ public sealed class WebhookTestApp : IAsyncDisposable
         string pattern = "/api/webhooks/stripe",
         Action<IServiceCollection>? services = null,
         Action<WebApplication>? map = null,
-        LogLevel logLevel = LogLevel.Debug)
+        LogLevel logLevel = LogLevel.Debug,
+        Action<WebApplication>? configure = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
         builder.WebHost.UseKestrel().UseUrls("http://127.0.0.1:0");
@@ -77,6 +78,7 @@ public sealed class WebhookTestApp : IAsyncDisposable
         services?.Invoke(builder.Services);
 
         var app = builder.Build();
+        configure?.Invoke(app); // middleware that runs before the endpoint
         app.MapStripeWebhook(pattern);
         map?.Invoke(app);
         await app.StartAsync();
