@@ -324,24 +324,27 @@ internal sealed class EntityFrameworkWebhookEventStore(DbContext context, IOptio
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         _ = Sql;
         var stateText = WebhookEventStates.From(state);
-        // Every column but the payload: the health check lists up to 1,000 dead events on each probe.
         var records = await context.Set<WebhookEventRecord>().AsNoTracking()
             .Where(e => e.State == stateText)
             .OrderByDescending(e => e.UpdatedAt)
             .Take(limit)
-            .Select(e => new WebhookEventRecord
-            {
-                Id = e.Id,
-                Type = e.Type,
-                State = e.State,
-                Attempts = e.Attempts,
-                LastError = e.LastError,
-                Created = e.Created,
-                ReceivedAt = e.ReceivedAt,
-                UpdatedAt = e.UpdatedAt,
-                ProcessedAt = e.ProcessedAt,
-                NextAttemptAt = e.NextAttemptAt,
-            })
+            .Select(WithoutPayload)
+            .ToListAsync(cancellationToken).ConfigureAwait(false);
+        return [.. records.Select(ToInfo)];
+    }
+
+    public async ValueTask<IReadOnlyList<WebhookEventInfo>> ListGivenUpAsync(DateTimeOffset createdBefore, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        _ = Sql;
+        var before = createdBefore.UtcDateTime;
+        var records = await context.Set<WebhookEventRecord>().AsNoTracking()
+            // Purchase claims have no payload (and nothing to replay): only events are listed.
+            .Where(e => e.State == WebhookEventStates.Failed && e.NextAttemptAt == null && e.Payload != null
+                && (e.Created ?? e.ReceivedAt) < before)
+            .OrderByDescending(e => e.UpdatedAt)
+            .Take(limit)
+            .Select(WithoutPayload)
             .ToListAsync(cancellationToken).ConfigureAwait(false);
         return [.. records.Select(ToInfo)];
     }
@@ -364,6 +367,21 @@ internal sealed class EntityFrameworkWebhookEventStore(DbContext context, IOptio
             .SingleOrDefaultAsync(cancellationToken).ConfigureAwait(false); // one group at most; First would log EF's warning
         return backlog is null ? default : new WebhookQueueBacklog(backlog.Queued, backlog.Overdue, ToOffset(backlog.Oldest));
     }
+
+    /// <summary>Every column but the payload: the health check lists up to 1,000 events of a kind on each probe.</summary>
+    private static readonly System.Linq.Expressions.Expression<Func<WebhookEventRecord, WebhookEventRecord>> WithoutPayload = e => new WebhookEventRecord
+    {
+        Id = e.Id,
+        Type = e.Type,
+        State = e.State,
+        Attempts = e.Attempts,
+        LastError = e.LastError,
+        Created = e.Created,
+        ReceivedAt = e.ReceivedAt,
+        UpdatedAt = e.UpdatedAt,
+        ProcessedAt = e.ProcessedAt,
+        NextAttemptAt = e.NextAttemptAt,
+    };
 
     private static WebhookEventInfo ToInfo(WebhookEventRecord record) => new(
         record.Id,

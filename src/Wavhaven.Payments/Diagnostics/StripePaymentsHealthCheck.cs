@@ -9,8 +9,9 @@ namespace Wavhaven.Payments.Diagnostics;
 /// <summary>
 /// Reports what would make payments fail quietly: invalid options, no webhook secret, webhook endpoints at
 /// Stripe whose API version differs from the client's pin (their events arrive in other shapes), and, with a
-/// durable event queue, dead events and a backlog the workers do not keep up with. Stripe's list of endpoints
-/// is cached, so that frequent health probes do not become frequent calls to Stripe.
+/// durable event queue, dead events, inline deliveries that failed past Stripe's redeliveries, and a backlog the workers
+/// do not keep up with. Stripe's list of endpoints is cached, so that frequent health probes do not become frequent calls
+/// to Stripe.
 /// </summary>
 internal sealed class StripePaymentsHealthCheck(IServiceProvider services, TimeProvider timeProvider) : IHealthCheck
 {
@@ -91,7 +92,10 @@ internal sealed class StripePaymentsHealthCheck(IServiceProvider services, TimeP
             : HealthCheckResult.Degraded(string.Join(" ", problems), data: data);
     }
 
-    /// <summary>Dead events, and due events waiting longer than <see cref="BacklogAge"/>, in a store that queues.</summary>
+    /// <summary>
+    /// Dead events, inline failures Stripe no longer redelivers, and due events waiting longer than <see cref="BacklogAge"/>,
+    /// in a store that queues.
+    /// </summary>
     private async Task CheckQueueAsync(List<string> problems, Dictionary<string, object> data, CancellationToken cancellationToken)
     {
         var scope = services.GetRequiredService<IServiceScopeFactory>().CreateAsyncScope();
@@ -112,13 +116,12 @@ internal sealed class StripePaymentsHealthCheck(IServiceProvider services, TimeP
             // An inline delivery that failed has no next attempt: Stripe's redeliveries are its retries, for three days after
             // the event. Past them nothing runs it again but a replay, and inline events never become dead: report it as such.
             var now = timeProvider.GetUtcNow();
-            var givenUp = (await queue.ListAsync(WebhookEventState.Failed, QueueSample, cancellationToken).ConfigureAwait(false))
-                .Where(e => e.NextAttemptAt is null && e.Type != Fulfillment.FulfillmentRunner.PurchaseType && (e.Created ?? e.ReceivedAt) < now - StripeRedeliveryWindow)
-                .ToList();
+            // They are the failures updated longest ago: the store looks for them over the whole table, not among the newest.
+            var givenUp = await queue.ListGivenUpAsync(now - StripeRedeliveryWindow, QueueSample, cancellationToken).ConfigureAwait(false);
             data["given_up_events"] = givenUp.Count;
             if (givenUp.Count > 0)
             {
-                problems.Add($"{givenUp.Count} webhook event(s) failed inline and Stripe has stopped redelivering them (it tries for three days), e.g. {string.Join(", ", givenUp.Take(5).Select(e => $"{e.Id} ({e.Type})"))}: fix the handler, then replay them with IWebhookEventAdmin.ReplayAsync.");
+                problems.Add($"{Count(givenUp.Count)} webhook event(s) failed inline and Stripe has stopped redelivering them (it tries for three days), e.g. {string.Join(", ", givenUp.Take(5).Select(e => $"{e.Id} ({e.Type})"))}: fix the handler, then replay them with IWebhookEventAdmin.ReplayAsync.");
             }
 
             // Queued events are those with a next attempt: an inline delivery that failed (or a purchase claim) has none,

@@ -104,6 +104,24 @@ public interface IWebhookEventQueue : IWebhookEventStore
     }
 
     /// <summary>
+    /// Lists inline deliveries that failed and that Stripe no longer redelivers: failed events without a next attempt
+    /// (not purchase claims) created (else received) before <paramref name="createdBefore"/>. They are the events updated
+    /// longest ago, so a store should find them over the whole table (the Entity Framework Core store does).
+    /// </summary>
+    /// <remarks>
+    /// This default, for stores written before it, filters the 1,000 most recently updated failed events read with
+    /// <see cref="ListAsync"/>: behind more newer failures it finds none.
+    /// </remarks>
+    /// <param name="createdBefore">Events created before this are past Stripe's redeliveries.</param>
+    /// <param name="limit">How many at most.</param>
+    /// <param name="cancellationToken">The token.</param>
+    /// <returns>The events.</returns>
+    async ValueTask<IReadOnlyList<WebhookEventInfo>> ListGivenUpAsync(DateTimeOffset createdBefore, int limit, CancellationToken cancellationToken = default) =>
+        [.. (await ListAsync(WebhookEventState.Failed, 1000, cancellationToken).ConfigureAwait(false))
+            .Where(e => e.NextAttemptAt is null && e.Type != Fulfillment.FulfillmentRunner.PurchaseType && (e.Created ?? e.ReceivedAt) < createdBefore)
+            .Take(limit)];
+
+    /// <summary>
     /// Deletes events (never purchase claims, which guard fulfillments for good) that were processed before
     /// <paramref name="processedBefore"/>, at most <paramref name="limit"/> of them.
     /// </summary>

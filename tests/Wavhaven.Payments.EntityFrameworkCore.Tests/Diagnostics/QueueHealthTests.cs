@@ -113,6 +113,40 @@ public class QueueHealthTests
     [SkippableTheory]
     [InlineData(DatabaseKind.Sqlite)]
     [InlineData(DatabaseKind.PostgreSql)]
+    public async Task AnInlineDeliveryStripeGaveUpOn_IsReported_BehindMoreThanAThousandNewerFailures(DatabaseKind kind)
+    {
+        // A handler that fails for days on a busy store: the events Stripe has given up on are the ones updated longest
+        // ago, and a sample of the most recently updated failures (Stripe still redelivering those) never reaches them.
+        await using var app = await HealthApp.StartAsync(kind);
+        var (clock, services, sut) = (app.Clock, app.Services, app.Check);
+        var stripeEvent = TestEvents.Event("invoice.paid", Payments.Tests.Support.StripeFixtures.Get("invoice"));
+        stripeEvent["created"] = clock.GetUtcNow().ToUnixTimeSeconds();
+        var givenUpId = stripeEvent["id"]!.GetValue<string>();
+        await using (var scope = services.CreateAsyncScope())
+        {
+            var store = scope.ServiceProvider.GetRequiredService<IWebhookEventStore>();
+            (await store.TryClaimAsync(givenUpId, "invoice.paid", Encoding.UTF8.GetBytes(stripeEvent.ToJsonString()))).Status.Should().Be(WebhookClaimStatus.Claimed);
+            await store.MarkFailedAsync(givenUpId, "InvalidOperationException: the ledger is down");
+
+            clock.Advance(TimeSpan.FromDays(3.5));
+            for (var i = 0; i < 1_000; i++)
+            {
+                var id = "evt_recent_failure_" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                (await store.TryClaimAsync(id, "charge.refunded", ReadOnlyMemory<byte>.Empty)).Status.Should().Be(WebhookClaimStatus.Claimed);
+                await store.MarkFailedAsync(id, "InvalidOperationException: the ledger is down");
+            }
+        }
+
+        var result = await CheckAsync(sut);
+
+        result.Status.Should().Be(HealthStatus.Degraded, "Stripe has given up on {0}, and only a replay will ever run it", givenUpId);
+        result.Description.Should().Contain(givenUpId);
+        result.Data["given_up_events"].Should().Be(1);
+    }
+
+    [SkippableTheory]
+    [InlineData(DatabaseKind.Sqlite)]
+    [InlineData(DatabaseKind.PostgreSql)]
     public async Task AnOverdueBacklog_IsReported_BehindMoreThanAThousandNewerEvents(DatabaseKind kind)
     {
         await using var app = await HealthApp.StartAsync(kind);
