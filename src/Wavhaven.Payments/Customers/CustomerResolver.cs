@@ -116,7 +116,8 @@ internal sealed partial class CustomerResolver(
     /// data deleted, or a customer of the other mode): search, which never returns a deleted customer, else create
     /// under a key of the user and the missing customer (the user's key may still answer with the customer that is
     /// gone), so that concurrent replacements of it (two tabs, a double click, another instance), which search cannot
-    /// tell of one another's new customer, get one customer; after a 5xx or a refusal of that key, under a key of this
+    /// tell of one another's new customer, get one customer; after a 5xx or a refusal of that key, it looks again as a
+    /// first creation does (the failed creation may have made the customer) and else creates under a key of this
     /// attempt's own. The store then names the new one.
     /// </summary>
     internal async Task<string> ReplaceMissingCustomerAsync(CustomerKey key, string missingCustomerId, string? email, string? name, CancellationToken cancellationToken)
@@ -129,13 +130,13 @@ internal sealed partial class CustomerResolver(
             try
             {
                 customerId = (await stripe.CreateCustomerAsync(parameters, ReplacementKeyFor(key, missingCustomerId), cancellationToken).ConfigureAwait(false)).Id;
+                Log.CustomerCreated(logger, customerId);
             }
             catch (StripeApiException exception) when (exception.StatusCode >= 500 || exception.Type == "idempotency_error")
             {
-                customerId = await CreateUnderOwnKeyAsync(key, parameters, cancellationToken).ConfigureAwait(false);
+                Log.CreationFailed(logger, exception.StatusCode, exception.RequestId);
+                customerId = await FindOrCreateAfterFailureAsync(key, email, parameters, cancellationToken).ConfigureAwait(false);
             }
-
-            Log.CustomerCreated(logger, customerId);
         }
 
         await store.SetCustomerIdAsync(key, customerId, cancellationToken).ConfigureAwait(false);
@@ -182,22 +183,32 @@ internal sealed partial class CustomerResolver(
         catch (StripeApiException exception) when (exception.StatusCode >= 500)
         {
             Log.CreationFailed(logger, exception.StatusCode, exception.RequestId);
-
-            // Search is eventually consistent and will not see a customer made a moment ago; the list by email is not.
-            if (email is not null
-                && Match(key, (await stripe.ListCustomersByEmailAsync(email, CancellationToken.None).ConfigureAwait(false)).Data) is { } listed)
-            {
-                return listed.Id;
-            }
-
-            if (await SearchAsync(key, CancellationToken.None).ConfigureAwait(false) is { } found)
-            {
-                return found;
-            }
-
-            customerId = await CreateUnderOwnKeyAsync(key, parameters, CancellationToken.None).ConfigureAwait(false);
+            return await FindOrCreateAfterFailureAsync(key, email, parameters, CancellationToken.None).ConfigureAwait(false);
         }
 
+        Log.CustomerCreated(logger, customerId);
+        return customerId;
+    }
+
+    /// <summary>
+    /// After a creation under a shared key failed (a 5xx, which may have made the customer all the same, and which Stripe
+    /// keeps under the key), looks for the user's customer again, else creates one under a key of this attempt's own.
+    /// Search is eventually consistent and will not see a customer made a moment ago; the list by email is not.
+    /// </summary>
+    private async Task<string> FindOrCreateAfterFailureAsync(CustomerKey key, string? email, StripeForm parameters, CancellationToken cancellationToken)
+    {
+        if (email is not null
+            && Match(key, (await stripe.ListCustomersByEmailAsync(email, cancellationToken).ConfigureAwait(false)).Data) is { } listed)
+        {
+            return listed.Id;
+        }
+
+        if (await SearchAsync(key, cancellationToken).ConfigureAwait(false) is { } found)
+        {
+            return found;
+        }
+
+        var customerId = await CreateUnderOwnKeyAsync(key, parameters, cancellationToken).ConfigureAwait(false);
         Log.CustomerCreated(logger, customerId);
         return customerId;
     }
@@ -297,7 +308,7 @@ internal sealed partial class CustomerResolver(
         [LoggerMessage(EventId = 201, EventName = "CustomerCreated", Level = LogLevel.Information, Message = "Created Stripe customer {CustomerId}")]
         public static partial void CustomerCreated(ILogger logger, string customerId);
 
-        [LoggerMessage(EventId = 202, EventName = "CustomerCreationFailed", Level = LogLevel.Warning, Message = "Stripe answered the customer's creation with {StatusCode} (request id {RequestId}), and keeps that answer under the user's idempotency key for 24 hours: looking again, then creating under a key of this attempt's own")]
+        [LoggerMessage(EventId = 202, EventName = "CustomerCreationFailed", Level = LogLevel.Warning, Message = "Stripe answered the customer's creation with {StatusCode} (request id {RequestId}), and keeps that answer under its idempotency key for 24 hours: looking again, then creating under a key of this attempt's own")]
         public static partial void CreationFailed(ILogger logger, int statusCode, string? requestId);
 
         [LoggerMessage(EventId = 203, EventName = "CustomerSearchUnavailable", Level = LogLevel.Warning, Message = "Stripe refused the customer search ({StatusCode}, code {Code}, request id {RequestId}); the customer is looked up by the store and the user's idempotency key only")]

@@ -75,6 +75,45 @@ public class CheckoutServiceMissingCustomerTests
         (await store.GetCustomerIdAsync(new CustomerKey("user-9"))).Should().Be(customers[0]);
     }
 
+    /// <summary>
+    /// The replacement's creation answered 5xx but made the customer (Stripe keeps that answer under the key, so a retry
+    /// under it cannot say so). Search is eventually consistent and does not see it yet; the list by email does. Creating
+    /// under a key of its own at once, as the replacement did, gives the user a second live customer.
+    /// </summary>
+    [Fact]
+    public async Task ReplacingAMissingCustomer_CreationFailedButMadeTheCustomer_DoesNotMakeASecond()
+    {
+        var handler = new StubStripeHandler();
+        var made = StripeResponses.Customer("cus_live_made", "user-9");
+        made["email"] = "lee@example.com";
+        var createdFirst = 0;
+        handler.On(HttpMethod.Post, "/v1/checkout/sessions", request => request.Body.Contains("customer=" + Gone, StringComparison.Ordinal)
+            ? StubStripeHandler.Error(HttpStatusCode.BadRequest, "invalid_request_error", $"No such customer: '{Gone}'", param: "customer", code: "resource_missing")
+            : StubStripeHandler.Json(StripeResponses.CheckoutSession("cs_live_1")));
+        handler.OnJson(HttpMethod.Get, "/v1/customers/search", StripeResponses.EmptySearch); // not indexed yet
+        handler.On(HttpMethod.Get, "/v1/customers", request => StubStripeHandler.Json(
+            Volatile.Read(ref createdFirst) == 1 && request.Query.Contains("email=lee%40example.com", StringComparison.Ordinal) ? StripeResponses.List(made) : StripeResponses.List()));
+        handler.On(HttpMethod.Post, "/v1/customers", request =>
+        {
+            if (Interlocked.CompareExchange(ref createdFirst, 1, 0) == 0)
+            {
+                return StubStripeHandler.Error(HttpStatusCode.InternalServerError, "api_error", "An unknown error occurred");
+            }
+
+            return StubStripeHandler.Json(StripeResponses.CustomerJson("cus_live_second", "user-9"));
+        });
+        var store = new InMemoryCustomerStore();
+        await store.SetCustomerIdAsync(new CustomerKey("user-9"), Gone);
+        using var services = TestServices.Build(handler, options => options.MaxNetworkRetries = 0,
+            collection => collection.Replace(ServiceDescriptor.Singleton<ICustomerStore>(store)));
+
+        await CheckoutAsync(services, "checkout-order-7");
+
+        handler.Requests.Count(r => r.Method == HttpMethod.Post && r.Path == "/v1/customers").Should().Be(1, "a second creation would give the user two customers");
+        (await store.GetCustomerIdAsync(new CustomerKey("user-9"))).Should().Be("cus_live_made");
+        handler.Requests.Last(r => r.Path == "/v1/checkout/sessions").Body.Should().Contain("customer=cus_live_made");
+    }
+
     private static ServiceProvider Build(StubStripeHandler handler, ICustomerStore store) =>
         TestServices.Build(handler, services: collection => collection.Replace(ServiceDescriptor.Singleton(store)));
 
