@@ -64,6 +64,13 @@ public static class StripePaymentsModelBuilderExtensions
         // The worker's query walks the queued rows in due order; every other row has no next_attempt_at, so
         // the walk stays short however many processed events the table keeps.
         entity.HasIndex(e => e.NextAttemptAt).HasDatabaseName("ix_wavhaven_webhook_events_next_attempt_at");
+
+        // The health check lists failed and dead events on every probe, newest first. Only those rows are indexed (the
+        // filter names the column, whose name is fixed): the happy path, received to processed, never touches it, and
+        // the probes do not scan the processed events the table keeps for the retention.
+        entity.HasIndex(e => new { e.State, e.UpdatedAt })
+            .HasDatabaseName("ix_wavhaven_webhook_events_state_updated_at")
+            .HasFilter("state IN ('failed', 'dead')");
     }
 
     private static void ConfigureCustomers(EntityTypeBuilder<CustomerRecord> entity)

@@ -43,5 +43,43 @@ public class SchemaTests
         });
     }
 
+    /// <summary>
+    /// The health check lists dead and given-up failed events on every probe. Without an index on the state those are
+    /// scans of the whole table, which keeps every processed event for the retention (30 days by default): on a busy
+    /// store millions of rows, every few seconds. A partial index holds only failed and dead rows, so it costs the
+    /// happy path (received, processing, processed) nothing.
+    /// </summary>
+    [SkippableTheory]
+    [InlineData("SELECT id FROM wavhaven_webhook_events WHERE state = 'dead' ORDER BY updated_at DESC LIMIT 1000")]
+    [InlineData("SELECT id FROM wavhaven_webhook_events WHERE state = 'failed' AND next_attempt_at IS NULL AND payload IS NOT NULL AND COALESCE(created, received_at) < now() ORDER BY updated_at DESC LIMIT 1000")]
+    public async Task PostgreSql_TheHealthChecksListsOfFailedAndDeadEvents_UseAnIndex_NotAScanOfEveryEvent(string query)
+    {
+        await using var database = await TestDatabase.CreateAsync(DatabaseKind.PostgreSql);
+        await using var db = database.CreateContext();
+        await db.Database.ExecuteSqlRawAsync("""
+            INSERT INTO wavhaven_webhook_events (id, type, payload, state, attempts, received_at, updated_at, processed_at)
+            SELECT 'evt_' || n, 'invoice.paid', 'x', 'processed', 1, now(), now(), now() FROM generate_series(1, 20000) AS n;
+            INSERT INTO wavhaven_webhook_events (id, type, payload, state, attempts, received_at, updated_at, created)
+            VALUES ('evt_dead', 'invoice.paid', 'x', 'dead', 12, now(), now(), now() - interval '4 days'),
+                   ('evt_failed', 'invoice.paid', 'x', 'failed', 3, now(), now(), now() - interval '4 days');
+            ANALYZE wavhaven_webhook_events;
+            """);
+
+        var connection = db.Database.GetDbConnection();
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "EXPLAIN " + query;
+        var plan = new List<string>();
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                plan.Add(reader.GetString(0));
+            }
+        }
+
+        string.Join("\n", plan).Should().Contain("ix_wavhaven_webhook_events_state_updated_at").And.NotContain("Seq Scan");
+    }
+
     public sealed record ColumnInfo(string Table, string Column, string Type, string Nullable);
 }
