@@ -18,8 +18,14 @@ internal sealed class StripePaymentsHealthCheck(IServiceProvider services, TimeP
     /// <summary>How late the oldest due queued event may be before the backlog is reported.</summary>
     internal static readonly TimeSpan BacklogAge = TimeSpan.FromMinutes(5);
 
-    /// <summary>How long after an event Stripe redelivers it (live mode); an inline failure older than this waits for a replay.</summary>
+    /// <summary>How long after an event Stripe redelivers it in live mode; an inline failure older than this waits for a replay.</summary>
     internal static readonly TimeSpan StripeRedeliveryWindow = TimeSpan.FromDays(3);
+
+    /// <summary>
+    /// The same in a sandbox, where Stripe retries three times over a few hours: a day is past them, with a margin, and
+    /// tells a test-mode app of a given-up event two days sooner.
+    /// </summary>
+    internal static readonly TimeSpan SandboxRedeliveryWindow = TimeSpan.FromDays(1);
 
     /// <summary>How many events of one state the check reads at most.</summary>
     private const int QueueSample = 1000;
@@ -85,7 +91,7 @@ internal sealed class StripePaymentsHealthCheck(IServiceProvider services, TimeP
                 + ". Recreate them with api_version " + StripeApiVersion.Current + ".");
         }
 
-        await CheckQueueAsync(problems, data, cancellationToken).ConfigureAwait(false);
+        await CheckQueueAsync(problems, data, options.Mode == StripeMode.Live ? StripeRedeliveryWindow : SandboxRedeliveryWindow, cancellationToken).ConfigureAwait(false);
 
         return problems.Count == 0
             ? HealthCheckResult.Healthy($"Stripe payments are configured ({options.Mode.ToString().ToLowerInvariant()} mode, {endpoints.Count} webhook endpoint(s) at {StripeApiVersion.Current}).", data)
@@ -96,7 +102,7 @@ internal sealed class StripePaymentsHealthCheck(IServiceProvider services, TimeP
     /// Dead events, inline failures Stripe no longer redelivers, and due events waiting longer than <see cref="BacklogAge"/>,
     /// in a store that queues.
     /// </summary>
-    private async Task CheckQueueAsync(List<string> problems, Dictionary<string, object> data, CancellationToken cancellationToken)
+    private async Task CheckQueueAsync(List<string> problems, Dictionary<string, object> data, TimeSpan redeliveryWindow, CancellationToken cancellationToken)
     {
         var scope = services.GetRequiredService<IServiceScopeFactory>().CreateAsyncScope();
         await using (scope.ConfigureAwait(false))
@@ -114,14 +120,14 @@ internal sealed class StripePaymentsHealthCheck(IServiceProvider services, TimeP
             }
 
             // An inline delivery that failed has no next attempt: Stripe's redeliveries are its retries, for three days after
-            // the event. Past them nothing runs it again but a replay, and inline events never become dead: report it as such.
+            // the event in live mode, a few hours in a sandbox. Past them nothing runs it again but a replay, and inline events never become dead: report it as such.
             var now = timeProvider.GetUtcNow();
             // They are the failures updated longest ago: the store looks for them over the whole table, not among the newest.
-            var givenUp = await queue.ListGivenUpAsync(now - StripeRedeliveryWindow, QueueSample, cancellationToken).ConfigureAwait(false);
+            var givenUp = await queue.ListGivenUpAsync(now - redeliveryWindow, QueueSample, cancellationToken).ConfigureAwait(false);
             data["given_up_events"] = givenUp.Count;
             if (givenUp.Count > 0)
             {
-                problems.Add($"{Count(givenUp.Count)} webhook event(s) failed inline and Stripe has stopped redelivering them (it tries for three days), e.g. {string.Join(", ", givenUp.Take(5).Select(e => $"{e.Id} ({e.Type})"))}: fix the handler, then replay them with IWebhookEventAdmin.ReplayAsync.");
+                problems.Add($"{Count(givenUp.Count)} webhook event(s) failed inline and Stripe has stopped redelivering them (it tries for three days in live mode, a few hours in a sandbox), e.g. {string.Join(", ", givenUp.Take(5).Select(e => $"{e.Id} ({e.Type})"))}: fix the handler, then replay them with IWebhookEventAdmin.ReplayAsync.");
             }
 
             // Queued events are those with a next attempt: an inline delivery that failed (or a purchase claim) has none,

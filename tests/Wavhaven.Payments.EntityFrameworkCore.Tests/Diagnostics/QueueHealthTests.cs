@@ -110,6 +110,42 @@ public class QueueHealthTests
         result.Description.Should().Contain(eventId);
     }
 
+    /// <summary>
+    /// In a sandbox Stripe retries a delivery three times over a few hours, not for three days: a test-mode app whose
+    /// handler failed heard of the event only three days later. A day after the event it is given up on in test mode;
+    /// in live mode Stripe is still redelivering it then.
+    /// </summary>
+    [SkippableTheory]
+    [InlineData(DatabaseKind.Sqlite, "sk_test_", HealthStatus.Degraded)]
+    [InlineData(DatabaseKind.PostgreSql, "sk_test_", HealthStatus.Degraded)]
+    [InlineData(DatabaseKind.Sqlite, "sk_live_", HealthStatus.Healthy)]
+    public async Task AnInlineDeliveryThatFailed_ADayAndAHalfAgo_IsGivenUpInTestModeOnly(DatabaseKind kind, string keyPrefix, HealthStatus expected)
+    {
+        await using var app = await HealthApp.StartAsync(kind, keyPrefix + "health0000000000000000000000");
+        var (clock, services, sut) = (app.Clock, app.Services, app.Check);
+        var stripeEvent = TestEvents.Event("invoice.paid", Payments.Tests.Support.StripeFixtures.Get("invoice"));
+        stripeEvent["created"] = clock.GetUtcNow().ToUnixTimeSeconds();
+        stripeEvent["livemode"] = keyPrefix == "sk_live_";
+        var eventId = stripeEvent["id"]!.GetValue<string>();
+        var payload = Encoding.UTF8.GetBytes(stripeEvent.ToJsonString());
+        await using (var scope = services.CreateAsyncScope())
+        {
+            var store = scope.ServiceProvider.GetRequiredService<IWebhookEventStore>();
+            for (var delivery = 0; delivery < 4; delivery++)
+            {
+                (await store.TryClaimAsync(eventId, "invoice.paid", payload)).Status.Should().Be(WebhookClaimStatus.Claimed);
+                await store.MarkFailedAsync(eventId, "InvalidOperationException: the ledger is down");
+                clock.Advance(TimeSpan.FromHours(1));
+            }
+        }
+
+        clock.Advance(TimeSpan.FromHours(32)); // a day and a half after the event
+        var result = await CheckAsync(sut);
+
+        result.Status.Should().Be(expected);
+        result.Data["given_up_events"].Should().Be(expected == HealthStatus.Degraded ? 1 : 0);
+    }
+
     [SkippableTheory]
     [InlineData(DatabaseKind.Sqlite)]
     [InlineData(DatabaseKind.PostgreSql)]
@@ -215,11 +251,19 @@ public class QueueHealthTests
 
         public StripePaymentsHealthCheck Check { get; } = new(services, clock);
 
-        public static async Task<HealthApp> StartAsync(DatabaseKind kind)
+        public static async Task<HealthApp> StartAsync(DatabaseKind kind, string? secretKey = null)
         {
             var database = await TestDatabase.CreateAsync(kind);
             var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-            return new HealthApp(database, clock, StoreServices.Build(database, clock, o => o.WebhookSecrets.Add("whsec_health"), s => s.AddSingleton<IStripeClient, NoEndpointsStripe>()));
+            return new HealthApp(database, clock, StoreServices.Build(database, clock, o =>
+            {
+                o.WebhookSecrets.Add("whsec_health");
+                if (secretKey is not null)
+                {
+                    o.SecretKey = secretKey;
+                    o.Plans.Clear(); // the test catalog has no live prices for every plan; the check reads none
+                }
+            }, s => s.AddSingleton<IStripeClient, NoEndpointsStripe>()));
         }
 
         public async ValueTask DisposeAsync()
