@@ -62,6 +62,13 @@ internal static partial class StripePaymentsOptionsBinder
             var strict = unknownKeys.Count == 0;
             configuration.Bind(options, binder => binder.ErrorOnUnknownConfiguration = strict);
         }
+        catch (NotSupportedException)
+        {
+            // A list the app set in code to an array (options.WebhookSecrets = new[] { … }) cannot take the section's entries.
+            options.ConfigurationFailures.Add(
+                "A list in the Stripe section could not take its entries from configuration: the app set it in code to a collection of fixed size " +
+                "(an array). Set it to a List<…> instead, or set it in one place only, code or configuration.");
+        }
         catch (InvalidOperationException exception)
         {
             var (path, message) = DescribeBindingFailure(exception);

@@ -371,6 +371,28 @@ public class StripePaymentsServiceCollectionExtensionsTests
         error.Failures.Should().ContainSingle().Which.Should().StartWith("Stripe:WebhookSecrets must be a list").And.NotContain("whsec_from_the_environment");
     }
 
+    [Fact]
+    public async Task StartAsync_ListSetInCodeAsAnArray_AndGivenEntriesInConfiguration_NamesTheKey()
+    {
+        // The app sets the secrets in code as an array (fixed size) and the section lists them too: the generated binder
+        // cannot add to the array, and its NotSupportedException ("Collection was of a fixed size") named nothing.
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            DisableDefaults = true,
+            EnvironmentName = "Production",
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        builder.Configuration.AddInMemoryCollection(With(ValidSection(), ("Stripe:WebhookSecrets:0", "whsec_from_appsettings")));
+        builder.Services.Configure<StripePaymentsOptions>(o => o.WebhookSecrets = new[] { "whsec_set_in_code" });
+        builder.Services.AddStripePayments(builder.Configuration.GetSection("Stripe"));
+        using var host = builder.Build();
+
+        var error = (await FluentActions.Awaiting(() => host.StartAsync()).Should().ThrowAsync<OptionsValidationException>()).Which;
+
+        error.Failures.Should().ContainSingle().Which.Should().Contain("Stripe section")
+            .And.Contain("fixed size").And.NotContain("whsec_");
+    }
+
     [Theory]
     [InlineData("Stripe:MaxNetworkRetries", "11", "Stripe:MaxNetworkRetries must be between 0 and 10 (Stripe's clients use 2).")]
     [InlineData("Stripe:RequestTimeout", "00:00:00.5", "Stripe:RequestTimeout must be between 00:00:01 and 00:10:00 (Stripe's clients use 00:01:20).")]
