@@ -212,7 +212,7 @@ internal sealed class EntityFrameworkWebhookEventStore(DbContext context, IOptio
         await using (scope.ConfigureAwait(false))
         {
             var own = (DbContext)scope.ServiceProvider.GetRequiredService(contextType);
-            return await StoreCommands.RunAsync(own, Statements.For(own).RenewClaim,
+            var held = await StoreCommands.RunAsync(own, Statements.For(own).RenewClaim,
                 [("@id", id), ("@token", token), ("@lease", Now() + _claimLease)],
                 static async (command, ct) =>
                 {
@@ -223,6 +223,11 @@ internal sealed class EntityFrameworkWebhookEventStore(DbContext context, IOptio
                     }
                 },
                 cancellationToken).ConfigureAwait(false);
+
+            // Not held, because this instance marked the claim (processed, failed) while the renewal was on its way: the
+            // mark forgets the token before its transaction commits, so a renewal that read the token before the mark and
+            // the row after the commit is answered for a claim completed, not lost.
+            return held || LeaseOf(id) != token;
         }
     }
 
