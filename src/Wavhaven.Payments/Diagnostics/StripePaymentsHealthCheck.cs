@@ -116,18 +116,19 @@ internal sealed class StripePaymentsHealthCheck(IServiceProvider services, TimeP
             data["dead_events"] = dead.Count;
             if (dead.Count > 0)
             {
-                problems.Add($"{Count(dead.Count)} dead webhook event(s), e.g. {string.Join(", ", dead.Take(5).Select(e => $"{e.Id} ({e.Type})"))}: fix the handler, then replay them with IWebhookEventAdmin.ReplayAsync.");
+                problems.Add($"{Count(dead.Count)} dead webhook event(s), e.g. {ToReplay(dead)}");
             }
 
             // An inline delivery that failed has no next attempt: Stripe's redeliveries are its retries, for three days after
-            // the event in live mode, a few hours in a sandbox. Past them nothing runs it again but a replay, and inline events never become dead: report it as such.
+            // the event in live mode, a few hours in a sandbox. Past them nothing runs it again but a replay, and inline
+            // events never become dead: report it as such.
             var now = timeProvider.GetUtcNow();
             // They are the failures updated longest ago: the store looks for them over the whole table, not among the newest.
             var givenUp = await queue.ListGivenUpAsync(now - redeliveryWindow, QueueSample, cancellationToken).ConfigureAwait(false);
             data["given_up_events"] = givenUp.Count;
             if (givenUp.Count > 0)
             {
-                problems.Add($"{Count(givenUp.Count)} webhook event(s) failed inline and Stripe has stopped redelivering them (it tries for three days in live mode, a few hours in a sandbox), e.g. {string.Join(", ", givenUp.Take(5).Select(e => $"{e.Id} ({e.Type})"))}: fix the handler, then replay them with IWebhookEventAdmin.ReplayAsync.");
+                problems.Add($"{Count(givenUp.Count)} webhook event(s) failed inline and Stripe has stopped redelivering them (it tries for three days in live mode, a few hours in a sandbox), e.g. {ToReplay(givenUp)}");
             }
 
             // Queued events are those with a next attempt: an inline delivery that failed (or a purchase claim) has none,
@@ -151,6 +152,10 @@ internal sealed class StripePaymentsHealthCheck(IServiceProvider services, TimeP
     private static string Where(string? url) => Uri.TryCreate(url, UriKind.Absolute, out var uri)
         ? uri.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped)
         : "its URL is not shown";
+
+    /// <summary>The first five events of a list to replay, and what to do about them.</summary>
+    private static string ToReplay(IReadOnlyList<WebhookEventInfo> events) =>
+        string.Join(", ", events.Take(5).Select(e => $"{e.Id} ({e.Type})")) + ": fix the handler, then replay them with IWebhookEventAdmin.ReplayAsync.";
 
     private static string Count(int count) => count >= QueueSample ? $"{QueueSample} or more" : count.ToString(System.Globalization.CultureInfo.InvariantCulture);
 

@@ -36,14 +36,21 @@ internal sealed partial class ClaimRenewal : IDisposable
     /// <summary>Gets whether a renewal found the claim lost (not set by one that ended after <see cref="Dispose"/>).</summary>
     public bool Lost => _lost;
 
-    /// <summary>Gets whether <paramref name="store"/> renews its claims: only then is a renewal worth a linked token.</summary>
-    public static bool Renews(IWebhookEventStore store) =>
-        store is IRenewableWebhookEventStore renewable && IsPeriod(renewable.ClaimRenewalPeriod);
+    /// <summary>
+    /// Gets the token for the handlers when <see cref="Start"/> was given one to cancel them with: it, linked with a
+    /// cancellation on the claim's loss. <see langword="null"/> otherwise.
+    /// </summary>
+    public CancellationToken? HandlersToken => _cancelOnLoss?.Token;
 
-    /// <summary>Starts renewing the claim of <paramref name="id"/>, or returns <see langword="null"/> when the store does not renew.</summary>
-    public static ClaimRenewal? Start(IWebhookEventStore store, string id, TimeProvider timeProvider, ILogger logger, CancellationTokenSource? cancelOnLoss = null) =>
+    /// <summary>
+    /// Starts renewing the claim of <paramref name="id"/>, or returns <see langword="null"/> when the store does not renew
+    /// (then nothing is made: no timer, no linked token). With <paramref name="cancelHandlersWith"/>, a lost claim also
+    /// cancels the handlers, through <see cref="HandlersToken"/>.
+    /// </summary>
+    public static ClaimRenewal? Start(IWebhookEventStore store, string id, TimeProvider timeProvider, ILogger logger, CancellationToken? cancelHandlersWith = null) =>
         store is IRenewableWebhookEventStore renewable && renewable.ClaimRenewalPeriod is var period && IsPeriod(period)
-            ? new ClaimRenewal(renewable, id, period, timeProvider, logger, cancelOnLoss)
+            ? new ClaimRenewal(renewable, id, period, timeProvider, logger,
+                cancelHandlersWith is { } token ? CancellationTokenSource.CreateLinkedTokenSource(token) : null)
             : null;
 
     /// <summary>Stops renewing: the handlers are done, and whatever a renewal still in flight answers is ignored.</summary>
@@ -51,6 +58,7 @@ internal sealed partial class ClaimRenewal : IDisposable
     {
         _stopped = true;
         Interlocked.Exchange(ref _timer, null)?.Dispose();
+        _cancelOnLoss?.Dispose();
     }
 
     private static bool IsPeriod(TimeSpan period) => period > TimeSpan.Zero && period != Timeout.InfiniteTimeSpan;

@@ -169,7 +169,6 @@ internal sealed partial class WebhookQueueWorker(
         }
 
         ClaimRenewal? renewal = null;
-        CancellationTokenSource? handlerCancellation = null;
         try
         {
             StripeEvent stripeEvent;
@@ -192,12 +191,11 @@ internal sealed partial class WebhookQueueWorker(
 
             // While the handlers run, the claim is renewed (by a store that renews); if it is lost all the same (a renewal
             // that could not reach the store for a whole lease), the handlers' token is cancelled: another worker runs them now.
-            handlerCancellation = ClaimRenewal.Renews(queue) ? CancellationTokenSource.CreateLinkedTokenSource(stoppingToken) : null;
-            renewal = ClaimRenewal.Start(queue, queued.Id, timeProvider, logger, handlerCancellation);
+            renewal = ClaimRenewal.Start(queue, queued.Id, timeProvider, logger, cancelHandlersWith: stoppingToken);
             bool handled;
             try
             {
-                handled = await dispatcher.RunAsync(services, stripeEvent, queued.Claim, queue, handlerCancellation?.Token ?? stoppingToken).ConfigureAwait(false);
+                handled = await dispatcher.RunAsync(services, stripeEvent, queued.Claim, queue, renewal?.HandlersToken ?? stoppingToken).ConfigureAwait(false);
             }
             finally
             {
@@ -250,10 +248,6 @@ internal sealed partial class WebhookQueueWorker(
             await ScheduleRetrySafelyAsync(queue, queued, error, timeProvider.GetUtcNow() + delay).ConfigureAwait(false);
             Log.Retrying(logger, exception, queued.Type, queued.Id, attempt, settings.WebhookQueue.MaxAttempts, delay);
             return "retry";
-        }
-        finally
-        {
-            handlerCancellation?.Dispose();
         }
     }
 

@@ -27,6 +27,7 @@ public class ProDiscountTests
         cart.Should().Contain("id=\"cart-total\">31.20 USD");
     }
 
+    /// <summary>A control: it passed before the discount was applied too, and keeps the discount to Pro members.</summary>
     [Fact]
     public async Task NonMember_PaysTheFullPrice()
     {
