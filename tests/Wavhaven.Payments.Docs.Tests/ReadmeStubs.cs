@@ -59,6 +59,8 @@ public sealed class Account
 
     public string? SubscriptionId { get; set; }
 
+    public DateTimeOffset? SubscriptionCreated { get; set; }
+
     public string? Plan { get; set; }
 
     public PriceInterval? PlanInterval { get; set; }
