@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.EntityFrameworkCore;
 using Wavhaven.Payments.Catalog;
 using Wavhaven.Payments.Checkout;
 using Wavhaven.Store.Data;
@@ -58,7 +59,23 @@ public sealed class ProModel(IPlanCatalog catalog, ICheckoutService checkout, Us
             CancelUrl = new Uri(site, "pro").ToString(),
         }, cancellationToken);
         user.ProCheckoutSessionId = session.SessionId;
-        await db.SaveChangesAsync(cancellationToken);
+
+        // A new stamp makes the save conditional on the user's row being as this request read it: a tab that opened a Pro
+        // checkout at the same moment, past the expiry above before either had saved, fails here rather than leave two
+        // payable sessions (IdentityUser's ConcurrencyStamp is a concurrency token).
+        user.ConcurrencyStamp = Guid.NewGuid().ToString();
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            // The other tab saved its session first: close this one, which its buyer has not seen yet.
+            await checkout.ExpireCheckoutAsync(session.SessionId, CancellationToken.None);
+            TempData["Message"] = "A Pro checkout is already open in another tab: finish it there.";
+            return Redirect("/pro");
+        }
+
         return Redirect(session.Url.ToString());
     }
 

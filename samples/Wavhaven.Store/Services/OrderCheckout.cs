@@ -105,7 +105,9 @@ public sealed class OrderCheckout(StoreDbContext db, ICheckoutService checkout, 
                 productMetadata: new Dictionary<string, string> { ["beat_id"] = item.BeatId }))],
             FulfillmentType = FulfillmentType,
             Metadata = new Dictionary<string, string> { ["order_id"] = order.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) },
-            IdempotencyKey = $"order-{order.Id}-checkout-{order.CheckoutAttempts}",
+            // By the order's random reference, not its database id: other databases on the same Stripe account (staging, a
+            // developer's machine, this one recreated) number their orders from 1 too, and Stripe keeps a key for 24 hours.
+            IdempotencyKey = $"order-{order.Reference}-checkout-{order.CheckoutAttempts}",
             SuccessUrl = new Uri(siteBase, "checkout/success?session_id={CHECKOUT_SESSION_ID}").ToString(),
             CancelUrl = new Uri(siteBase, $"checkout/cancelled?order={order.Reference}").ToString(),
         }, cancellationToken);

@@ -21,6 +21,7 @@ public sealed partial class StoreApp : IAsyncDisposable
     private readonly WebApplicationFactory<Program> _factory;
     private readonly string _databasePath;
     private readonly StripeEmulator? _ownEmulator;
+    private bool _ownsEmulator = true;
 
     private StoreApp(WebApplicationFactory<Program> factory, string databasePath, StripeEmulator? stripe)
     {
@@ -47,6 +48,17 @@ public sealed partial class StoreApp : IAsyncDisposable
     /// </summary>
     public static async Task<StoreApp> StartWithStripeKeysAsync(string environment) =>
         await StartAsync(environment, await StripeEmulator.StartAsync(new StripeEmulatorOptions()), settings: null);
+
+    /// <summary>
+    /// The store with Stripe keys of an emulator other stores may share, as several environments (developers' machines,
+    /// staging, CI) share one Stripe account's test mode: each with its own database, and none owning the emulator.
+    /// </summary>
+    public static async Task<StoreApp> StartOnSharedStripeAsync(StripeEmulator stripe)
+    {
+        var store = await StartAsync("Testing", stripe, settings: null);
+        store._ownsEmulator = false;
+        return store;
+    }
 
     private static Task<StoreApp> StartAsync(string environment, StripeEmulator? stripe, IReadOnlyDictionary<string, string>? settings)
     {
@@ -86,7 +98,7 @@ public sealed partial class StoreApp : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _factory.DisposeAsync();
-        if (_ownEmulator is not null)
+        if (_ownEmulator is not null && _ownsEmulator)
         {
             await _ownEmulator.DisposeAsync();
         }
