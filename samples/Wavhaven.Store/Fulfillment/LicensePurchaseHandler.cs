@@ -33,12 +33,20 @@ public sealed partial class LicensePurchaseHandler(
 
     public async Task FulfillAsync(FulfillmentContext context, CancellationToken cancellationToken)
     {
-        if (!context.Metadata.TryGetValue("order_id", out var orderIdText) || !int.TryParse(orderIdText, NumberStyles.None, CultureInfo.InvariantCulture, out var orderId))
+        if (!context.Metadata.TryGetValue(OrderCheckout.OrderReferenceKey, out var reference))
         {
-            throw new InvalidOperationException($"Checkout session {context.SessionId} has no order_id in its metadata.");
+            throw new InvalidOperationException($"Checkout session {context.SessionId} has no {OrderCheckout.OrderReferenceKey} in its metadata.");
         }
 
-        var order = await db.Orders.Include(o => o.Items).SingleAsync(o => o.Id == orderId, cancellationToken);
+        var order = await db.Orders.Include(o => o.Items).SingleOrDefaultAsync(o => o.Reference == reference, cancellationToken);
+        if (order is null)
+        {
+            // Another database's order (a second store on the same Stripe account, or this store's before its database was
+            // recreated): Stripe sends every event of the account to every endpoint. Nothing here was paid.
+            Log.NotOurs(logger, context.SessionId);
+            return;
+        }
+
         var now = time.GetUtcNow();
         if (order.Status == OrderStatus.Paid)
         {
@@ -105,6 +113,9 @@ public sealed partial class LicensePurchaseHandler(
     {
         [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Order {OrderId} paid: {LicenseCount} licence(s) for a {BuyerKind} buyer")]
         public static partial void OrderPaid(ILogger logger, int orderId, int licenseCount, string buyerKind);
+
+        [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "Checkout session {SessionId} names an order this store does not have: not fulfilled")]
+        public static partial void NotOurs(ILogger logger, string sessionId);
 
         [LoggerMessage(EventId = 2, Level = LogLevel.Warning,
             Message = "Order {OrderId} was paid again by checkout session {SessionId} after session {PaidSessionId} had paid it: nothing more was delivered, and payment {PaymentIntentId} ({AmountCents} {Currency}) is owed a refund")]

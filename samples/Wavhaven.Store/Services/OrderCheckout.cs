@@ -15,6 +15,9 @@ public sealed class OrderCheckout(StoreDbContext db, ICheckoutService checkout, 
 {
     public const string FulfillmentType = "beat-licenses";
 
+    /// <summary>The session metadata key that names the order: its <see cref="Order.Reference"/>.</summary>
+    public const string OrderReferenceKey = "order_ref";
+
     /// <summary>The Pro plan's grant that takes a percentage off every licence its members buy.</summary>
     public const string LicenceDiscountGrant = "licence-discount-percent";
 
@@ -93,7 +96,7 @@ public sealed class OrderCheckout(StoreDbContext db, ICheckoutService checkout, 
         order.CheckoutAttempts++;
         CheckoutBuyer buyer = order.UserId is not null
             ? CheckoutBuyer.Registered(user!.Id, user.Email, user.DisplayName)
-            : CheckoutBuyer.Guest(order.GuestEmail!, userId: "order-" + order.Id);
+            : CheckoutBuyer.Guest(order.GuestEmail!, userId: "order-" + order.Reference);
 
         var session = await checkout.CreateCheckoutAsync(new CheckoutRequest
         {
@@ -104,9 +107,10 @@ public sealed class OrderCheckout(StoreDbContext db, ICheckoutService checkout, 
                 "usd",
                 productMetadata: new Dictionary<string, string> { ["beat_id"] = item.BeatId }))],
             FulfillmentType = FulfillmentType,
-            Metadata = new Dictionary<string, string> { ["order_id"] = order.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) },
-            // By the order's random reference, not its database id: other databases on the same Stripe account (staging, a
-            // developer's machine, this one recreated) number their orders from 1 too, and Stripe keeps a key for 24 hours.
+            // The order's random reference, not its database id: ids repeat in every database (a staging and a developer's
+            // store on one Stripe account, a database recreated or restored), and Stripe keeps a key's answer for 24 hours and
+            // sends every event of the account to every endpoint.
+            Metadata = new Dictionary<string, string> { [OrderReferenceKey] = order.Reference },
             IdempotencyKey = $"order-{order.Reference}-checkout-{order.CheckoutAttempts}",
             SuccessUrl = new Uri(siteBase, "checkout/success?session_id={CHECKOUT_SESSION_ID}").ToString(),
             CancelUrl = new Uri(siteBase, $"checkout/cancelled?order={order.Reference}").ToString(),

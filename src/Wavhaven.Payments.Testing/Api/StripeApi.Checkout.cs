@@ -301,6 +301,13 @@ internal sealed partial class StripeApi
             throw ApiException.InvalidRequest("The line items' total amount is too large.", "line_items");
         }
 
+        // Stripe charges at least its minimum per currency; a free cart (nothing to pay) is allowed.
+        var total = lines.Sum(line => line.AmountTotal);
+        if (mode == "payment" && total > 0 && Money.Minimum(lines[0].Price.Currency) is { } minimum && total < minimum)
+        {
+            throw ApiException.InvalidRequest($"The Checkout Session's total amount due must add up to at least {Money.Format(minimum, lines[0].Price.Currency)}.", "line_items");
+        }
+
         return lines;
     }
 

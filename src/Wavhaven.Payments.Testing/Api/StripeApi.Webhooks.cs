@@ -61,9 +61,12 @@ internal sealed partial class StripeApi
         }
 
         // Events to this endpoint carry its api_version; their data keeps the pinned version's shapes, the only
-        // ones the emulator knows, which lets a test see what an app does with an endpoint at another version.
-        var apiVersion = p.String("api_version") ?? StripeApiVersion.Current;
-        var endpoint = _store.AddWebhookEndpoint(uri, null, enabledEvents, apiVersion, p.String("description"), p.Metadata("metadata"));
+        // ones the emulator knows, which lets a test see what an app does with an endpoint at another version. Without
+        // one it follows the account's default version, and reads null as at Stripe (its events carry the pinned
+        // version, the emulated account's default).
+        var apiVersion = p.String("api_version");
+        var endpoint = _store.AddWebhookEndpoint(uri, null, enabledEvents, apiVersion ?? StripeApiVersion.Current, p.String("description"), p.Metadata("metadata"));
+        endpoint.FollowsAccountDefault = apiVersion is null;
         var json = endpoint.ToJson(_store);
         json["secret"] = endpoint.Secret;
         return json;

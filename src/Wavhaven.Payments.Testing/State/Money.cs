@@ -16,6 +16,20 @@ internal static class Money
         "bhd", "jod", "kwd", "omr", "tnd",
     };
 
+    /// <summary>
+    /// Stripe's minimum charge per settlement currency, in minor units (docs.stripe.com/currencies#minimum-and-maximum-charge-amounts);
+    /// a currency not listed here is not checked.
+    /// </summary>
+    private static readonly Dictionary<string, long> MinimumCharge = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["usd"] = 50, ["aed"] = 200, ["aud"] = 50, ["bgn"] = 100, ["brl"] = 50, ["cad"] = 50, ["chf"] = 50, ["czk"] = 1500,
+        ["dkk"] = 250, ["eur"] = 50, ["gbp"] = 30, ["hkd"] = 400, ["huf"] = 17500, ["inr"] = 50, ["jpy"] = 50, ["mxn"] = 1000,
+        ["myr"] = 200, ["nok"] = 300, ["nzd"] = 50, ["pln"] = 200, ["ron"] = 200, ["sek"] = 300, ["sgd"] = 50, ["thb"] = 1000,
+    };
+
+    /// <summary>Stripe's minimum charge in <paramref name="currency"/>, in minor units, or <see langword="null"/> when the emulator does not know it.</summary>
+    public static long? Minimum(string currency) => MinimumCharge.TryGetValue(currency, out var minimum) ? minimum : null;
+
     public static string Format(long amount, string currency) =>
         ZeroDecimal.Contains(currency)
             ? amount.ToString("N0", CultureInfo.InvariantCulture) + " " + currency.ToUpperInvariant()

@@ -93,6 +93,9 @@ internal sealed class WebhookEndpoint(string id, DateTimeOffset created, Uri url
 
     public bool Deleted { get; set; }
 
+    /// <summary>Gets or sets whether the endpoint was created without an <c>api_version</c>: it reads null, and follows the account's default.</summary>
+    public bool FollowsAccountDefault { get; set; }
+
     public bool Receives(string eventType) =>
         !Deleted && EnabledEvents.Any(enabled => enabled == "*" || string.Equals(enabled, eventType, StringComparison.Ordinal));
 
@@ -100,7 +103,7 @@ internal sealed class WebhookEndpoint(string id, DateTimeOffset created, Uri url
     {
         ["id"] = Id,
         ["object"] = ObjectName,
-        ["api_version"] = ApiVersion,
+        ["api_version"] = FollowsAccountDefault ? null : ApiVersion,
         ["application"] = null,
         ["created"] = Created.Unix(),
         ["description"] = Description,

@@ -219,4 +219,26 @@ public sealed class CheckoutSessionApiTests : EmulatorTest
         ((string)expired["status"]!).Should().Be("expired");
         EventTypes().Should().Equal("checkout.session.expired");
     }
+    /// <summary>
+    /// Stripe charges no less than its minimum per currency (USD 0.50, GBP 0.30, JPY 50, …): a Checkout session in payment
+    /// mode whose total is above zero but below it is refused at creation ("The Checkout Session's total amount due must add
+    /// up to at least $0.50 usd"). A free cart (total zero) is allowed and completes with no_payment_required.
+    /// </summary>
+    [Theory]
+    [InlineData("usd", 49)]
+    [InlineData("gbp", 29)]
+    [InlineData("jpy", 49)]
+    public async Task Create_PaymentTotalBelowStripesMinimumCharge_IsRefused(string currency, long total)
+    {
+        var answer = await Stripe.PostAsync("/v1/checkout/sessions",
+            $"mode=payment&line_items[0][price_data][currency]={currency}&line_items[0][price_data][unit_amount]={total}"
+            + "&line_items[0][price_data][product_data][name]=Sticker&line_items[0][quantity]=1&success_url=https%3A%2F%2Fshop.example%2Fok");
+        var atTheMinimum = await Stripe.PostAsync("/v1/checkout/sessions",
+            $"mode=payment&line_items[0][price_data][currency]={currency}&line_items[0][price_data][unit_amount]={total + 1}"
+            + "&line_items[0][price_data][product_data][name]=Sticker&line_items[0][quantity]=1&success_url=https%3A%2F%2Fshop.example%2Fok");
+
+        answer.Status.Should().Be(HttpStatusCode.BadRequest, "Stripe refuses a charge under its minimum: {0}", answer.Body.ToJsonString());
+        answer.Error["type"]!.GetValue<string>().Should().Be("invalid_request_error");
+        atTheMinimum.Status.Should().Be(HttpStatusCode.OK, atTheMinimum.Body.ToJsonString());
+    }
 }

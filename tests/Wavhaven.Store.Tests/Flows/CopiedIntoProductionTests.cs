@@ -154,10 +154,10 @@ public partial class CopiedIntoProductionTests
         using var scope = store.Services.CreateScope();
         var session = await scope.ServiceProvider.GetRequiredService<ICheckoutService>().CreateCheckoutAsync(new CheckoutRequest
         {
-            Buyer = CheckoutBuyer.Guest(order.GuestEmail!, userId: "order-" + order.Id),
+            Buyer = CheckoutBuyer.Guest(order.GuestEmail!, userId: "order-" + order.Reference),
             Lines = [.. order.Items.Select(item => CheckoutLine.Item(item.Title + " (beat licence)", item.PriceCents, "usd"))],
             FulfillmentType = Services.OrderCheckout.FulfillmentType,
-            Metadata = new Dictionary<string, string> { ["order_id"] = order.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+            Metadata = new Dictionary<string, string> { [Services.OrderCheckout.OrderReferenceKey] = order.Reference },
             SuccessUrl = new Uri(store.BaseAddress, "checkout/success?session_id={CHECKOUT_SESSION_ID}").ToString(),
             CancelUrl = cancelUrl.ToString(),
         });

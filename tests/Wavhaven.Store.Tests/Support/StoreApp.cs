@@ -20,8 +20,7 @@ public sealed partial class StoreApp : IAsyncDisposable
 {
     private readonly WebApplicationFactory<Program> _factory;
     private readonly string _databasePath;
-    private readonly StripeEmulator? _ownEmulator;
-    private bool _ownsEmulator = true;
+    private StripeEmulator? _ownEmulator;
 
     private StoreApp(WebApplicationFactory<Program> factory, string databasePath, StripeEmulator? stripe)
     {
@@ -50,17 +49,19 @@ public sealed partial class StoreApp : IAsyncDisposable
         await StartAsync(environment, await StripeEmulator.StartAsync(new StripeEmulatorOptions()), settings: null);
 
     /// <summary>
-    /// The store with Stripe keys of an emulator other stores may share, as several environments (developers' machines,
-    /// staging, CI) share one Stripe account's test mode: each with its own database, and none owning the emulator.
+    /// The store configured with the keys of <paramref name="stripe"/>, an emulator it shares with other stores (two
+    /// deployments, or a database restored or recreated, on one Stripe account) and does not stop; its webhook endpoint
+    /// is registered there, so it receives every event of the account, as at Stripe.
     /// </summary>
     public static async Task<StoreApp> StartOnSharedStripeAsync(StripeEmulator stripe)
     {
-        var store = await StartAsync("Testing", stripe, settings: null);
-        store._ownsEmulator = false;
+        var secret = "whsec_" + Guid.NewGuid().ToString("N");
+        var store = await StartAsync("Testing", stripe, new Dictionary<string, string> { ["Stripe:WebhookSecrets:0"] = secret }, ownsEmulator: false);
+        stripe.AddWebhookEndpoint(new Uri(store.BaseAddress, "api/webhooks/stripe"), secret);
         return store;
     }
 
-    private static Task<StoreApp> StartAsync(string environment, StripeEmulator? stripe, IReadOnlyDictionary<string, string>? settings)
+    private static Task<StoreApp> StartAsync(string environment, StripeEmulator? stripe, IReadOnlyDictionary<string, string>? settings, bool ownsEmulator = true)
     {
         var databasePath = Path.Combine(Path.GetTempPath(), "wavhaven-store-test-" + Guid.NewGuid().ToString("N") + ".db");
         var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
@@ -83,7 +84,13 @@ public sealed partial class StoreApp : IAsyncDisposable
         });
         factory.UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
         factory.StartServer();
-        return Task.FromResult(new StoreApp(factory, databasePath, stripe));
+        var app = new StoreApp(factory, databasePath, stripe);
+        if (!ownsEmulator)
+        {
+            app._ownEmulator = null;
+        }
+
+        return Task.FromResult(app);
     }
 
     /// <summary>A browser: keeps cookies, does not follow redirects (the tests follow them where the buyer would).</summary>
@@ -98,7 +105,7 @@ public sealed partial class StoreApp : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _factory.DisposeAsync();
-        if (_ownEmulator is not null && _ownsEmulator)
+        if (_ownEmulator is not null)
         {
             await _ownEmulator.DisposeAsync();
         }

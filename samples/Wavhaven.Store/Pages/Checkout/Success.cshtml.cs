@@ -56,10 +56,10 @@ public sealed class SuccessModel(ICheckoutService checkout, StoreDbContext db, U
         }
 
         Status = result.Status;
-        if (result.Session.Metadata.TryGetValue("order_id", out var orderId) && int.TryParse(orderId, NumberStyles.None, CultureInfo.InvariantCulture, out var id))
+        if (result.Session.Metadata.TryGetValue(OrderCheckout.OrderReferenceKey, out var reference))
         {
             IsOrder = true;
-            var order = await db.Orders.AsNoTracking().SingleOrDefaultAsync(order => order.Id == id, cancellationToken);
+            var order = await db.Orders.AsNoTracking().SingleOrDefaultAsync(order => order.Reference == reference, cancellationToken);
             if (order?.IsVisibleTo(users.GetUserId(User)) == true)
             {
                 Order = order;
