@@ -64,6 +64,11 @@ internal sealed partial class StripePaymentsOptionsValidator(IHostEnvironment? e
         Within(queue.MaxRetryDelay, TimeSpan.FromMilliseconds(1), TimeSpan.FromDays(7), "Stripe:WebhookQueue:MaxRetryDelay", "the default is 01:00:00", failures);
         Within(queue.PollInterval, TimeSpan.FromMilliseconds(10), TimeSpan.FromMinutes(10), "Stripe:WebhookQueue:PollInterval", "the default is 00:00:05", failures);
         Within(queue.MaxConcurrency, 1, 256, "Stripe:WebhookQueue:MaxConcurrency", "the default is 4", failures);
+        if (queue.HandlerTimeout != TimeSpan.Zero)
+        {
+            // Under a second it would cancel handlers as they start (a call to Stripe alone may take that long): a typo, not a limit.
+            Within(queue.HandlerTimeout, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1), "Stripe:WebhookQueue:HandlerTimeout", "the default is 00:00:00: no limit", failures);
+        }
     }
 
     private static void Within<T>(T value, T min, T max, string key, string usual, List<string> failures)

@@ -73,7 +73,10 @@ public static class PaymentsTelemetry
         return string.Join('/', segments);
     }
 
-    /// <summary>Attempts of the queue worker, by <c>stripe.event.type</c> and <c>outcome</c> (processed, ignored, retry, dead).</summary>
+    /// <summary>
+    /// Attempts of the queue worker, by <c>stripe.event.type</c> and <c>outcome</c> (processed, ignored, retry, dead, lost), with
+    /// <c>error.type</c> = <c>timeout</c> on a retry or dead attempt that <see cref="Webhooks.WebhookQueueOptions.HandlerTimeout"/> cut short.
+    /// </summary>
     internal static readonly Counter<long> QueueAttempts = Meter.CreateCounter<long>(
         "wavhaven.payments.webhook.queue.attempts", "{attempt}", "Attempts of the webhook queue worker, by event type and outcome.");
 

@@ -8,8 +8,9 @@ namespace Wavhaven.Payments.Webhooks;
 /// finishes within the first period costs this object and the timer, and no call to the store.
 /// </summary>
 /// <remarks>
-/// A renewal that finds the claim lost stops the timer, logs a warning and, when given one, cancels the handlers' token:
-/// another holder runs them now. A renewal that fails (the database is unreachable) is logged and tried again at the next
+/// A renewal that finds the claim lost stops the timer, logs a warning and, when given one, cancels the source of the
+/// handlers' token: another holder runs them now. The source is the caller's (it may cancel for other reasons too: the
+/// queue worker's cancels on the host's stop and at Stripe:WebhookQueue:HandlerTimeout), and so is its disposal. A renewal that fails (the database is unreachable) is logged and tried again at the next
 /// period; if none succeeds, the lease runs out as it did before renewals: another delivery or worker may then take the
 /// claim, and if one does, the first renewal to reach the store, or the final mark, finds the claim lost.
 /// </remarks>
@@ -37,20 +38,13 @@ internal sealed partial class ClaimRenewal : IDisposable
     public bool Lost => _lost;
 
     /// <summary>
-    /// Gets the token for the handlers when <see cref="Start"/> was given one to cancel them with: it, linked with a
-    /// cancellation on the claim's loss. <see langword="null"/> otherwise.
-    /// </summary>
-    public CancellationToken? HandlersToken => _cancelOnLoss?.Token;
-
-    /// <summary>
     /// Starts renewing the claim of <paramref name="id"/>, or returns <see langword="null"/> when the store does not renew
-    /// (then nothing is made: no timer, no linked token). With <paramref name="cancelHandlersWith"/>, a lost claim also
-    /// cancels the handlers, through <see cref="HandlersToken"/>.
+    /// (then nothing is made: no timer). With <paramref name="cancelOnLoss"/>, a lost claim also cancels it: the source of
+    /// the handlers' token, which the caller disposes after <see cref="Dispose"/>.
     /// </summary>
-    public static ClaimRenewal? Start(IWebhookEventStore store, string id, TimeProvider timeProvider, ILogger logger, CancellationToken? cancelHandlersWith = null) =>
+    public static ClaimRenewal? Start(IWebhookEventStore store, string id, TimeProvider timeProvider, ILogger logger, CancellationTokenSource? cancelOnLoss = null) =>
         store is IRenewableWebhookEventStore renewable && renewable.ClaimRenewalPeriod is var period && IsPeriod(period)
-            ? new ClaimRenewal(renewable, id, period, timeProvider, logger,
-                cancelHandlersWith is { } token ? CancellationTokenSource.CreateLinkedTokenSource(token) : null)
+            ? new ClaimRenewal(renewable, id, period, timeProvider, logger, cancelOnLoss)
             : null;
 
     /// <summary>Stops renewing: the handlers are done, and whatever a renewal still in flight answers is ignored.</summary>
@@ -58,7 +52,6 @@ internal sealed partial class ClaimRenewal : IDisposable
     {
         _stopped = true;
         Interlocked.Exchange(ref _timer, null)?.Dispose();
-        _cancelOnLoss?.Dispose();
     }
 
     private static bool IsPeriod(TimeSpan period) => period > TimeSpan.Zero && period != Timeout.InfiniteTimeSpan;

@@ -42,6 +42,15 @@ public sealed class WebhookQueueOptions
     /// <summary>Gets or sets how many events one instance handles at the same time. Defaults to 4.</summary>
     public int MaxConcurrency { get; set; } = 4;
 
+    /// <summary>
+    /// Gets or sets how long a queued event's handlers may run before their <see cref="CancellationToken"/> is cancelled;
+    /// <see cref="TimeSpan.Zero"/> (the default) sets no limit. An attempt that then fails counts as failed, as any other.
+    /// A handler that ignores its token keeps running: the worker waits for it and renews its claim as for any running
+    /// handler, so the event does not run again meanwhile. It applies to every event the worker runs (in
+    /// <see cref="WebhookProcessingMode.Inline"/> mode, replayed ones); inline deliveries run under their request.
+    /// </summary>
+    public TimeSpan HandlerTimeout { get; set; }
+
     /// <summary>Gets the wait before the attempt after <paramref name="failedAttempts"/> failed ones: <see cref="RetryDelay"/> doubled per earlier failure, at most <see cref="MaxRetryDelay"/>.</summary>
     /// <param name="failedAttempts">How many attempts failed so far (1 after the first failure).</param>
     /// <returns>The wait.</returns>

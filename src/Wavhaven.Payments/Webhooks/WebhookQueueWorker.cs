@@ -67,6 +67,9 @@ internal sealed partial class WebhookQueueWorker(
             while (!stoppingToken.IsCancellationRequested)
             {
                 await slots.WaitAsync(stoppingToken).ConfigureAwait(false);
+                // A slot freed as the host stops can still be granted to this wait (the semaphore hands it to a waiter whose
+                // cancellation has not finished): claim nothing then, or the stopping worker would start one more event.
+                stoppingToken.ThrowIfCancellationRequested();
                 var wake = signal.Next;
                 var started = await TryStartNextAsync(settings, slots, stoppingToken).ConfigureAwait(false);
                 if (!started)
@@ -137,18 +140,26 @@ internal sealed partial class WebhookQueueWorker(
             activity?.SetTag("stripe.event.id", queued.Id);
             activity?.SetTag("stripe.event.type", queued.Type);
             activity?.SetTag("attempt", queued.Claim.Attempt);
-            var outcome = await RunCoreAsync(scope.ServiceProvider, queue, queued, settings, stoppingToken).ConfigureAwait(false);
+            var (outcome, timedOut) = await RunCoreAsync(scope.ServiceProvider, queue, queued, settings, stoppingToken).ConfigureAwait(false);
             activity?.SetTag("outcome", outcome);
             if (outcome is "retry" or "dead")
             {
                 activity?.SetStatus(ActivityStatusCode.Error);
             }
 
-            PaymentsTelemetry.QueueAttempts.Add(1, new TagList { { "stripe.event.type", queued.Type }, { "outcome", outcome } });
+            var tags = new TagList { { "stripe.event.type", queued.Type }, { "outcome", outcome } };
+            if (timedOut)
+            {
+                // A failure like any other (retry or dead, so that counts by outcome stay whole), of a kind worth telling apart.
+                activity?.SetTag("error.type", "timeout");
+                tags.Add("error.type", "timeout");
+            }
+
+            PaymentsTelemetry.QueueAttempts.Add(1, tags);
         }
     }
 
-    private async Task<string> RunCoreAsync(IServiceProvider services, IWebhookEventQueue queue, QueuedWebhookEvent queued, StripePaymentsOptions settings, CancellationToken stoppingToken)
+    private async Task<(string Outcome, bool TimedOut)> RunCoreAsync(IServiceProvider services, IWebhookEventQueue queue, QueuedWebhookEvent queued, StripePaymentsOptions settings, CancellationToken stoppingToken)
     {
         var attempt = queued.Claim.Attempt;
         if (attempt > settings.WebhookQueue.MaxAttempts)
@@ -165,10 +176,11 @@ internal sealed partial class WebhookQueueWorker(
             }
 
             Log.Abandoned(logger, queued.Type, queued.Id, attempt - 1);
-            return "dead";
+            return ("dead", false);
         }
 
         ClaimRenewal? renewal = null;
+        HandlerCancellation? handlers = null;
         try
         {
             StripeEvent stripeEvent;
@@ -186,31 +198,50 @@ internal sealed partial class WebhookQueueWorker(
                 // Cannot happen for events the processor stored (only to a row edited by hand); retrying could not help.
                 await queue.MarkDeadAsync(queued.Id, "FormatException: " + exception.Message, CancellationToken.None).ConfigureAwait(false);
                 Log.Dead(logger, exception, queued.Type, queued.Id, attempt);
-                return "dead";
+                return ("dead", false);
             }
 
-            // While the handlers run, the claim is renewed (by a store that renews); if it is lost all the same (a renewal
-            // that could not reach the store for a whole lease), the handlers' token is cancelled: another worker runs them now.
-            renewal = ClaimRenewal.Start(queue, queued.Id, timeProvider, logger, cancelHandlersWith: stoppingToken);
+            // The handlers' one token: cancelled when the host stops, when the claim is lost all the same (a renewal that could
+            // not reach the store for a whole lease: another worker runs them now), and at Stripe:WebhookQueue:HandlerTimeout.
+            // Whatever cancels it, the attempt ends only when the handlers return: while they run, the claim is renewed (by a
+            // store that renews), so the event is never run twice at once.
+            handlers = HandlerCancellation.Start(stoppingToken, settings.WebhookQueue.HandlerTimeout, timeProvider, logger, queued);
+            renewal = ClaimRenewal.Start(queue, queued.Id, timeProvider, logger, cancelOnLoss: handlers.Source);
             bool handled;
             try
             {
-                handled = await dispatcher.RunAsync(services, stripeEvent, queued.Claim, queue, renewal?.HandlersToken ?? stoppingToken).ConfigureAwait(false);
+                handled = await dispatcher.RunAsync(services, stripeEvent, queued.Claim, queue, handlers.Source.Token).ConfigureAwait(false);
             }
             finally
             {
                 renewal?.Dispose();
+                handlers.Dispose();
             }
 
             Log.Processed(logger, queued.Type, queued.Id, handled, attempt);
-            return handled ? "processed" : "ignored";
+            return (handled ? "processed" : "ignored", false);
         }
         catch (Exception) when (renewal is { Lost: true } && !stoppingToken.IsCancellationRequested)
         {
             // Another worker holds the event now: nothing of this attempt is recorded (its marks are fenced by the lost claim,
             // and its writes rolled back), and the attempt it counted is the new holder's to settle.
             Log.ClaimLost(logger, queued.Type, queued.Id, attempt);
-            return "lost";
+            return ("lost", false);
+        }
+        catch (RetryLaterException exception)
+        {
+            // The purchase is being fulfilled elsewhere: try again soon, and do not count this round as an attempt.
+            await ScheduleRetrySafelyAsync(queue, queued, exception.Message, timeProvider.GetUtcNow() + settings.WebhookQueue.RetryDelay, countsAsAttempt: false).ConfigureAwait(false);
+            return ("retry", false);
+        }
+        catch (Exception exception) when (handlers is { TimedOut: true })
+        {
+            // The limit cancelled the handlers before the host's stop or a lost claim did: whatever they threw then (most
+            // often an OperationCanceledException), the attempt failed, and counts, as any other failure.
+            var error = string.Create(
+                System.Globalization.CultureInfo.InvariantCulture,
+                $"Timeout: the handlers ran past Stripe:WebhookQueue:HandlerTimeout ({settings.WebhookQueue.HandlerTimeout}) and were cancelled; then {WebhookFailure.Describe(exception)}");
+            return (await FailAsync(queue, queued, settings, exception, error).ConfigureAwait(false), true);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -218,37 +249,37 @@ internal sealed partial class WebhookQueueWorker(
             // that a deploy does not leave the event over its MaxAttempts, which only a lost attempt does.
             await ScheduleRetrySafelyAsync(queue, queued, "Interrupted: the host stopped during the attempt.", timeProvider.GetUtcNow(), countsAsAttempt: attempt < settings.WebhookQueue.MaxAttempts).ConfigureAwait(false);
             Log.Interrupted(logger, queued.Type, queued.Id);
-            return "retry";
-        }
-        catch (RetryLaterException exception)
-        {
-            // The purchase is being fulfilled elsewhere: try again soon, and do not count this round as an attempt.
-            await ScheduleRetrySafelyAsync(queue, queued, exception.Message, timeProvider.GetUtcNow() + settings.WebhookQueue.RetryDelay, countsAsAttempt: false).ConfigureAwait(false);
-            return "retry";
+            return ("retry", false);
         }
         catch (Exception exception)
         {
-            var error = WebhookFailure.Describe(exception);
-            if (attempt >= settings.WebhookQueue.MaxAttempts)
-            {
-                try
-                {
-                    await queue.MarkDeadAsync(queued.Id, error, CancellationToken.None).ConfigureAwait(false);
-                }
-                catch (Exception storeException)
-                {
-                    Log.RecordFailed(logger, storeException, queued.Id);
-                }
+            return (await FailAsync(queue, queued, settings, exception, WebhookFailure.Describe(exception)).ConfigureAwait(false), false);
+        }
+    }
 
-                Log.Dead(logger, exception, queued.Type, queued.Id, attempt);
-                return "dead";
+    /// <summary>Records a failed attempt: a retry after the backoff, or dead after the last attempt; returns the outcome.</summary>
+    private async Task<string> FailAsync(IWebhookEventQueue queue, QueuedWebhookEvent queued, StripePaymentsOptions settings, Exception exception, string error)
+    {
+        var attempt = queued.Claim.Attempt;
+        if (attempt >= settings.WebhookQueue.MaxAttempts)
+        {
+            try
+            {
+                await queue.MarkDeadAsync(queued.Id, error, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception storeException)
+            {
+                Log.RecordFailed(logger, storeException, queued.Id);
             }
 
-            var delay = settings.WebhookQueue.GetRetryDelay(attempt);
-            await ScheduleRetrySafelyAsync(queue, queued, error, timeProvider.GetUtcNow() + delay).ConfigureAwait(false);
-            Log.Retrying(logger, exception, queued.Type, queued.Id, attempt, settings.WebhookQueue.MaxAttempts, delay);
-            return "retry";
+            Log.Dead(logger, exception, queued.Type, queued.Id, attempt);
+            return "dead";
         }
+
+        var delay = settings.WebhookQueue.GetRetryDelay(attempt);
+        await ScheduleRetrySafelyAsync(queue, queued, error, timeProvider.GetUtcNow() + delay).ConfigureAwait(false);
+        Log.Retrying(logger, exception, queued.Type, queued.Id, attempt, settings.WebhookQueue.MaxAttempts, delay);
+        return "retry";
     }
 
     /// <summary>
@@ -278,8 +309,75 @@ internal sealed partial class WebhookQueueWorker(
         stoppingToken.ThrowIfCancellationRequested();
     }
 
+    /// <summary>
+    /// The source of one attempt's handlers' token: linked to the host's stop, cancelled by <see cref="ClaimRenewal"/> when the
+    /// claim is lost, and with a <see cref="WebhookQueueOptions.HandlerTimeout"/> by a timer when the limit passes. It tells
+    /// whether the limit came first, so that a stop or a loss is never taken for a timeout, nor a timeout for them.
+    /// </summary>
+    private sealed class HandlerCancellation : IDisposable
+    {
+        private readonly ILogger _logger;
+        private readonly QueuedWebhookEvent _queued;
+        private readonly TimeSpan _timeout;
+        private readonly ITimer? _deadline;
+        private volatile bool _timedOut;
+        private volatile bool _disposed;
+
+        private HandlerCancellation(CancellationToken stoppingToken, TimeSpan timeout, TimeProvider timeProvider, ILogger logger, QueuedWebhookEvent queued)
+        {
+            _logger = logger;
+            _queued = queued;
+            _timeout = timeout;
+            Source = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            // The timer rather than CancelAfter: a linked source's CancelAfter would ignore the TimeProvider, and this callback
+            // must know whether the stop or a loss came first.
+            _deadline = timeout > TimeSpan.Zero
+                ? timeProvider.CreateTimer(static state => ((HandlerCancellation)state!).Expire(), this, timeout, Timeout.InfiniteTimeSpan)
+                : null;
+        }
+
+        /// <summary>Gets the source of the handlers' token.</summary>
+        public CancellationTokenSource Source { get; }
+
+        /// <summary>Gets whether the limit cancelled the handlers (neither the stop nor a lost claim had before).</summary>
+        public bool TimedOut => _timedOut;
+
+        public static HandlerCancellation Start(CancellationToken stoppingToken, TimeSpan timeout, TimeProvider timeProvider, ILogger logger, QueuedWebhookEvent queued) =>
+            new(stoppingToken, timeout, timeProvider, logger, queued);
+
+        public void Dispose()
+        {
+            _disposed = true;
+            _deadline?.Dispose();
+            Source.Dispose();
+        }
+
+        private void Expire()
+        {
+            if (_disposed || Source.IsCancellationRequested)
+            {
+                return;
+            }
+
+            _timedOut = true;
+            // Logged once, as the limit passes: a handler that ignores its token gives no other sign while it runs on.
+            Log.TimedOut(_logger, _queued.Type, _queued.Id, _timeout, _queued.Claim.Attempt);
+            try
+            {
+                Source.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // The handlers returned meanwhile.
+            }
+        }
+    }
+
     private static partial class Log
     {
+        [LoggerMessage(EventId = 629, EventName = "WebhookQueueHandlerTimeout", Level = LogLevel.Warning, Message = "The handlers of queued Stripe event {EventType} {EventId} ran past Stripe:WebhookQueue:HandlerTimeout ({Timeout}) in attempt {Attempt}: their CancellationToken is cancelled, and the attempt fails when they return. Until they do (a handler that ignores its token runs on), the event keeps its claim and a worker slot, and does not run again")]
+        public static partial void TimedOut(ILogger logger, string eventType, string eventId, TimeSpan timeout, int attempt);
+
         [LoggerMessage(EventId = 620, EventName = "WebhookQueueStarted", Level = LogLevel.Information, Message = "Webhook queue worker started ({Mode} processing, up to {Concurrency} events at once)")]
         public static partial void Started(ILogger logger, WebhookProcessingMode mode, int concurrency);
 

@@ -399,12 +399,29 @@ public class StripePaymentsServiceCollectionExtensionsTests
     [InlineData("Stripe:WebhookTolerance", "2.00:00:00", "Stripe:WebhookTolerance must be between 00:00:00 and 1.00:00:00 (Stripe's clients use 00:05:00).")]
     [InlineData("Stripe:WebhookMaxBodySize", "10", "Stripe:WebhookMaxBodySize must be between 1024 and 67108864 (the default is 1048576 bytes).")]
     [InlineData("Stripe:WebhookQueue:MaxConcurrency", "0", "Stripe:WebhookQueue:MaxConcurrency must be between 1 and 256 (the default is 4).")]
+    [InlineData("Stripe:WebhookQueue:HandlerTimeout", "-00:00:01", "Stripe:WebhookQueue:HandlerTimeout must be between 00:00:01 and 1.00:00:00 (the default is 00:00:00: no limit).")]
+    [InlineData("Stripe:WebhookQueue:HandlerTimeout", "00:00:00.5", "Stripe:WebhookQueue:HandlerTimeout must be between 00:00:01 and 1.00:00:00 (the default is 00:00:00: no limit).")]
+    [InlineData("Stripe:WebhookQueue:HandlerTimeout", "2.00:00:00", "Stripe:WebhookQueue:HandlerTimeout must be between 00:00:01 and 1.00:00:00 (the default is 00:00:00: no limit).")]
     [InlineData("Stripe:WebhookEventRetention", "1.00:00:00", "Stripe:WebhookEventRetention must be between 3.00:00:00 and 3650.00:00:00 (the default is 30.00:00:00; 00:00:00 keeps everything; Stripe retries for three days).")]
     public async Task StartAsync_ValueOutOfRange_NamesTheKeyAndTheUsualValue(string key, string value, string expected)
     {
         var failures = await StartFailures(With(ValidSection(), (key, value)));
 
         failures.Should().ContainSingle().Which.Should().Be(expected);
+    }
+
+    [Theory]
+    [InlineData(null, 0)]
+    [InlineData("00:00:00", 0)]
+    [InlineData("00:00:01", 1)]
+    [InlineData("00:02:00", 120)]
+    public async Task StartAsync_HandlerTimeout_IsReadFromTheQueueSection_AndUnsetOrZeroMeansNoLimit(string? value, int seconds)
+    {
+        using var host = BuildHost(value is null ? ValidSection() : With(ValidSection(), ("Stripe:WebhookQueue:HandlerTimeout", value)));
+        await host.StartAsync();
+
+        host.Services.GetRequiredService<IOptions<StripePaymentsOptions>>().Value.WebhookQueue.HandlerTimeout.Should().Be(TimeSpan.FromSeconds(seconds));
+        await host.StopAsync();
     }
 
     public static TheoryData<string, string, string?, string?> MisconfiguredSecrets => new()
