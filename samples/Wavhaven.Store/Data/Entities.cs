@@ -167,4 +167,10 @@ public sealed class ProSubscription
     public DateTimeOffset UpdatedAt { get; set; }
 
     public bool IsActive => Status is "active" or "trialing";
+
+    /// <summary>
+    /// Gets whether a renewal failed: the subscription has not ended, Stripe retries it and bills its next periods, so the
+    /// member fixes the card in the billing portal rather than subscribe a second time.
+    /// </summary>
+    public bool IsPastDue => Status is "past_due" or "unpaid";
 }

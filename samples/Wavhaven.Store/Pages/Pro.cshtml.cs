@@ -34,9 +34,12 @@ public sealed class ProModel(IPlanCatalog catalog, ICheckoutService checkout, Us
             return Challenge();
         }
 
-        if (await db.ProSubscriptions.FindAsync([user.Id], cancellationToken) is { IsActive: true })
+        if (await db.ProSubscriptions.FindAsync([user.Id], cancellationToken) is { } current && (current.IsActive || current.IsPastDue))
         {
-            TempData["Message"] = "You already have Pro: change or cancel it with Manage billing.";
+            // A past_due (or unpaid) subscription is still alive at Stripe, which retries it: a new one would bill twice.
+            TempData["Message"] = current.IsActive
+                ? "You already have Pro: change or cancel it with Manage billing."
+                : "Your last Pro payment did not go through: update your card with Manage billing.";
             return Redirect("/account");
         }
 

@@ -16,7 +16,8 @@ public sealed class LoginModel(SignInManager<StoreUser> signIn, UserManager<Stor
 
     public async Task<IActionResult> OnPostAsync(string email, string password)
     {
-        var user = await users.FindByEmailAsync(email);
+        // An empty field binds as null, on which Identity throws: it is a wrong sign-in like any other.
+        var user = string.IsNullOrEmpty(email) || string.IsNullOrEmpty(password) ? null : await users.FindByEmailAsync(email);
         if (user is not null && (await signIn.PasswordSignInAsync(user, password, isPersistent: true, lockoutOnFailure: true)).Succeeded)
         {
             return LocalRedirect(Url.IsLocalUrl(ReturnUrl) ? ReturnUrl! : "/");

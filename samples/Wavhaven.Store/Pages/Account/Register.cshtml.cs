@@ -16,6 +16,13 @@ public sealed class RegisterModel(SignInManager<StoreUser> signIn, UserManager<S
 
     public async Task<IActionResult> OnPostAsync(string name, string email, string password)
     {
+        if (string.IsNullOrEmpty(password))
+        {
+            // An empty field binds as null, on which UserManager throws.
+            ModelState.AddModelError(string.Empty, "Choose a password of 8 characters or more.");
+            return Page();
+        }
+
         var user = new StoreUser { UserName = email, Email = email, DisplayName = name };
         var result = await users.CreateAsync(user, password);
         if (result.Succeeded)
