@@ -19,8 +19,11 @@ internal sealed class CheckoutSession(string id, DateTimeOffset created) : Entit
 
     public string? CustomerEmail { get; init; }
 
-    /// <summary>Gets or sets the email the buyer gave on the page.</summary>
+    /// <summary>Gets or sets the email the buyer gave on the page, or, once the session is complete, the email it was completed with.</summary>
     public string? BuyerEmail { get; set; }
+
+    /// <summary>Gets or sets the customer's name when the session was completed: <c>customer_details</c> is what the buyer paid with, not the customer's later state.</summary>
+    public string? BuyerName { get; set; }
 
     public string? ClientReferenceId { get; init; }
 
@@ -75,7 +78,6 @@ internal sealed class CheckoutSession(string id, DateTimeOffset created) : Entit
 
     public override JsonObject ToJson(EmulatorStore store)
     {
-        var customer = CustomerId is null ? null : store.Find<Customer>(CustomerId);
         var detailsEmail = store.BuyerEmailOf(this);
         return new JsonObject
         {
@@ -113,7 +115,7 @@ internal sealed class CheckoutSession(string id, DateTimeOffset created) : Entit
                     ["business_name"] = null,
                     ["email"] = detailsEmail,
                     ["individual_name"] = null,
-                    ["name"] = customer?.Name,
+                    ["name"] = BuyerName,
                     ["phone"] = null,
                     ["tax_exempt"] = "none",
                     ["tax_ids"] = new JsonArray(),

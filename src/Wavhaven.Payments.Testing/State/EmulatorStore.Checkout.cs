@@ -213,8 +213,11 @@ internal sealed partial class EmulatorStore
         Emit("checkout.session.expired", session, request);
     }
 
-    private static void Complete(CheckoutSession session, string paymentStatus)
+    private void Complete(CheckoutSession session, string paymentStatus)
     {
+        // Stripe's customer_details are the buyer's at payment: a later update of the customer does not rewrite them.
+        session.BuyerEmail = BuyerEmailOf(session);
+        session.BuyerName = session.CustomerId is null ? null : Find<Customer>(session.CustomerId)?.Name;
         session.Status = "complete";
         session.PaymentStatus = paymentStatus;
         session.LastError = null;

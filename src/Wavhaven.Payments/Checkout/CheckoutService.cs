@@ -468,7 +468,8 @@ internal sealed partial class CheckoutService(
         return beforeFragment + separator + "session_id=" + SessionIdPlaceholder + fragment;
     }
 
-    private static bool IsEmail(string? email) =>
+    /// <summary>Whether <paramref name="email"/> is one well-formed address with a dotted domain: checkout's rule, and the customer update's.</summary>
+    internal static bool IsEmail(string? email) =>
         !string.IsNullOrWhiteSpace(email)
         && email.Length <= 512
         && StripeText.IsWellFormed(email)

@@ -73,6 +73,77 @@ internal sealed partial class CustomerResolver(
         return await lookup.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    public async Task<bool> UpdateCustomerAsync(CustomerKey key, string? email, string? name, CancellationToken cancellationToken = default)
+    {
+        Validate(key);
+        if (email is null && name is null)
+        {
+            throw new ArgumentException("Nothing to update: pass the user's new email, their new name, or both.", nameof(email));
+        }
+
+        if (email is not null && !CheckoutService.IsEmail(email))
+        {
+            throw new ArgumentException("The email is not a valid email address: pass one address, such as jane@example.com, or null to leave the customer's email as it is.", nameof(email));
+        }
+
+        if (name is not null && string.IsNullOrWhiteSpace(name))
+        {
+            throw new ArgumentException("The name is blank: pass the user's name, or null to leave the customer's name as it is.", nameof(name));
+        }
+
+        if (!StripeText.IsWellFormed(name))
+        {
+            throw new ArgumentException($"The name {StripeText.IllFormedProblem}", nameof(name));
+        }
+
+        // A first checkout of the user may be creating the customer right now, with the email it was given: update that one.
+        string? customerId = null;
+        if (_inFlight.TryGetValue(key, out var creation))
+        {
+            try
+            {
+                customerId = await creation.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (StripeException)
+            {
+                // That checkout failed; the store and search tell whether the user has a customer all the same.
+            }
+        }
+
+        customerId ??= await FindCustomerIdAsync(key, cancellationToken).ConfigureAwait(false);
+        if (customerId is null)
+        {
+            return false;
+        }
+
+        var parameters = new StripeForm();
+        if (email is not null)
+        {
+            parameters["email"] = email;
+        }
+
+        if (name is not null)
+        {
+            parameters["name"] = name;
+        }
+
+        try
+        {
+            await stripe.UpdateCustomerAsync(customerId, parameters, IdempotencyKeys.New("wavhaven-customer-update-"), cancellationToken).ConfigureAwait(false);
+        }
+        catch (StripeApiException exception) when (exception is { StatusCode: 404, Code: "resource_missing" })
+        {
+            // As at checkout, a customer Stripe no longer has is not an error of the app's: the user's next checkout replaces
+            // it (ReplaceMissingCustomerAsync), created with the email that checkout passes. Creating one here would make a
+            // customer for a user who may never buy again.
+            Log.UpdatedCustomerMissing(logger, customerId);
+            return false;
+        }
+
+        Log.CustomerUpdated(logger, customerId);
+        return true;
+    }
+
     /// <summary>
     /// The shared work, in a scope of its own: it outlives the caller that started it, whose scope (and with it a scoped
     /// store's <c>DbContext</c>) may be disposed while it runs, or still be in use by that caller's request.
@@ -316,5 +387,11 @@ internal sealed partial class CustomerResolver(
 
         [LoggerMessage(EventId = 204, EventName = "CustomerMissing", Level = LogLevel.Warning, Message = "Stripe has no customer {CustomerId}, which the customer store names for this user (deleted, or of the other mode): replacing it")]
         public static partial void CustomerMissing(ILogger logger, string customerId);
+
+        [LoggerMessage(EventId = 205, EventName = "CustomerUpdated", Level = LogLevel.Information, Message = "Updated Stripe customer {CustomerId}")]
+        public static partial void CustomerUpdated(ILogger logger, string customerId);
+
+        [LoggerMessage(EventId = 206, EventName = "UpdatedCustomerMissing", Level = LogLevel.Warning, Message = "Stripe has no customer {CustomerId}, which the customer store names for this user (deleted, or of the other mode): nothing updated; the user's next checkout replaces it")]
+        public static partial void UpdatedCustomerMissing(ILogger logger, string customerId);
     }
 }

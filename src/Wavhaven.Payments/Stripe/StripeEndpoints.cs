@@ -33,6 +33,10 @@ internal static class StripeEndpoints
     public static Task<StripeCustomer> CreateCustomerAsync(this IStripeClient client, StripeForm parameters, string idempotencyKey, CancellationToken cancellationToken) =>
         client.SendAsync(HttpMethod.Post, "/v1/customers", parameters, StripeJsonContext.Default.StripeCustomer, new(idempotencyKey), cancellationToken);
 
+    /// <summary>Updates the fields <paramref name="parameters"/> gives; Stripe answers 404 <c>resource_missing</c> for a customer it does not have.</summary>
+    public static Task<StripeCustomer> UpdateCustomerAsync(this IStripeClient client, string customerId, StripeForm parameters, string idempotencyKey, CancellationToken cancellationToken) =>
+        client.SendAsync(HttpMethod.Post, "/v1/customers/" + Segment(customerId, nameof(customerId)), parameters, StripeJsonContext.Default.StripeCustomer, new(idempotencyKey, Endpoint: "/v1/customers/{id}"), cancellationToken);
+
     public static Task<StripeCustomer> GetCustomerAsync(this IStripeClient client, string customerId, string? account, CancellationToken cancellationToken) =>
         client.SendAsync(HttpMethod.Get, "/v1/customers/" + Segment(customerId, nameof(customerId)), null, StripeJsonContext.Default.StripeCustomer, Options(account, "/v1/customers/{id}"), cancellationToken);
 

@@ -34,7 +34,7 @@ public enum SubscriptionChangeReason
 /// </summary>
 public sealed class SubscriptionChange
 {
-    internal SubscriptionChange(StripeEvent stripeEvent, SubscriptionChangeReason reason, StripeSubscription subscription, StripeInvoice? invoice, PlanPrice? price, string? userId, string? tenantId)
+    internal SubscriptionChange(StripeEvent stripeEvent, SubscriptionChangeReason reason, StripeSubscription subscription, StripeInvoice? invoice, PlanPrice? price, string? userId, string? tenantId, bool isGuest)
     {
         Event = stripeEvent;
         Reason = reason;
@@ -43,6 +43,7 @@ public sealed class SubscriptionChange
         Price = price;
         UserId = userId;
         TenantId = tenantId;
+        IsGuest = isGuest;
         var item = subscription.Items?.Data.FirstOrDefault(i => price is not null && i.Price?.Id is { } id && (id == price.TestPriceId || id == price.LivePriceId))
             ?? subscription.Items?.Data.FirstOrDefault();
         CurrentPeriodEnd = item?.CurrentPeriodEnd;
@@ -69,8 +70,23 @@ public sealed class SubscriptionChange
     /// <summary>Gets the Stripe customer id.</summary>
     public string? CustomerId => Subscription.Customer;
 
-    /// <summary>Gets the app's user id, from the routing metadata written at checkout (or the customer's metadata).</summary>
+    /// <summary>
+    /// Gets the app's user id, from the routing metadata written at checkout (or the customer's metadata). For a guest's
+    /// subscription (<see cref="IsGuest"/>) it is the id the app gave the guest (an order, cart or guest-account id), which
+    /// may equal a registered user's id: check <see cref="IsGuest"/> before matching it to an account.
+    /// </summary>
     public string? UserId { get; }
+
+    /// <summary>
+    /// Gets whether a guest bought the subscription (<c>CheckoutBuyer.Guest</c>): the <c>wavhaven_buyer</c> key that
+    /// checkout writes on the subscription says <c>guest</c>, read from the same metadata as <see cref="UserId"/> (the
+    /// subscription's, the invoice's snapshot of it, or the customer's). <see langword="false"/> when that metadata lacks
+    /// the key: a subscription made outside Checkout for a customer of a registered user (the library creates customers
+    /// for registered buyers only), or one that names no user at all (<see cref="UserId"/> is <see langword="null"/>). An app
+    /// that hands a guest's subscription to an account by rewriting its <c>wavhaven_user_id</c> sets <c>wavhaven_buyer</c>
+    /// to <c>registered</c> (or removes it) in the same update.
+    /// </summary>
+    public bool IsGuest { get; }
 
     /// <summary>Gets the app's tenant id, if the checkout had one.</summary>
     public string? TenantId { get; }

@@ -63,16 +63,22 @@ internal sealed class SubscriptionChangeFactory(IStripeClient stripe, IPlanCatal
         }
 
         var invoiceMetadata = invoice?.Parent?.SubscriptionDetails?.Metadata;
-        var userId = latest.Metadata.GetValueOrDefault(MetadataKeys.UserId) ?? invoiceMetadata?.GetValueOrDefault(MetadataKeys.UserId);
         var tenantId = latest.Metadata.GetValueOrDefault(MetadataKeys.TenantId) ?? invoiceMetadata?.GetValueOrDefault(MetadataKeys.TenantId);
-        if (userId is null && latest.Customer is { } customerId)
+
+        // The buyer kind is read from the metadata that names the user, so that the two always describe one buyer.
+        var routing = latest.Metadata.ContainsKey(MetadataKeys.UserId) ? latest.Metadata
+            : invoiceMetadata is not null && invoiceMetadata.ContainsKey(MetadataKeys.UserId) ? invoiceMetadata
+            : null;
+        if (routing is null && latest.Customer is { } customerId)
         {
             // A subscription made outside Checkout: the customer's metadata names the user.
             var customer = await stripe.GetCustomerAsync(customerId, stripeEvent.Account, cancellationToken).ConfigureAwait(false);
-            userId = customer.Metadata.GetValueOrDefault(MetadataKeys.UserId);
+            routing = customer.Metadata;
             tenantId ??= customer.Metadata.GetValueOrDefault(MetadataKeys.TenantId);
         }
 
-        return new SubscriptionChange(stripeEvent, reason, latest, invoice, price, userId, tenantId);
+        var userId = routing?.GetValueOrDefault(MetadataKeys.UserId);
+        var isGuest = routing?.GetValueOrDefault(MetadataKeys.Buyer) == "guest";
+        return new SubscriptionChange(stripeEvent, reason, latest, invoice, price, userId, tenantId, isGuest);
     }
 }

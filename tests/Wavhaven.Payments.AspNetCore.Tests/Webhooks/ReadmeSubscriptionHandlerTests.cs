@@ -45,9 +45,10 @@ public class ReadmeSubscriptionHandlerTests
     {
         public Task HandleAsync(SubscriptionChange change, CancellationToken cancellationToken)
         {
-            if (change.UserId is null || accounts.ByUserId.Values.SingleOrDefault(a => a.UserId == change.UserId) is not { } account)
+            if (change.IsGuest || change.UserId is null
+                || accounts.ByUserId.Values.SingleOrDefault(a => a.UserId == change.UserId) is not { } account)
             {
-                return Task.CompletedTask; // not one of the app's users
+                return Task.CompletedTask; // a guest's (its user id is an order's or cart's), or not one of the app's users
             }
 
             if (account.SubscriptionId != change.SubscriptionId
@@ -142,5 +143,43 @@ public class ReadmeSubscriptionHandlerTests
         using var response = await app.PostAsync(TestEvents.Event("customer.subscription.created", dashboardMade));
 
         response.StatusCode.Should().Be(HttpStatusCode.OK, "a subscription that is none of the app's users' is not the app's to fail on");
+    }
+
+    /// <summary>
+    /// A guest subscribes with the cart id "user-1" (<c>CheckoutBuyer.Guest(email, cartId)</c>), the id of a registered user
+    /// who is on Pro. The guest's subscription is newer and active, so without <see cref="SubscriptionChange.IsGuest"/> the
+    /// README's rule let it take the account over, and its end revoked the registered user's Pro.
+    /// </summary>
+    [Fact]
+    public async Task GuestsSubscription_WhoseUserIdIsARegisteredAccountsId_LeavesThatAccountUntouched()
+    {
+        var accounts = new Accounts();
+        accounts.ByUserId["user-1"] = new Account { UserId = "user-1" };
+        await using var app = await WebhookTestApp.StartAsync(
+            payments: payments => payments.AddSubscriptionHandler<ReadmeProSubscriptionHandler>(),
+            services: services => services.AddSingleton(accounts));
+        var own = Subscription("sub_own", "active", created: Now - (10 * Day));
+        JsonObject Guests(string status)
+        {
+            var subscription = Subscription("sub_guest", status, created: Now, periodEnd: Now + (30 * Day));
+            subscription["metadata"]!["wavhaven_buyer"] = "guest";
+            return subscription;
+        }
+
+        var guests = Guests("active");
+        app.Stripe.On(HttpMethod.Get, "/v1/subscriptions/sub_own", _ => StubStripeHandler.Json(own.ToJsonString()));
+        app.Stripe.On(HttpMethod.Get, "/v1/subscriptions/sub_guest", _ => StubStripeHandler.Json(guests.ToJsonString()));
+        using var ownCreated = await app.PostAsync(TestEvents.Event("customer.subscription.created", own));
+        var before = new { accounts.ByUserId["user-1"].SubscriptionId, accounts.ByUserId["user-1"].Plan, accounts.ByUserId["user-1"].RenewsAt };
+
+        using var guestCreated = await app.PostAsync(TestEvents.Event("customer.subscription.created", guests));
+        using var guestPaid = await app.PostAsync(TestEvents.Event("invoice.paid", TestEvents.Invoice("in_guest", "sub_guest")));
+        guests = Guests("canceled");
+        using var guestEnded = await app.PostAsync(TestEvents.Event("customer.subscription.deleted", guests));
+
+        new[] { ownCreated, guestCreated, guestPaid, guestEnded }.Should().OnlyContain(response => response.StatusCode == HttpStatusCode.OK);
+        before.Should().BeEquivalentTo(new { SubscriptionId = "sub_own", Plan = "pro" }, options => options.ExcludingMissingMembers());
+        accounts.ByUserId["user-1"].Should().BeEquivalentTo(before, options => options.ExcludingMissingMembers(),
+            "a guest's cart id that happens to equal a registered user's id must neither grant nor revoke that user's plan");
     }
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json.Nodes;
 using Wavhaven.Payments.Testing.Tests.Support;
 
 namespace Wavhaven.Payments.Testing.Tests.Checkout;
@@ -54,6 +55,37 @@ public sealed class HostedCheckoutTests : EmulatorTest
         var invoice = LastEvent("invoice.paid").DataObject();
         ((long)invoice["amount_paid"]!).Should().Be(4500);
         ((string)invoice["lines"]!["data"]![0]!["description"]!).Should().Be("1 × Pro (at 4.500 KWD / month)");
+    }
+
+    /// <summary>
+    /// A customer's email and name, updated between two checkouts: the later session's <c>customer_details</c> show the
+    /// new ones (Checkout takes the customer's), while the earlier, completed session keeps those it was paid with, as
+    /// Stripe's do. The emulator read the customer afresh on every read, so an update rewrote every past session's details.
+    /// </summary>
+    [Fact]
+    public async Task CustomerUpdatedBetweenCheckouts_LaterSessionShowsTheNewEmail_EarlierKeepsThePaidWithOne()
+    {
+        var customerId = (string)(await Stripe.PostOkAsync("/v1/customers", "email=sam.old%40example.com&name=Sam"))["id"]!;
+        async Task<JsonObject> PayAsync()
+        {
+            var session = await Stripe.PostOkAsync("/v1/checkout/sessions",
+                "mode=payment&line_items[0][price]=" + TestPlans.LicensePrice + "&line_items[0][quantity]=1&customer=" + customerId
+                + "&success_url=https%3A%2F%2Fshop.example%2Fok&cancel_url=https%3A%2F%2Fshop.example%2Fcart");
+            await Emulator.CompleteCheckoutAsync((string)session["id"]!);
+            return session;
+        }
+
+        var first = await PayAsync();
+        var updated = await Stripe.PostOkAsync("/v1/customers/" + customerId, "email=sam.new%40example.com&name=Samantha");
+        var second = await PayAsync();
+
+        ((string)updated["email"]!).Should().Be("sam.new@example.com");
+        var later = await Stripe.GetOkAsync("/v1/checkout/sessions/" + (string)second["id"]!);
+        ((string)later["customer_details"]!["email"]!).Should().Be("sam.new@example.com");
+        ((string)later["customer_details"]!["name"]!).Should().Be("Samantha");
+        var earlier = await Stripe.GetOkAsync("/v1/checkout/sessions/" + (string)first["id"]!);
+        ((string)earlier["customer_details"]!["email"]!).Should().Be("sam.old@example.com", "a session's customer_details are what the buyer paid with");
+        ((string)earlier["customer_details"]!["name"]!).Should().Be("Sam");
     }
 
     [Fact]

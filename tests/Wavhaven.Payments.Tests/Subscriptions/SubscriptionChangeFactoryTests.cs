@@ -79,4 +79,66 @@ public class SubscriptionChangeFactoryTests
 
         change!.CancelAtPeriodEnd.Should().BeFalse("the current period renews; the subscription ends only at cancel_at");
     }
+
+    private static JsonObject? Metadata(string? userId, string? buyer)
+    {
+        if (userId is null && buyer is null)
+        {
+            return null;
+        }
+
+        var metadata = new JsonObject();
+        if (userId is not null)
+        {
+            metadata["wavhaven_user_id"] = userId;
+        }
+
+        if (buyer is not null)
+        {
+            metadata["wavhaven_buyer"] = buyer;
+        }
+
+        return metadata;
+    }
+
+    /// <summary>
+    /// A guest's subscription names the guest's order or cart id as its user, which may be a registered user's id too:
+    /// <see cref="SubscriptionChange.IsGuest"/> tells them apart, read from the metadata that named the user (the
+    /// subscription's, else the invoice's snapshot of it, else the customer's), so that the two describe one buyer.
+    /// </summary>
+    [Theory]
+    [InlineData("42", "guest", null, null, null, null, "42", true)]
+    [InlineData("42", "registered", null, null, null, null, "42", false)]
+    [InlineData(null, null, "42", "guest", null, null, "42", true)]
+    [InlineData("user-7", null, "42", "guest", null, null, "user-7", false)] // the app moved it to an account: the subscription's own metadata wins
+    [InlineData(null, null, null, null, "user-7", null, "user-7", false)] // made outside Checkout for a registered user's customer
+    [InlineData(null, null, null, null, "42", "guest", "42", true)]
+    [InlineData(null, null, null, null, null, null, null, false)] // none of the app's users
+    public async Task IsGuest_IsReadBesideTheUserId(
+        string? subscriptionUser, string? subscriptionBuyer, string? invoiceUser, string? invoiceBuyer, string? customerUser, string? customerBuyer,
+        string? expectedUserId, bool expectedGuest)
+    {
+        var handler = new StubStripeHandler();
+        var subscription = FlexibleSubscriptionCanceledInThePortal();
+        subscription["customer"] = "cus_buyer";
+        subscription["metadata"] = Metadata(subscriptionUser, subscriptionBuyer) ?? new JsonObject();
+        var customer = StripeFixtures.Get("customer");
+        customer["id"] = "cus_buyer";
+        customer["metadata"] = Metadata(customerUser, customerBuyer) ?? new JsonObject();
+        var invoice = StripeFixtures.Get("invoice");
+        invoice["parent"] = new JsonObject
+        {
+            ["type"] = "subscription_details",
+            ["subscription_details"] = new JsonObject { ["subscription"] = "sub_flex", ["metadata"] = Metadata(invoiceUser, invoiceBuyer) ?? new JsonObject() },
+        };
+        handler.OnJson(HttpMethod.Get, "/v1/subscriptions/sub_flex", subscription.ToJsonString());
+        handler.OnJson(HttpMethod.Get, "/v1/customers/cus_buyer", customer.ToJsonString());
+        await using var services = TestServices.Build(handler);
+        var factory = services.GetRequiredService<SubscriptionChangeFactory>();
+
+        var change = await factory.CreateAsync(Event("invoice.paid", invoice), SubscriptionChangeReason.InvoicePaid, CancellationToken.None);
+
+        change!.UserId.Should().Be(expectedUserId);
+        change.IsGuest.Should().Be(expectedGuest);
+    }
 }
