@@ -43,7 +43,10 @@ public enum OrderStatus
 /// <summary>An order of beat licences, by a guest (an email) or a registered user.</summary>
 public sealed class Order
 {
-    /// <summary>The database id: internal (the store's logs, Stripe metadata). Nothing a buyer reaches by URL takes it.</summary>
+    /// <summary>
+    /// The database id: internal (the store's logs). Nothing a buyer reaches by URL takes it, and nothing sent to Stripe: ids
+    /// repeat from one database to the next, so the Checkout metadata and idempotency keys name the order by its <see cref="Reference"/>.
+    /// </summary>
     public int Id { get; set; }
 
     /// <summary>

@@ -370,13 +370,22 @@ internal sealed partial class WebhookQueueWorker(
             {
                 // The handlers returned meanwhile.
             }
+            catch (AggregateException exception)
+            {
+                // A callback a handler registered on its token threw (every other callback ran, and the token is cancelled):
+                // the handler's bug, which fails its attempt as any other; out of this timer callback it would end the process.
+                Log.CancellationCallbackFailed(_logger, exception, _queued.Type, _queued.Id);
+            }
         }
     }
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 629, EventName = "WebhookQueueHandlerTimeout", Level = LogLevel.Warning, Message = "The handlers of queued Stripe event {EventType} {EventId} ran past Stripe:WebhookQueue:HandlerTimeout ({Timeout}) in attempt {Attempt}: their CancellationToken is cancelled, and the attempt fails when they return. Until they do (a handler that ignores its token runs on), the event keeps its claim and a worker slot, and does not run again")]
+        [LoggerMessage(EventId = 629, EventName = "WebhookQueueHandlerTimeout", Level = LogLevel.Warning, Message = "The handlers of queued Stripe event {EventType} {EventId} ran past Stripe:WebhookQueue:HandlerTimeout ({Timeout}) in attempt {Attempt}: their CancellationToken is cancelled. The attempt ends when they return: failed, unless they ignored the token and succeeded (then the event is processed). Until they do, the event keeps its claim and a worker slot, and does not run again")]
         public static partial void TimedOut(ILogger logger, string eventType, string eventId, TimeSpan timeout, int attempt);
+
+        [LoggerMessage(EventId = 619, EventName = "WebhookQueueCancellationCallbackFailed", Level = LogLevel.Warning, Message = "A callback that a handler of queued Stripe event {EventType} {EventId} registered on its CancellationToken threw when Stripe:WebhookQueue:HandlerTimeout cancelled it")]
+        public static partial void CancellationCallbackFailed(ILogger logger, Exception exception, string eventType, string eventId);
 
         [LoggerMessage(EventId = 620, EventName = "WebhookQueueStarted", Level = LogLevel.Information, Message = "Webhook queue worker started ({Mode} processing, up to {Concurrency} events at once)")]
         public static partial void Started(ILogger logger, WebhookProcessingMode mode, int concurrency);

@@ -155,6 +155,33 @@ public sealed class WebhookQueueWorkerTimeoutTests
             .Which.Tags.Should().Contain("outcome", "retry").And.NotContainKey("error.type");
     }
 
+    /// <summary>
+    /// A handler's callback on its token that throws (here the common slip of <c>SetCanceled</c> where <c>TrySetCanceled</c>
+    /// was meant, on a source already completed): the limit's timer cancelled the token on the timer's own thread, and
+    /// <c>Cancel</c> rethrew the callback's exception as an <see cref="AggregateException"/> out of the timer callback. On
+    /// the system clock an exception escaping a timer callback ends the process: a handler's bug, which any other way it
+    /// shows fails only its attempt, took the whole app down. (The fake clock runs the callback inside <c>Advance</c>,
+    /// which is where the exception surfaces here.)
+    /// </summary>
+    [Fact]
+    public async Task AHandlersCancellationCallbackThatThrows_AtTheLimit_FailsTheAttempt_AndDoesNotEscapeTheTimer()
+    {
+        await using var app = await WorkerApp.StartAsync(Limit, async (_, token) =>
+        {
+            var reply = new TaskCompletionSource();
+            using var registration = token.Register(() => reply.SetCanceled());
+            reply.SetResult(); // the reply came: the registration is the handler's, still in place while it goes on
+            await reply.Task;
+            await Task.Delay(Timeout.Infinite, token);
+        }, maxAttempts: 1);
+        await app.Script.WaitForRunAsync(1);
+
+        FluentActions.Invoking(() => app.Clock.Advance(Limit)).Should().NotThrow(
+            "the timer's callback must contain what the handlers' callbacks throw: on the system clock it would end the process");
+        await Eventually(() => app.Queue.Info(app.EventId).State == WebhookEventState.Dead, "the attempt failed at the limit");
+        app.Queue.Info(app.EventId).LastError.Should().StartWith("Timeout: ");
+    }
+
     /// <summary>The worker's attempts once <paramref name="count"/> are recorded: it records one after the queue's mark.</summary>
     private static async Task<IReadOnlyList<(string Instrument, double Value, Dictionary<string, object?> Tags)>> Attempts(TelemetryCapture telemetry, int count)
     {
