@@ -49,11 +49,13 @@ public static class StripePaymentsModelBuilderExtensions
         entity.Property(e => e.Id).HasColumnName("id").HasMaxLength(255);
         entity.Property(e => e.Type).HasColumnName("type").HasMaxLength(255).IsRequired();
         entity.Property(e => e.Created).HasColumnName("created").HasConversion(NullableUtc);
-        entity.Property(e => e.Payload).HasColumnName("payload");
+        // Unbounded whatever the app's conventions say (Properties<string>().HaveMaxLength(…) would bound it): an event is
+        // several KB, and a column it does not fit in fails every delivery.
+        entity.Property(e => e.Payload).HasColumnName("payload").HasMaxLength(-1);
         entity.Property(e => e.State).HasColumnName("state").HasMaxLength(16).IsRequired();
         entity.Property(e => e.Attempts).HasColumnName("attempts");
         entity.Property(e => e.LastError).HasColumnName("last_error").HasMaxLength(EntityFrameworkWebhookEventStore.MaxErrorLength);
-        entity.Property(e => e.CompletedSteps).HasColumnName("completed_steps");
+        entity.Property(e => e.CompletedSteps).HasColumnName("completed_steps").HasMaxLength(-1);
         entity.Property(e => e.LeaseToken).HasColumnName("lease_token").HasMaxLength(32);
         entity.Property(e => e.LeaseExpiresAt).HasColumnName("lease_expires_at").HasConversion(NullableUtc);
         entity.Property(e => e.NextAttemptAt).HasColumnName("next_attempt_at").HasConversion(NullableUtc);

@@ -320,7 +320,9 @@ internal sealed class EntityFrameworkWebhookEventStore(DbContext context, IOptio
         ArgumentException.ThrowIfNullOrEmpty(id);
         _ = Sql;
         var record = await context.Set<WebhookEventRecord>().AsNoTracking()
-            .FirstOrDefaultAsync(e => e.Id == id, cancellationToken).ConfigureAwait(false);
+            .Where(e => e.Id == id)
+            .Select(WithoutPayload)
+            .FirstOrDefaultAsync(cancellationToken).ConfigureAwait(false);
         return record is null ? null : ToInfo(record);
     }
 
@@ -329,8 +331,13 @@ internal sealed class EntityFrameworkWebhookEventStore(DbContext context, IOptio
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         _ = Sql;
         var stateText = WebhookEventStates.From(state);
-        var records = await context.Set<WebhookEventRecord>().AsNoTracking()
-            .Where(e => e.State == stateText)
+        var events = context.Set<WebhookEventRecord>().AsNoTracking().Where(e => e.State == stateText);
+        if (state is WebhookEventState.Failed or WebhookEventState.Dead)
+        {
+            events = events.Where(InFailedOrDeadIndex);
+        }
+
+        var records = await events
             .OrderByDescending(e => e.UpdatedAt)
             .Take(limit)
             .Select(WithoutPayload)
@@ -347,6 +354,7 @@ internal sealed class EntityFrameworkWebhookEventStore(DbContext context, IOptio
             // Purchase claims have no payload (and nothing to replay): only events are listed.
             .Where(e => e.State == WebhookEventStates.Failed && e.NextAttemptAt == null && e.Payload != null
                 && (e.Created ?? e.ReceivedAt) < before)
+            .Where(InFailedOrDeadIndex)
             .OrderByDescending(e => e.UpdatedAt)
             .Take(limit)
             .Select(WithoutPayload)
@@ -372,6 +380,13 @@ internal sealed class EntityFrameworkWebhookEventStore(DbContext context, IOptio
             .SingleOrDefaultAsync(cancellationToken).ConfigureAwait(false); // one group at most; First would log EF's warning
         return backlog is null ? default : new WebhookQueueBacklog(backlog.Queued, backlog.Overdue, ToOffset(backlog.Oldest));
     }
+
+    /// <summary>
+    /// The condition of the index on failed and dead rows, word for word (<c>state IN ('failed', 'dead')</c>): SQLite uses a
+    /// partial index only for a query that states its condition, not one that implies it (<c>state = 'dead'</c>).
+    /// </summary>
+    private static readonly System.Linq.Expressions.Expression<Func<WebhookEventRecord, bool>> InFailedOrDeadIndex =
+        e => e.State == WebhookEventStates.Failed || e.State == WebhookEventStates.Dead;
 
     /// <summary>Every column but the payload: the health check lists up to 1,000 events of a kind on each probe.</summary>
     private static readonly System.Linq.Expressions.Expression<Func<WebhookEventRecord, WebhookEventRecord>> WithoutPayload = e => new WebhookEventRecord

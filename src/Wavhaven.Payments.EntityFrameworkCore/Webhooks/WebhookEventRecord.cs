@@ -5,42 +5,47 @@ namespace Wavhaven.Payments.EntityFrameworkCore.Webhooks;
 /// and where it stands. Written with SQL statements that are atomic on their own, never through the change
 /// tracker, so that the app's <c>SaveChanges</c> cannot touch it.
 /// </summary>
-internal sealed class WebhookEventRecord
+/// <remarks>
+/// Unsealed, with virtual properties: an app whose context uses EF Core's lazy-loading or change-tracking proxies has them
+/// checked for every entity type of its model, these included. The stores never materialize one (they project), so no
+/// proxy of it is ever made.
+/// </remarks>
+internal class WebhookEventRecord
 {
-    public string Id { get; set; } = string.Empty;
+    public virtual string Id { get; set; } = string.Empty;
 
-    public string Type { get; set; } = string.Empty;
+    public virtual string Type { get; set; } = string.Empty;
 
     /// <summary>When Stripe created the event; <see langword="null"/> for purchase claims.</summary>
-    public DateTime? Created { get; set; }
+    public virtual DateTime? Created { get; set; }
 
     /// <summary>The raw event as received (UTF-8 JSON); <see langword="null"/> for purchase claims.</summary>
-    public string? Payload { get; set; }
+    public virtual string? Payload { get; set; }
 
     /// <summary>received, processing, processed, failed or dead (<see cref="WebhookEventStates"/>).</summary>
-    public string State { get; set; } = WebhookEventStates.Received;
+    public virtual string State { get; set; } = WebhookEventStates.Received;
 
-    public int Attempts { get; set; }
+    public virtual int Attempts { get; set; }
 
-    public string? LastError { get; set; }
+    public virtual string? LastError { get; set; }
 
     /// <summary>The handler steps that succeeded in attempts that failed later, one per line.</summary>
-    public string? CompletedSteps { get; set; }
+    public virtual string? CompletedSteps { get; set; }
 
     /// <summary>Who holds the claim: a random token per claim, so that a holder whose lease ran out cannot complete.</summary>
-    public string? LeaseToken { get; set; }
+    public virtual string? LeaseToken { get; set; }
 
     /// <summary>When the claim is presumed abandoned.</summary>
-    public DateTime? LeaseExpiresAt { get; set; }
+    public virtual DateTime? LeaseExpiresAt { get; set; }
 
     /// <summary>When the queue worker takes the event next; set only for queued events.</summary>
-    public DateTime? NextAttemptAt { get; set; }
+    public virtual DateTime? NextAttemptAt { get; set; }
 
-    public DateTime ReceivedAt { get; set; }
+    public virtual DateTime ReceivedAt { get; set; }
 
-    public DateTime UpdatedAt { get; set; }
+    public virtual DateTime UpdatedAt { get; set; }
 
-    public DateTime? ProcessedAt { get; set; }
+    public virtual DateTime? ProcessedAt { get; set; }
 }
 
 /// <summary>The values of <see cref="WebhookEventRecord.State"/>.</summary>

@@ -1,5 +1,10 @@
+using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
 using Wavhaven.Payments.EntityFrameworkCore.Tests.Support;
+using Wavhaven.Payments.Tests.Support;
+using Wavhaven.Payments.Webhooks;
 
 namespace Wavhaven.Payments.EntityFrameworkCore.Tests.Webhooks;
 
@@ -81,5 +86,91 @@ public class SchemaTests
         string.Join("\n", plan).Should().Contain("ix_wavhaven_webhook_events_state_updated_at").And.NotContain("Seq Scan");
     }
 
+    /// <summary>
+    /// The same, for the statements the store sends (its own SQL text and parameters, as EF Core generates them), on both
+    /// providers. SQLite uses a partial index only when the query's WHERE names the index's own condition: <c>state = 'dead'</c>,
+    /// or <c>state = @p</c>, is not enough, and every probe scans the whole table.
+    /// </summary>
+    [SkippableTheory]
+    [InlineData(DatabaseKind.Sqlite)]
+    [InlineData(DatabaseKind.PostgreSql)]
+    public async Task TheHealthChecksListsOfFailedAndDeadEvents_AsTheStoreQueriesThem_UseTheIndex(DatabaseKind kind)
+    {
+        await using var database = await TestDatabase.CreateAsync(kind);
+        await using (var db = database.CreateContext())
+        {
+            await db.Database.ExecuteSqlRawAsync(kind == DatabaseKind.PostgreSql
+                ? """
+                    INSERT INTO wavhaven_webhook_events (id, type, payload, state, attempts, received_at, updated_at, processed_at)
+                    SELECT 'evt_' || n, 'invoice.paid', 'x', 'processed', 1, now(), now(), now() FROM generate_series(1, 20000) AS n;
+                    ANALYZE wavhaven_webhook_events;
+                    """
+                : """
+                    WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000)
+                    INSERT INTO wavhaven_webhook_events (id, type, payload, state, attempts, received_at, updated_at, processed_at)
+                    SELECT 'evt_' || i, 'invoice.paid', 'x', 'processed', 1, '2026-01-01 00:00:00', '2026-01-01 00:00:00', '2026-01-01 00:00:00' FROM n;
+                    ANALYZE;
+                    """);
+        }
+
+        var recorder = new CommandRecorder();
+        var services = new ServiceCollection();
+        services.AddDbContext<TestDbContext>(o => database.Configure(o.AddInterceptors(recorder)));
+        services.AddStripePayments(TestServices.DefaultOptions).UseEntityFrameworkStores<TestDbContext>();
+        await using var provider = services.BuildServiceProvider();
+        await using (var scope = provider.CreateAsyncScope())
+        {
+            var queue = (IWebhookEventQueue)scope.ServiceProvider.GetRequiredService<IWebhookEventStore>();
+            await queue.ListAsync(WebhookEventState.Dead, 1000);
+            await queue.ListAsync(WebhookEventState.Failed, 1000);
+            await queue.ListGivenUpAsync(DateTimeOffset.UtcNow.AddDays(-3), 1000);
+        }
+
+        recorder.Commands.Should().HaveCount(3);
+        await using var context = database.CreateContext();
+        var connection = context.Database.GetDbConnection();
+        await connection.OpenAsync();
+        foreach (var (sql, parameters) in recorder.Commands)
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = (kind == DatabaseKind.PostgreSql ? "EXPLAIN " : "EXPLAIN QUERY PLAN ") + sql;
+            foreach (var (name, value) in parameters)
+            {
+                var parameter = command.CreateParameter();
+                parameter.ParameterName = name;
+                parameter.Value = value;
+                command.Parameters.Add(parameter);
+            }
+
+            var plan = new List<string>();
+            await using (var reader = await command.ExecuteReaderAsync())
+            {
+                while (await reader.ReadAsync())
+                {
+                    plan.Add(reader.GetString(reader.FieldCount - 1));
+                }
+            }
+
+            string.Join("\n", plan).Should().Contain("ix_wavhaven_webhook_events_state_updated_at", "the store's query\n{0}\nshould not scan every event", sql)
+                .And.NotContain("Seq Scan").And.NotContain("SCAN wavhaven_webhook_events");
+        }
+    }
+
     public sealed record ColumnInfo(string Table, string Column, string Type, string Nullable);
+}
+
+/// <summary>Records the SQL and parameters of the queries EF Core sends.</summary>
+public sealed class CommandRecorder : DbCommandInterceptor
+{
+    public List<(string Sql, List<(string Name, object Value)> Parameters)> Commands { get; } = [];
+
+    public override ValueTask<InterceptionResult<DbDataReader>> ReaderExecutingAsync(DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result, CancellationToken cancellationToken = default)
+    {
+        lock (Commands)
+        {
+            Commands.Add((command.CommandText, command.Parameters.Cast<DbParameter>().Select(p => (p.ParameterName, p.Value!)).ToList()));
+        }
+
+        return base.ReaderExecutingAsync(command, eventData, result, cancellationToken);
+    }
 }
