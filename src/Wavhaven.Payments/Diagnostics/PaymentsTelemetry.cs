@@ -19,21 +19,31 @@ public static class PaymentsTelemetry
 
     internal static readonly Meter Meter = new(Name, Version);
 
+    /// <summary>
+    /// The bucket boundaries of the duration histograms, in seconds: OpenTelemetry's for HTTP durations, and a few more for
+    /// calls that retried and handlers that ran long. Without them the OpenTelemetry SDK uses its default buckets, made for
+    /// milliseconds (0, 5, 10, 25, …), and every duration under five seconds falls in the first.
+    /// </summary>
+    private static readonly InstrumentAdvice<double> SecondsBuckets = new()
+    {
+        HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 30, 60, 120],
+    };
+
     /// <summary>Webhook events by <c>stripe.event.type</c> and <c>outcome</c> (processed, ignored, duplicate, queued, in_progress, failed, invalid_signature, invalid_payload, cancelled).</summary>
     internal static readonly Counter<long> WebhookEvents = Meter.CreateCounter<long>(
         "wavhaven.payments.webhook.events", "{event}", "Webhook deliveries received, by event type and outcome.");
 
     /// <summary>Time to verify, claim and handle one delivery.</summary>
     internal static readonly Histogram<double> WebhookDuration = Meter.CreateHistogram<double>(
-        "wavhaven.payments.webhook.duration", "s", "Time to verify, claim and handle one webhook delivery.");
+        "wavhaven.payments.webhook.duration", "s", "Time to verify, claim and handle one webhook delivery.", tags: null, advice: SecondsBuckets);
 
     /// <summary>Time one handler took, by <c>handler.kind</c> and <c>outcome</c>.</summary>
     internal static readonly Histogram<double> HandlerDuration = Meter.CreateHistogram<double>(
-        "wavhaven.payments.handler.duration", "s", "Time one fulfillment, subscription or event handler took.");
+        "wavhaven.payments.handler.duration", "s", "Time one fulfillment, subscription or event handler took.", tags: null, advice: SecondsBuckets);
 
     /// <summary>Time of one logical Stripe call (all attempts), by <c>http.request.method</c>, <c>stripe.endpoint</c> and <c>http.response.status_code</c> (or <c>error.type</c> when no answer came).</summary>
     internal static readonly Histogram<double> StripeRequestDuration = Meter.CreateHistogram<double>(
-        "wavhaven.payments.stripe.request.duration", "s", "Time of one call to Stripe's API, retries included.");
+        "wavhaven.payments.stripe.request.duration", "s", "Time of one call to Stripe's API, retries included.", tags: null, advice: SecondsBuckets);
 
     /// <summary>Retries of Stripe calls, by <c>http.request.method</c>, <c>stripe.endpoint</c> and <c>reason</c>.</summary>
     internal static readonly Counter<long> StripeRetries = Meter.CreateCounter<long>(

@@ -117,6 +117,8 @@ internal sealed partial class StripeHttpClient : IStripeClient
         {
             // No answer came: recorded as such, with the exception's type in place of a status.
             RecordCall(request, null, failure.GetType().FullName, started);
+            activity?.SetTag("error.type", failure.GetType().FullName);
+            activity?.SetTag("stripe.attempts", request.Attempts);
             activity?.SetStatus(ActivityStatusCode.Error, failure.GetType().Name);
         }
 

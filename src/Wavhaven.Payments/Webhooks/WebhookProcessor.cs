@@ -55,6 +55,7 @@ internal sealed partial class WebhookProcessor : IWebhookProcessor, IDisposable
             // Still one delivery: counted and timed, and its activity ended as what it was (the store failing is a failure,
             // the caller leaving a cancellation), before the exception goes on.
             var cancelled = exception is OperationCanceledException && cancellationToken.IsCancellationRequested;
+            activity?.SetTag("error.type", exception.GetType().FullName);
             Record(activity, timed, started, stripeEvent?.Id, stripeEvent?.Type, cancelled ? "cancelled" : "failed", error: true, exception.GetType().Name);
             throw;
         }
