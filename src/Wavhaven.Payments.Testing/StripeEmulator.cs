@@ -150,10 +150,12 @@ public sealed partial class StripeEmulator : IAsyncDisposable
     /// <param name="url">Where to POST events.</param>
     /// <param name="secret">The signing secret; one is generated when <see langword="null"/>.</param>
     /// <returns>The signing secret (<c>whsec_…</c>) to verify deliveries with.</returns>
+    /// <exception cref="ObjectDisposedException">The emulator is disposed.</exception>
     public string AddWebhookEndpoint(Uri url, string? secret = null)
     {
         ArgumentNullException.ThrowIfNull(url);
         CheckEndpointUrl(url, nameof(url));
+        ThrowIfDisposed();
         lock (_store.Gate)
         {
             return _store.AddWebhookEndpoint(url, secret).Secret;
@@ -170,9 +172,11 @@ public sealed partial class StripeEmulator : IAsyncDisposable
     /// </summary>
     /// <param name="by">How far to move; zero or more.</param>
     /// <param name="cancellationToken">Not used: the advance is done in memory.</param>
+    /// <exception cref="ObjectDisposedException">The emulator is disposed.</exception>
     public Task AdvanceClockAsync(TimeSpan by, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(by, TimeSpan.Zero);
+        ThrowIfDisposed();
         cancellationToken.ThrowIfCancellationRequested();
         lock (_store.Gate)
         {
@@ -185,9 +189,11 @@ public sealed partial class StripeEmulator : IAsyncDisposable
     /// <summary>Makes the next renewal of a subscription fail, as if its card were declined.</summary>
     /// <param name="subscriptionId">The subscription (<c>sub_…</c>).</param>
     /// <exception cref="ArgumentException">There is no such subscription.</exception>
+    /// <exception cref="ObjectDisposedException">The emulator is disposed.</exception>
     public void FailNextRenewal(string subscriptionId)
     {
         ArgumentException.ThrowIfNullOrEmpty(subscriptionId);
+        ThrowIfDisposed();
         lock (_store.Gate)
         {
             var subscription = _store.Find<Subscription>(subscriptionId)
@@ -221,12 +227,31 @@ public sealed partial class StripeEmulator : IAsyncDisposable
     /// Where the page sends the buyer: the success URL with the session id filled in; for a declined card (or a
     /// session without a success URL) the Checkout page itself, where the buyer stays.
     /// </returns>
+    /// <exception cref="ArgumentException">The URL is not a Checkout page of this emulator.</exception>
     /// <exception cref="InvalidOperationException">The session is unknown, complete or expired.</exception>
+    /// <exception cref="ObjectDisposedException">The emulator is disposed.</exception>
     public async Task<Uri> CompleteCheckoutAsync(string sessionIdOrUrl, EmulatedPayment payment = EmulatedPayment.Succeeds, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(sessionIdOrUrl);
-        var sessionId = Uri.TryCreate(sessionIdOrUrl, UriKind.Absolute, out var url) ? url.Segments[^1].TrimEnd('/') : sessionIdOrUrl;
-        var page = new Uri(BaseUrl, "checkout/pay/" + Uri.EscapeDataString(sessionId));
+        ThrowIfDisposed();
+        var pages = new Uri(BaseUrl, "checkout/pay/");
+        var sessionId = sessionIdOrUrl;
+        if (Uri.TryCreate(sessionIdOrUrl, UriKind.Absolute, out var url))
+        {
+            if (!url.AbsolutePath.StartsWith(pages.AbsolutePath, StringComparison.Ordinal) || url.Segments.Length != pages.Segments.Length + 1)
+            {
+                throw new ArgumentException($"'{sessionIdOrUrl}' is not a Checkout page URL; this emulator's start with {pages}.", nameof(sessionIdOrUrl));
+            }
+
+            if (url.Port != BaseUrl.Port)
+            {
+                throw new ArgumentException($"'{sessionIdOrUrl}' is a Checkout page of another emulator or server ({url.GetLeftPart(UriPartial.Authority)}/), not of this one ({BaseUrl}).", nameof(sessionIdOrUrl));
+            }
+
+            sessionId = url.Segments[^1].TrimEnd('/');
+        }
+
+        var page = new Uri(pages, Uri.EscapeDataString(sessionId));
 
         using (var shown = await _buyer.GetAsync(page, cancellationToken).ConfigureAwait(false))
         {
@@ -260,9 +285,11 @@ public sealed partial class StripeEmulator : IAsyncDisposable
     /// <param name="succeeded">Whether the debit clears.</param>
     /// <param name="cancellationToken">Not used: settling is done in memory.</param>
     /// <exception cref="InvalidOperationException">The session has no delayed payment waiting.</exception>
+    /// <exception cref="ObjectDisposedException">The emulator is disposed.</exception>
     public Task SettleAsyncPaymentAsync(string sessionId, bool succeeded, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(sessionId);
+        ThrowIfDisposed();
         cancellationToken.ThrowIfCancellationRequested();
         lock (_store.Gate)
         {
@@ -306,10 +333,17 @@ public sealed partial class StripeEmulator : IAsyncDisposable
         }
     }
 
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+
     private static async Task<string> SummaryAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
         var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
         var start = text.IndexOf("<p class=\"error\"", StringComparison.Ordinal);
+        if (start < 0)
+        {
+            start = text.IndexOf("<p class=\"notice\"", StringComparison.Ordinal);
+        }
+
         if (start < 0)
         {
             start = text.IndexOf("<p>", StringComparison.Ordinal);

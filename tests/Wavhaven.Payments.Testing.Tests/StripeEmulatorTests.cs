@@ -93,6 +93,73 @@ public sealed class StripeEmulatorTests
             .Should().Be(Wavhaven.Payments.Webhooks.WebhookSignatureStatus.Valid);
     }
 
+    /// <summary>
+    /// A disposed emulator (say a shared fixture another test class already disposed) must say so. It threw only from
+    /// CompleteCheckoutAsync, and there as a disposed HttpClient's error; AdvanceClockAsync renewed subscriptions whose
+    /// webhooks were silently dropped, and AddWebhookEndpoint and FailNextRenewal accepted what would never happen, so
+    /// the test failed later, on the app's state, with nothing pointing at the emulator.
+    /// </summary>
+    [Fact]
+    public async Task DisposedEmulator_RefusesEveryAction_WithObjectDisposedException()
+    {
+        var sut = await StripeEmulator.StartAsync(new StripeEmulatorOptions { Plans = TestPlans.Create() });
+        string sessionId;
+        using (var stripe = new StripeHttp(sut))
+        {
+            sessionId = (await stripe.PostOkAsync("/v1/checkout/sessions",
+                "mode=payment&line_items[0][price]=" + TestPlans.LicensePrice + "&line_items[0][quantity]=1&success_url=https%3A%2F%2Fshop.example%2Fok"))["id"]!.GetValue<string>();
+        }
+
+        await sut.DisposeAsync();
+
+        await sut.Awaiting(s => s.AdvanceClockAsync(TimeSpan.FromDays(40))).Should().ThrowAsync<ObjectDisposedException>().WithMessage("*StripeEmulator*");
+        await sut.Awaiting(s => s.CompleteCheckoutAsync(sessionId)).Should().ThrowAsync<ObjectDisposedException>().WithMessage("*StripeEmulator*");
+        await sut.Awaiting(s => s.SettleAsyncPaymentAsync(sessionId, true)).Should().ThrowAsync<ObjectDisposedException>().WithMessage("*StripeEmulator*");
+        sut.Invoking(s => s.AddWebhookEndpoint(new Uri("http://127.0.0.1:1/hook"))).Should().Throw<ObjectDisposedException>().WithMessage("*StripeEmulator*");
+        sut.Invoking(s => s.FailNextRenewal("sub_any")).Should().Throw<ObjectDisposedException>().WithMessage("*StripeEmulator*");
+    }
+
+    /// <summary>
+    /// Paying a session twice is a test author's mistake; the message must say why. The page of a complete session
+    /// carries its notice in <c>&lt;p class="notice"&gt;</c>, which the summary did not look for: "answered 409 (no details)".
+    /// </summary>
+    [Fact]
+    public async Task CompleteCheckoutAsync_OnACompletedSession_SaysTheSessionIsComplete()
+    {
+        await using var sut = await StripeEmulator.StartAsync(new StripeEmulatorOptions { Plans = TestPlans.Create() });
+        using var stripe = new StripeHttp(sut);
+        var sessionId = (await stripe.PostOkAsync("/v1/checkout/sessions",
+            "mode=payment&line_items[0][price]=" + TestPlans.LicensePrice + "&line_items[0][quantity]=1&success_url=https%3A%2F%2Fshop.example%2Fok"))["id"]!.GetValue<string>();
+        await sut.CompleteCheckoutAsync(sessionId);
+
+        var again = () => sut.CompleteCheckoutAsync(sessionId);
+
+        (await again.Should().ThrowAsync<InvalidOperationException>()).Which.Message.Should().Contain("session is complete").And.NotContain("no details");
+    }
+
+    /// <summary>
+    /// Parallel test classes each start an emulator; handing one the URL of another's session (or a page that is not a
+    /// Checkout page at all, like the success URL) is an easy mistake. The emulator read the URL's last segment as a
+    /// session id on its own server and answered "does not exist" (for the success URL: "Checkout session 'ok'"), with
+    /// nothing saying the URL was not its own.
+    /// </summary>
+    [Fact]
+    public async Task CompleteCheckoutAsync_WithAUrlThatIsNotThisEmulatorsCheckoutPage_SaysSo()
+    {
+        await using var sut = await StripeEmulator.StartAsync(new StripeEmulatorOptions { Plans = TestPlans.Create() });
+        await using var other = await StripeEmulator.StartAsync(new StripeEmulatorOptions { Plans = TestPlans.Create() });
+        using var otherStripe = new StripeHttp(other);
+        var session = await otherStripe.PostOkAsync("/v1/checkout/sessions",
+            "mode=payment&line_items[0][price]=" + TestPlans.LicensePrice + "&line_items[0][quantity]=1&success_url=https%3A%2F%2Fshop.example%2Fok");
+
+        var otherEmulators = () => sut.CompleteCheckoutAsync((string)session["url"]!);
+        var successUrl = () => sut.CompleteCheckoutAsync("https://shop.example/ok?session_id=" + (string)session["id"]!);
+
+        (await otherEmulators.Should().ThrowAsync<ArgumentException>()).Which.Message.Should().Contain(other.BaseUrl.ToString()).And.Contain(sut.BaseUrl.ToString());
+        (await successUrl.Should().ThrowAsync<ArgumentException>()).Which.Message.Should().Contain("not").And.Contain(sut.BaseUrl + "checkout/pay/");
+        (await other.CompleteCheckoutAsync((string)session["url"]!)).Should().Be(new Uri("https://shop.example/ok"), "the right emulator still pays it");
+    }
+
     [Fact]
     public async Task DisposeAsync_Twice_IsHarmless()
     {

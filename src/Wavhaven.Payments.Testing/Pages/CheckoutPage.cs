@@ -5,8 +5,8 @@ using Wavhaven.Payments.Testing.State;
 namespace Wavhaven.Payments.Testing.Pages;
 
 /// <summary>
-/// The hosted Checkout page at <c>/checkout/pay/{id}</c>: the lines and total, an email field when the session
-/// has none, and three buttons (pay, pay with a declined card, pay by bank debit) that post the form back.
+/// The hosted Checkout page at <c>/checkout/pay/{id}</c>: the lines and total, an email field (read-only with the
+/// customer's email when the session has a customer, as at Stripe: a posted email is then ignored), and three buttons (pay, pay with a declined card, pay by bank debit) that post the form back.
 /// Paying redirects (303) to the success URL with <c>{CHECKOUT_SESSION_ID}</c> replaced; a decline shows the
 /// page again with 402 and the decline message. Posting to a session that is no longer open changes nothing
 /// and answers 409 (complete) or 410 (expired).
@@ -138,7 +138,7 @@ internal sealed class CheckoutPage(EmulatorStore store)
 
         var email = store.BuyerEmailOf(session);
         html.Append("<form method=\"post\" action=\"").Append(Html.Encode(session.Url(store).AbsolutePath)).Append("\">\n")
-            .Append("<p><label>Email <input type=\"email\" name=\"").Append(EmailField).Append("\" value=\"").Append(Html.Encode(email)).Append("\"></label></p>\n")
+            .Append("<p><label>Email <input type=\"email\" name=\"").Append(EmailField).Append("\" value=\"").Append(Html.Encode(email)).Append(store.EmailIsCustomers(session) ? "\" readonly>" : "\">").Append("</label></p>\n")
             .Append("<button type=\"submit\" name=\"").Append(PaymentField).Append("\" value=\"succeeds\">Pay</button>\n")
             .Append("<button type=\"submit\" name=\"").Append(PaymentField).Append("\" value=\"declined\">Pay with a declined card</button>\n")
             .Append("<button type=\"submit\" name=\"").Append(PaymentField).Append("\" value=\"delayed\">Pay by bank debit (delayed)</button>\n")

@@ -31,7 +31,7 @@ internal sealed partial class EmulatorStore
             throw new InvalidOperationException($"Checkout session {session.Id} is {session.Status}, not open: it cannot be paid.");
         }
 
-        if (!string.IsNullOrWhiteSpace(buyerEmail))
+        if (!string.IsNullOrWhiteSpace(buyerEmail) && !EmailIsCustomers(session))
         {
             session.BuyerEmail = buyerEmail.Trim();
         }
@@ -226,6 +226,10 @@ internal sealed partial class EmulatorStore
     /// <summary>The email the buyer paid with: typed on the page, given to the session, or the customer's.</summary>
     public string? BuyerEmailOf(CheckoutSession session) =>
         session.BuyerEmail ?? session.CustomerEmail ?? (session.CustomerId is null ? null : Find<Customer>(session.CustomerId)?.Email);
+
+    /// <summary>Whether the page shows the session's customer's email read-only, as Stripe's does: the buyer cannot change it.</summary>
+    public bool EmailIsCustomers(CheckoutSession session) =>
+        session.CustomerId is not null && Find<Customer>(session.CustomerId)?.Email is not null;
 
     private Customer CreateCustomerForSession(CheckoutSession session)
     {

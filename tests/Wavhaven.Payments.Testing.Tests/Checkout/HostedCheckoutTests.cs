@@ -88,6 +88,40 @@ public sealed class HostedCheckoutTests : EmulatorTest
         ((string)earlier["customer_details"]!["name"]!).Should().Be("Sam");
     }
 
+    /// <summary>
+    /// A session made for a customer: Stripe's Checkout shows the customer's email read-only, so the buyer pays with it.
+    /// The emulator's page offered an editable email field and took what was posted as <c>customer_details.email</c> and
+    /// the charge's billing email, so a test could pay with an email Stripe would never let through.
+    /// </summary>
+    [Theory]
+    [InlineData("payment")]
+    [InlineData("subscription")]
+    public async Task CustomerSession_ShowsTheCustomersEmailReadOnly_AndIgnoresAnotherPostedOne(string mode)
+    {
+        var customerId = (string)(await Stripe.PostOkAsync("/v1/customers", "email=sam%40example.com&name=Sam"))["id"]!;
+        var price = mode == "payment" ? TestPlans.LicensePrice : TestPlans.ProMonthPrice;
+        var session = await Stripe.PostOkAsync("/v1/checkout/sessions",
+            "mode=" + mode + "&line_items[0][price]=" + price + "&line_items[0][quantity]=1&customer=" + customerId
+            + "&success_url=https%3A%2F%2Fshop.example%2Fok&cancel_url=https%3A%2F%2Fshop.example%2Fcart");
+        var page = new Uri((string)session["url"]!);
+
+        var html = await Stripe.Client.GetStringAsync(page);
+        using var form = new FormUrlEncodedContent([new("payment", "succeeds"), new("email", "mallory@example.com")]);
+        using var answer = await Stripe.Client.PostAsync(page, form);
+
+        answer.StatusCode.Should().Be(HttpStatusCode.SeeOther);
+        var completed = await Stripe.GetOkAsync("/v1/checkout/sessions/" + (string)session["id"]!);
+        ((string)completed["customer_details"]!["email"]!).Should().Be("sam@example.com", "the buyer cannot change a customer's email on Stripe's page");
+        ((string)(await Stripe.GetOkAsync("/v1/customers/" + customerId))["email"]!).Should().Be("sam@example.com");
+        if (mode == "payment")
+        {
+            var intent = await Stripe.GetOkAsync("/v1/payment_intents/" + (string)completed["payment_intent"]! + "?expand[]=latest_charge");
+            ((string)intent["latest_charge"]!["billing_details"]!["email"]!).Should().Be("sam@example.com");
+        }
+
+        html.Should().MatchRegex("<input type=\"email\" name=\"email\" value=\"sam@example.com\" readonly>", "Stripe shows a customer's email read-only");
+    }
+
     [Fact]
     public async Task PaySubscription_CompletesSessionCreatesCustomerSubscriptionAndInvoice_InStripesEventOrder()
     {
