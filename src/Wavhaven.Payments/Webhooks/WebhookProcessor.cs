@@ -48,7 +48,7 @@ internal sealed partial class WebhookProcessor : IWebhookProcessor, IDisposable
         WebhookResult result;
         try
         {
-            result = Verify(body, signatureHeader, out stripeEvent) ?? await DispatchAsync(stripeEvent!, body, cancellationToken).ConfigureAwait(false);
+            result = Verify(body, signatureHeader, out stripeEvent) ?? await DispatchAsync(stripeEvent!, body, activity, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception exception)
         {
@@ -129,7 +129,7 @@ internal sealed partial class WebhookProcessor : IWebhookProcessor, IDisposable
         return null;
     }
 
-    private async ValueTask<WebhookResult> DispatchAsync(StripeEvent stripeEvent, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    private async ValueTask<WebhookResult> DispatchAsync(StripeEvent stripeEvent, ReadOnlyMemory<byte> body, Activity? activity, CancellationToken cancellationToken)
     {
         // A caller that has given up (its token cancelled) gets nothing claimed, queued or run on its behalf.
         cancellationToken.ThrowIfCancellationRequested();
@@ -199,6 +199,8 @@ internal sealed partial class WebhookProcessor : IWebhookProcessor, IDisposable
             }
             catch (Exception exception)
             {
+                // The delivery ends in the handler's exception, caught here: its span says which, as for one that escapes.
+                activity?.SetTag("error.type", exception.GetType().FullName);
                 await store.MarkFailedAsync(stripeEvent.Id, WebhookFailure.Describe(exception), CancellationToken.None).ConfigureAwait(false);
                 Log.HandlerFailed(_logger, exception, stripeEvent.Type, stripeEvent.Id, claim.Attempt);
                 return new WebhookResult(WebhookOutcome.Failed, "handler failed", stripeEvent.Id, stripeEvent.Type);
