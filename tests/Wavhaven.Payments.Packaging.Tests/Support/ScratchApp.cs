@@ -111,14 +111,7 @@ public sealed class ScratchApp : IDisposable
         using Wavhaven.Payments.Fulfillment;
         using Wavhaven.Payments.Testing;
 
-        var plan = new PlanOptions
-        {
-            Id = "pack",
-            BillingType = BillingType.OneTime,
-            Prices = { new PlanPriceOptions { Interval = PriceInterval.OneTime, TestPriceId = "price_scratch_pack", Amount = 500, Currency = "usd" } },
-        };
-        await using var stripe = await StripeEmulator.StartAsync(new StripeEmulatorOptions { Plans = [plan] });
-        var secret = "whsec_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        """ + ScratchEmulator + """
         var settings = new Dictionary<string, string?>
         {
             ["Stripe:SecretKey"] = stripe.SecretKey,
@@ -179,14 +172,7 @@ public sealed class ScratchApp : IDisposable
         using Wavhaven.Payments.Fulfillment;
         using Wavhaven.Payments.Testing;
 
-        var plan = new PlanOptions
-        {
-            Id = "pack",
-            BillingType = BillingType.OneTime,
-            Prices = { new PlanPriceOptions { Interval = PriceInterval.OneTime, TestPriceId = "price_scratch_pack", Amount = 500, Currency = "usd" } },
-        };
-        await using var stripe = await StripeEmulator.StartAsync(new StripeEmulatorOptions { Plans = [plan] });
-        var secret = "whsec_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        """ + ScratchEmulator + """
 
         var builder = WebApplication.CreateSlimBuilder(args);
         builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -211,6 +197,19 @@ public sealed class ScratchApp : IDisposable
         """ + ScratchPurchase;
 
     /// <summary>What both scratch programs do once their app has started: a guest's checkout, paid, fulfilled through the webhook.</summary>
+    /// <summary>Both programs' start: the plan, an emulator that sells it, and a webhook secret (as <c>plan</c>, <c>stripe</c>, <c>secret</c>).</summary>
+    private const string ScratchEmulator = """
+        var plan = new PlanOptions
+        {
+            Id = "pack",
+            BillingType = BillingType.OneTime,
+            Prices = { new PlanPriceOptions { Interval = PriceInterval.OneTime, TestPriceId = "price_scratch_pack", Amount = 500, Currency = "usd" } },
+        };
+        await using var stripe = await StripeEmulator.StartAsync(new StripeEmulatorOptions { Plans = [plan] });
+        var secret = "whsec_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+
+        """;
+
     private const string ScratchPurchase = """
 
         await using (var scope = app.Services.CreateAsyncScope())
