@@ -22,7 +22,7 @@ public sealed class CheckoutRequest
     public string? TenantId { get; init; }
 
     /// <summary>
-    /// Gets the idempotency key of the session's creation: pass one per checkout attempt (e.g. <c>order-42-checkout-1</c>)
+    /// Gets the idempotency key of the session's creation: pass one per checkout attempt (e.g. <c>order-{reference}-checkout-{attempt}</c>)
     /// so that a retried request cannot open two sessions: 1 to 255 visible ASCII characters, since it is sent as an HTTP
     /// header. One is generated when absent. A new checkout of the same purchase (after
     /// <see cref="ICheckoutService.ExpireCheckoutAsync"/>) needs a new key: for 24 hours Stripe answers a key it has seen
