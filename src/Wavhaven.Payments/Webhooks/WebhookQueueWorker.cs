@@ -205,7 +205,7 @@ internal sealed partial class WebhookQueueWorker(
             // not reach the store for a whole lease: another worker runs them now), and at Stripe:WebhookQueue:HandlerTimeout.
             // Whatever cancels it, the attempt ends only when the handlers return: while they run, the claim is renewed (by a
             // store that renews), so the event is never run twice at once.
-            handlers = HandlerCancellation.Start(stoppingToken, settings.WebhookQueue.HandlerTimeout, timeProvider, logger, queued);
+            handlers = new HandlerCancellation(stoppingToken, settings.WebhookQueue.HandlerTimeout, timeProvider, logger, queued);
             renewal = ClaimRenewal.Start(queue, queued.Id, timeProvider, logger, cancelOnLoss: handlers.Source);
             bool handled;
             try
@@ -323,7 +323,7 @@ internal sealed partial class WebhookQueueWorker(
         private volatile bool _timedOut;
         private volatile bool _disposed;
 
-        private HandlerCancellation(CancellationToken stoppingToken, TimeSpan timeout, TimeProvider timeProvider, ILogger logger, QueuedWebhookEvent queued)
+        public HandlerCancellation(CancellationToken stoppingToken, TimeSpan timeout, TimeProvider timeProvider, ILogger logger, QueuedWebhookEvent queued)
         {
             _logger = logger;
             _queued = queued;
@@ -341,9 +341,6 @@ internal sealed partial class WebhookQueueWorker(
 
         /// <summary>Gets whether the limit cancelled the handlers (neither the stop nor a lost claim had before).</summary>
         public bool TimedOut => _timedOut;
-
-        public static HandlerCancellation Start(CancellationToken stoppingToken, TimeSpan timeout, TimeProvider timeProvider, ILogger logger, QueuedWebhookEvent queued) =>
-            new(stoppingToken, timeout, timeProvider, logger, queued);
 
         public void Dispose()
         {

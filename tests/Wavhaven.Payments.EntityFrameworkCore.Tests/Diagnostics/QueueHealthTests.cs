@@ -87,24 +87,10 @@ public class QueueHealthTests
         // Stripe has given up on"). Events never become dead in inline mode, so the health check is the operator's only
         // way to hear of it.
         await using var app = await HealthApp.StartAsync(kind);
-        var (clock, services, sut) = (app.Clock, app.Services, app.Check);
-        var stripeEvent = TestEvents.Event("invoice.paid", Payments.Tests.Support.StripeFixtures.Get("invoice"));
-        stripeEvent["created"] = clock.GetUtcNow().ToUnixTimeSeconds();
-        var eventId = stripeEvent["id"]!.GetValue<string>();
-        var payload = Encoding.UTF8.GetBytes(stripeEvent.ToJsonString());
-        await using (var scope = services.CreateAsyncScope())
-        {
-            var store = scope.ServiceProvider.GetRequiredService<IWebhookEventStore>();
-            for (var delivery = 0; delivery < 8; delivery++)
-            {
-                (await store.TryClaimAsync(eventId, "invoice.paid", payload)).Status.Should().Be(WebhookClaimStatus.Claimed);
-                await store.MarkFailedAsync(eventId, "InvalidOperationException: the ledger is down");
-                clock.Advance(TimeSpan.FromHours(9));
-            }
-        }
+        var eventId = await FailInlineDeliveriesAsync(app, deliveries: 8, apart: TimeSpan.FromHours(9));
 
-        clock.Advance(TimeSpan.FromHours(12)); // 3.5 days after the event: Stripe's last redelivery has come and gone
-        var result = await CheckAsync(sut);
+        app.Clock.Advance(TimeSpan.FromHours(12)); // 3.5 days after the event: Stripe's last redelivery has come and gone
+        var result = await CheckAsync(app.Check);
 
         result.Status.Should().Be(HealthStatus.Degraded, "Stripe has given up on the event, and only a replay will ever run it");
         result.Description.Should().Contain(eventId);
@@ -122,25 +108,10 @@ public class QueueHealthTests
     public async Task AnInlineDeliveryThatFailed_ADayAndAHalfAgo_IsGivenUpInTestModeOnly(DatabaseKind kind, string keyPrefix, HealthStatus expected)
     {
         await using var app = await HealthApp.StartAsync(kind, keyPrefix + "health0000000000000000000000");
-        var (clock, services, sut) = (app.Clock, app.Services, app.Check);
-        var stripeEvent = TestEvents.Event("invoice.paid", Payments.Tests.Support.StripeFixtures.Get("invoice"));
-        stripeEvent["created"] = clock.GetUtcNow().ToUnixTimeSeconds();
-        stripeEvent["livemode"] = keyPrefix == "sk_live_";
-        var eventId = stripeEvent["id"]!.GetValue<string>();
-        var payload = Encoding.UTF8.GetBytes(stripeEvent.ToJsonString());
-        await using (var scope = services.CreateAsyncScope())
-        {
-            var store = scope.ServiceProvider.GetRequiredService<IWebhookEventStore>();
-            for (var delivery = 0; delivery < 4; delivery++)
-            {
-                (await store.TryClaimAsync(eventId, "invoice.paid", payload)).Status.Should().Be(WebhookClaimStatus.Claimed);
-                await store.MarkFailedAsync(eventId, "InvalidOperationException: the ledger is down");
-                clock.Advance(TimeSpan.FromHours(1));
-            }
-        }
+        await FailInlineDeliveriesAsync(app, deliveries: 4, apart: TimeSpan.FromHours(1), livemode: keyPrefix == "sk_live_");
 
-        clock.Advance(TimeSpan.FromHours(32)); // a day and a half after the event
-        var result = await CheckAsync(sut);
+        app.Clock.Advance(TimeSpan.FromHours(32)); // a day and a half after the event
+        var result = await CheckAsync(app.Check);
 
         result.Status.Should().Be(expected);
         result.Data["given_up_events"].Should().Be(expected == HealthStatus.Degraded ? 1 : 0);
@@ -238,6 +209,33 @@ public class QueueHealthTests
     }
 
     private static StripeEvent Parse(System.Text.Json.Nodes.JsonObject stripeEvent) => StripeEvent.Parse(Encoding.UTF8.GetBytes(stripeEvent.ToJsonString()));
+
+    /// <summary>
+    /// An <c>invoice.paid</c> created now, delivered inline <paramref name="deliveries"/> times <paramref name="apart"/>, its
+    /// handler failing every time; returns its id.
+    /// </summary>
+    private static async Task<string> FailInlineDeliveriesAsync(HealthApp app, int deliveries, TimeSpan apart, bool? livemode = null)
+    {
+        var stripeEvent = TestEvents.Event("invoice.paid", Payments.Tests.Support.StripeFixtures.Get("invoice"));
+        stripeEvent["created"] = app.Clock.GetUtcNow().ToUnixTimeSeconds();
+        if (livemode is { } live)
+        {
+            stripeEvent["livemode"] = live;
+        }
+
+        var eventId = stripeEvent["id"]!.GetValue<string>();
+        var payload = Encoding.UTF8.GetBytes(stripeEvent.ToJsonString());
+        await using var scope = app.Services.CreateAsyncScope();
+        var store = scope.ServiceProvider.GetRequiredService<IWebhookEventStore>();
+        for (var delivery = 0; delivery < deliveries; delivery++)
+        {
+            (await store.TryClaimAsync(eventId, "invoice.paid", payload)).Status.Should().Be(WebhookClaimStatus.Claimed);
+            await store.MarkFailedAsync(eventId, "InvalidOperationException: the ledger is down");
+            app.Clock.Advance(apart);
+        }
+
+        return eventId;
+    }
 
     private static Task<HealthCheckResult> CheckAsync(StripePaymentsHealthCheck check) =>
         check.CheckHealthAsync(new HealthCheckContext { Registration = new HealthCheckRegistration("stripe", check, HealthStatus.Unhealthy, null) });
