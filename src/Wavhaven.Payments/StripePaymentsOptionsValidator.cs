@@ -142,6 +142,11 @@ internal sealed partial class StripePaymentsOptionsValidator(IHostEnvironment? e
         {
             failures.Add("Stripe:ApiBaseUrl must be an absolute http(s) URL, e.g. https://api.stripe.com/.");
         }
+        else if (options.ApiBaseUrl is { } plain && plain.Scheme == Uri.UriSchemeHttp && !plain.IsLoopback && options.Mode == StripeMode.Live)
+        {
+            // Every call carries the key in its Authorization header: over plain http it would cross the network readable.
+            failures.Add("Stripe:ApiBaseUrl is a plain http:// URL, and Stripe:SecretKey is a live key, which every call would then send in clear text. Use https:// (or remove Stripe:ApiBaseUrl for https://api.stripe.com/); an emulator takes a test key.");
+        }
 
         if (!string.IsNullOrEmpty(options.SuccessUrl) && !IsAbsoluteHttpUrl(options.SuccessUrl))
         {

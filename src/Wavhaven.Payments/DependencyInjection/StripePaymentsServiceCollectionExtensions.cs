@@ -53,7 +53,23 @@ public static class StripePaymentsServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<StripePaymentsOptions>, StripePaymentsOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
 
+        // Stripe's API never redirects, and Stripe's clients follow no redirect: a 3xx (a proxy's, a gateway's) followed would
+        // send the request's body (buyers' emails and names), its idempotency key and Stripe-Account to another host, and
+        // take that host's answer (a Checkout URL to send the buyer to) as Stripe's. An app's own primary handler, set
+        // after this, keeps its own setting.
         services.AddHttpClient(StripeHttpClient.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(static (handler, _) =>
+            {
+                switch (handler)
+                {
+                    case HttpClientHandler clientHandler:
+                        clientHandler.AllowAutoRedirect = false;
+                        break;
+                    case SocketsHttpHandler socketsHandler:
+                        socketsHandler.AllowAutoRedirect = false;
+                        break;
+                }
+            })
             .RedactLoggedHeaders(static _ => true);
 
         services.TryAddSingleton<IStripeClient, StripeHttpClient>();

@@ -248,6 +248,27 @@ public class StripePaymentsServiceCollectionExtensionsTests
             .And.Contain("Stripe:AllowLiveKeyInDevelopment");
     }
 
+    /// <summary>
+    /// Every request carries the secret key in its Authorization header: a live key sent to an http:// ApiBaseUrl (a typo,
+    /// or a variable left from the emulator) crosses the network in clear text, readable by anyone on the path, while the
+    /// app runs as if nothing were wrong. A live key goes to Stripe over TLS only; an emulator takes test keys.
+    /// </summary>
+    [Theory]
+    [InlineData("http://api.stripe.com/")]
+    [InlineData("http://stripe-proxy.internal:8080/")]
+    public async Task StartAsync_LiveKeyWithAPlainHttpApiBaseUrl_IsRefused(string apiBaseUrl)
+    {
+        var failures = await StartFailures(With(ValidSection(LiveKey), ("Stripe:ApiBaseUrl", apiBaseUrl)));
+
+        failures.Should().ContainSingle().Which.Should().Contain("Stripe:ApiBaseUrl").And.Contain("https").And.NotContain(LiveKey);
+    }
+
+    [Fact]
+    public async Task StartAsync_TestKeyWithAPlainHttpEmulatorUrl_Starts()
+    {
+        await StartsAndStops(With(ValidSection(), ("Stripe:ApiBaseUrl", "http://127.0.0.1:12111/")));
+    }
+
     [Fact]
     public async Task StartAsync_LiveKeyInDevelopmentWhenAllowed_Starts()
     {
