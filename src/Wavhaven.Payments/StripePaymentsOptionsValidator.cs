@@ -133,6 +133,12 @@ internal sealed partial class StripePaymentsOptionsValidator(IHostEnvironment? e
             {
                 failures.Add($"Stripe:WebhookSecrets[{i}] does not look like a webhook signing secret: it must start with whsec_. Copy it from the webhook endpoint's page in Stripe's dashboard (or from `stripe listen`).");
             }
+            else if (!Stripe.StripeText.IsHeaderSafe(secret))
+            {
+                // The whole string keys the HMAC and Stripe signs with the secret alone: with a line end (a secret file, a CRLF
+                // file) or an invisible character in it, every genuine delivery would be answered 400. (Not shown: a secret.)
+                failures.Add($"Stripe:WebhookSecrets[{i}] holds a space, a line break or another character that is not visible ASCII (a secret file's line end, or an invisible character pasted from a web page). Stripe's signing secrets are letters, digits and underscores: copy it again.");
+            }
         }
     }
 

@@ -53,6 +53,12 @@ internal sealed partial class CustomerResolver(
             throw new ArgumentException($"The email {StripeText.IllFormedProblem}", nameof(email));
         }
 
+        if (email is not null && !CheckoutService.IsEmail(email))
+        {
+            // Checkout's rule (Buyer.Email), and the update's: refused before anything is sent, not by Stripe after a search.
+            throw new ArgumentException("The email is not a valid email address: pass one address, such as jane@example.com, or null to create the customer without one.", nameof(email));
+        }
+
         if (!StripeText.IsWellFormed(name))
         {
             throw new ArgumentException($"The name {StripeText.IllFormedProblem}", nameof(name));

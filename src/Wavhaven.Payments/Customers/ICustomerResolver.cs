@@ -14,6 +14,9 @@ public interface ICustomerResolver
     /// create one customer: calls in this process share one lookup, and the creation's idempotency key is
     /// derived from the user id, so that Stripe answers a second instance's creation with the same customer.
     /// </summary>
+    /// <exception cref="ArgumentException">
+    /// The key has no user id, or the email is not a valid email address (checkout's rule); nothing was sent.
+    /// </exception>
     Task<string> GetOrCreateCustomerIdAsync(CustomerKey key, string? email, string? name, CancellationToken cancellationToken = default);
 
     /// <summary>

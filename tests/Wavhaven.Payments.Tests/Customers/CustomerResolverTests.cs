@@ -163,12 +163,12 @@ public class CustomerResolverTests
         handler.Then(async (_, _) =>
         {
             await release.Task;
-            return StubStripeHandler.Error(HttpStatusCode.BadRequest, "invalid_request_error", "Invalid email address: jane@", param: "email");
+            return StubStripeHandler.Error(HttpStatusCode.BadRequest, "invalid_request_error", "Invalid email address: jane@example.invalid", param: "email");
         });
         handler.OnJson(HttpMethod.Post, "/v1/customers", StripeResponses.CustomerJson("cus_second_try", "user-42"));
 
-        var first = sut.GetOrCreateCustomerIdAsync(User42, "jane@", null);
-        var joined = sut.GetOrCreateCustomerIdAsync(User42, "jane@", null);
+        var first = sut.GetOrCreateCustomerIdAsync(User42, "jane@example.invalid", null);
+        var joined = sut.GetOrCreateCustomerIdAsync(User42, "jane@example.invalid", null);
         release.SetResult();
 
         (await FluentActions.Awaiting(() => first).Should().ThrowAsync<StripeApiException>()).Which.Param.Should().Be("email");
@@ -273,6 +273,24 @@ public class CustomerResolverTests
         customerId.Should().Be("cus_new");
         handler.Requests.Single(r => r.Method == HttpMethod.Post).Header("Idempotency-Key").Should().Be(CustomerResolver.IdempotencyKeyFor(User42));
         (await store.GetCustomerIdAsync(User42)).Should().Be("cus_new");
+    }
+
+    [Theory]
+    [InlineData("not an email")]
+    [InlineData("   ")]
+    [InlineData("Jane <jane@example.com>")]
+    public async Task GetOrCreateCustomerIdAsync_EmailCheckoutWouldRefuse_IsRefusedBeforeAnyCall(string email)
+    {
+        // Checkout refuses such an email (Buyer.Email) and so does UpdateCustomerAsync ("checkout's rule"); the public
+        // method that creates the customer with it must not send it to Stripe (a search, then a creation Stripe refuses).
+        var (sut, _, handler, _) = Create();
+        handler.OnJson(HttpMethod.Get, "/v1/customers/search", StripeResponses.EmptySearch);
+        handler.OnJson(HttpMethod.Post, "/v1/customers", StripeResponses.CustomerJson("cus_new", "user-42"));
+
+        var act = () => sut.GetOrCreateCustomerIdAsync(User42, email, "Jane");
+
+        (await act.Should().ThrowAsync<ArgumentException>()).Which.ParamName.Should().Be("email");
+        handler.Requests.Should().BeEmpty("nothing is sent for an argument the library refuses");
     }
 
     [Fact]

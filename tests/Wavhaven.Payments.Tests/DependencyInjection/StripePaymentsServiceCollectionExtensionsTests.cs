@@ -219,6 +219,22 @@ public class StripePaymentsServiceCollectionExtensionsTests
         failures.Should().ContainSingle().Which.Should().StartWith("Stripe:SecretKey holds a webhook signing secret (whsec_…).");
     }
 
+    [Theory]
+    [InlineData("whsec_51ValidationSecretNeverShown\n", "a secret file's line end (a Kubernetes or Docker secret made with --from-file)")]
+    [InlineData("whsec_51ValidationSecretNeverShown\r", "a CRLF file's line end")]
+    [InlineData(" whsec_51ValidationSecretNeverShown", "a space pasted before it")]
+    [InlineData("whsec_51ValidationSecretNeverShown\u200B", "a zero-width space pasted from a web page")]
+    public async Task StartAsync_WebhookSecretWithInvisibleCharacters_IsRefusedWithoutShowingIt(string secret, string because)
+    {
+        // The HMAC key is the whole string: Stripe signs with the secret alone, so with such a character in the configured
+        // secret every genuine delivery is answered 400 "no signature matches", and nothing is fulfilled until it is fixed.
+        // Start-up refuses the same mistake in Stripe:SecretKey; it must refuse it here too.
+        var failures = await StartFailures(With(ValidSection(), ("Stripe:WebhookSecrets:0", secret)));
+
+        failures.Should().ContainSingle(because).Which.Should().StartWith("Stripe:WebhookSecrets[0]")
+            .And.NotContain("ValidationSecretNeverShown");
+    }
+
     [Fact]
     public async Task StartAsync_WebhookSecretWithoutWhsecPrefix_NamesTheEntry()
     {
