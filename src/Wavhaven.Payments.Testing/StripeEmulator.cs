@@ -164,7 +164,7 @@ public sealed partial class StripeEmulator : IAsyncDisposable
 
     /// <summary>
     /// Moves the emulator's clock forward and runs what fell due, in time order: open checkout sessions expire
-    /// (<c>checkout.session.expired</c>); trials announce their end (<c>customer.subscription.trial_will_end</c>,
+    /// (<c>checkout.session.expired</c>, after <c>payment_intent.canceled</c> for the intent a declined card left open); trials announce their end (<c>customer.subscription.trial_will_end</c>,
     /// three days ahead) and end; subscriptions renew (<c>invoice.created</c>, <c>invoice.finalized</c>,
     /// <c>invoice.paid</c>, <c>invoice.payment_succeeded</c>, <c>customer.subscription.updated</c>) or, after
     /// <see cref="FailNextRenewal"/>, fail (<c>invoice.payment_failed</c>, status <c>past_due</c>); subscriptions set

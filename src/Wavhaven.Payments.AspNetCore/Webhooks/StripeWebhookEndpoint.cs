@@ -35,7 +35,7 @@ internal static class StripeWebhookEndpoint
 
         if (request.ContentLength > maxBodySize)
         {
-            await WriteAsync(context, StatusCodes.Status413PayloadTooLarge, "body too large").ConfigureAwait(false);
+            await RefuseTooLargeAsync(context, processor).ConfigureAwait(false);
             return;
         }
 
@@ -93,7 +93,7 @@ internal static class StripeWebhookEndpoint
                 context.Response.Headers.Connection = "close";
             }
 
-            await WriteAsync(context, StatusCodes.Status413PayloadTooLarge, "body too large").ConfigureAwait(false);
+            await RefuseTooLargeAsync(context, processor).ConfigureAwait(false);
             return;
         }
 
@@ -160,6 +160,16 @@ internal static class StripeWebhookEndpoint
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
+    }
+
+    /// <summary>
+    /// Answers 413, and has the library's processor count the refusal as it counts one for the signature (a processor of
+    /// the app's own counts nothing of the library's, for this delivery as for the others).
+    /// </summary>
+    private static Task RefuseTooLargeAsync(HttpContext context, IWebhookProcessor processor)
+    {
+        (processor as WebhookProcessor)?.RecordBodyTooLarge();
+        return WriteAsync(context, StatusCodes.Status413PayloadTooLarge, WebhookProcessor.BodyTooLarge);
     }
 
     /// <summary>Answers unless the connection is gone already (a body that never came whole may have taken it along).</summary>

@@ -201,7 +201,11 @@ internal sealed partial class EmulatorStore
         }
     }
 
-    /// <summary>Expires an open session (<c>checkout.session.expired</c>).</summary>
+    /// <summary>
+    /// Expires an open session (<c>checkout.session.expired</c>). The payment intent of an earlier, declined attempt is
+    /// cancelled with it (<c>payment_intent.canceled</c> first), as Stripe does: an open session's intent can only end
+    /// that way, since Stripe refuses to cancel it on its own.
+    /// </summary>
     public void ExpireSession(CheckoutSession session, RequestInfo request)
     {
         if (session.Status != "open")
@@ -210,6 +214,18 @@ internal sealed partial class EmulatorStore
         }
 
         session.Status = "expired";
+        if (session.PaymentIntentId is { } intentId && Find<PaymentIntent>(intentId) is { Status: not ("canceled" or "succeeded") } intent)
+        {
+            intent.Status = "canceled";
+            intent.CanceledAt = Now;
+
+            // Stripe gives the cancellations it makes itself a reason of its own (failed_invoice, void_invoice, automatic,
+            // expired; a caller's are duplicate, fraudulent, requested_by_customer, abandoned). Which one an expired
+            // session's intent gets is not in the facts this emulator follows: automatic, the general one.
+            intent.CancellationReason = "automatic";
+            Emit("payment_intent.canceled", intent, RequestInfo.Automatic);
+        }
+
         Emit("checkout.session.expired", session, request);
     }
 

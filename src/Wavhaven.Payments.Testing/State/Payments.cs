@@ -27,6 +27,11 @@ internal sealed class PaymentIntent(string id, DateTimeOffset created, long amou
 
     public string? PaymentMethodType { get; set; }
 
+    /// <summary>Gets or sets when the intent was cancelled (its session expired).</summary>
+    public DateTimeOffset? CanceledAt { get; set; }
+
+    public string? CancellationReason { get; set; }
+
     /// <summary>Gets or sets the last decline: (code, decline code, message).</summary>
     public (string Code, string DeclineCode, string Message)? LastError { get; set; }
 
@@ -43,8 +48,8 @@ internal sealed class PaymentIntent(string id, DateTimeOffset created, long amou
         ["application"] = null,
         ["application_fee_amount"] = null,
         ["automatic_payment_methods"] = null,
-        ["canceled_at"] = null,
-        ["cancellation_reason"] = null,
+        ["canceled_at"] = CanceledAt.Unix(),
+        ["cancellation_reason"] = CancellationReason,
         ["capture_method"] = "automatic",
         ["client_secret"] = ClientSecret,
         ["confirmation_method"] = "automatic",

@@ -21,7 +21,14 @@ public sealed class InMemoryWebhookEventStoreOptions
     /// </summary>
     public int Capacity { get; set; } = 200_000;
 
-    /// <summary>Gets or sets how long a claim in progress blocks others before it is presumed dead.</summary>
+    /// <summary>Ignored: the in-memory store's claims hold until their handlers end (see the remarks).</summary>
+    /// <remarks>
+    /// It was how long a claim in progress blocked others before it was presumed dead. A claim of this store is made and
+    /// marked in one process, whose end takes the store with it, so it is never dead while the store lives: it is held
+    /// until the library marks it, when its handlers end, as a durable store's claim is renewed while they run. Lapsing
+    /// after a fixed time let a redelivery run a handler slower than it a second time, beside the first.
+    /// </remarks>
+    [Obsolete("Ignored: the in-memory webhook event store's claims hold until their handlers end, however long they run.")]
     public TimeSpan ClaimLease { get; set; } = TimeSpan.FromMinutes(5);
 }
 
@@ -108,7 +115,7 @@ internal sealed partial class InMemoryWebhookEventStore(
     private readonly RecentClaim[] _recent = new RecentClaim[8];
     private int _nextRecent;
 
-    // The store's times are only compared with each other (leases of minutes, retention of hours), so on the system clock
+    // The store's times are only compared with each other (a retention of hours, a sweep a minute), so on the system clock
     // it reads the coarse monotonic count: about 9 ns against 30 ns for the wall clock on this kind of virtual machine,
     // four times per delivery, and deaf to the wall clock's steps. Any other TimeProvider (a test's) is read as given.
     private readonly bool _monotonic = timeProvider == TimeProvider.System;
@@ -148,7 +155,10 @@ internal sealed partial class InMemoryWebhookEventStore(
                 {
                     case EntryState.Processed:
                         return ValueTask.FromResult(new WebhookClaim(WebhookClaimStatus.AlreadyProcessed, record.Attempts));
-                    case EntryState.InProgress when now - record.ClaimedAt < _options.ClaimLease.Ticks:
+                    case EntryState.InProgress:
+                        // Held until marked, with no lease: its holder is in this process, and every holder marks its claim
+                        // when its handlers end (processed, failed, or released when its caller went away). A claim the store
+                        // let lapse would let a redelivery run a slow handler again beside itself.
                         return ValueTask.FromResult(new WebhookClaim(WebhookClaimStatus.InProgress, record.Attempts));
                     default:
                         record.State = EntryState.InProgress;
@@ -228,9 +238,8 @@ internal sealed partial class InMemoryWebhookEventStore(
         {
             ref var record = ref RecordOf(id);
 
-            // Processed is final. The store keeps no claim tokens: a holder whose lease ran out, and whose successor
-            // has since processed the id, would otherwise turn it back into Failed when its own work finally throws,
-            // and the next delivery would do the work a second time.
+            // Processed is final: a failure marked after it (by a caller that breaks the one-holder rule) must not turn it
+            // back into Failed, or the next delivery would do the work a second time.
             if (!Unsafe.IsNullRef(ref record) && record.State != EntryState.Processed)
             {
                 record.State = state;
@@ -385,8 +394,9 @@ internal sealed partial class InMemoryWebhookEventStore(
 
                     ref var record = ref _records[_head];
 
-                    // A claim in progress expires too once its lease is long over: its worker is gone (or hung) for good.
-                    var expired = (record.State != EntryState.InProgress || now - record.ClaimedAt >= _options.ClaimLease.Ticks) && record.UpdatedAt < cutoff;
+                    // A claim in progress never expires: its handlers still run (see TryClaimAsync), and forgetting it would let
+                    // the next delivery run them again.
+                    var expired = record.State != EntryState.InProgress && record.UpdatedAt < cutoff;
                     if (expired || (toForget > 0 && record.State == EntryState.Processed && (!record.IsPurchase || purchasesToForget > 0)))
                     {
                         if (!expired)

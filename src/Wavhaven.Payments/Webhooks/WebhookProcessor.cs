@@ -72,6 +72,23 @@ internal sealed partial class WebhookProcessor : IWebhookProcessor, IDisposable
         return result;
     }
 
+    /// <summary>The reason a body over the cap is refused with.</summary>
+    internal const string BodyTooLarge = "body too large";
+
+    /// <summary>
+    /// Records a delivery that the endpoint refused for its body's size (413, over <c>Stripe:WebhookMaxBodySize</c>) as
+    /// one refused for its signature is recorded: counted and timed with outcome <c>invalid_signature</c>, since nothing of
+    /// it could be verified, and its activity an error. Timed from the refusal, as a delivery is timed from the call that
+    /// hands over its body: what the sender took to send it is not the processing's.
+    /// </summary>
+    internal void RecordBodyTooLarge()
+    {
+        var timed = PaymentsTelemetry.WebhookDuration.Enabled;
+        var started = timed ? _timeProvider.GetTimestamp() : 0;
+        using var activity = PaymentsTelemetry.Source.StartActivity("Wavhaven.Payments.Webhook", ActivityKind.Consumer);
+        Record(activity, timed, started, eventId: null, eventType: null, PaymentsTelemetry.OutcomeTag(WebhookOutcome.InvalidSignature), error: true, BodyTooLarge);
+    }
+
     private void Record(Activity? activity, bool timed, long started, string? eventId, string? eventType, string outcome, bool error, string? description)
     {
         var tags = new TagList { { "stripe.event.type", eventType ?? "unknown" }, { "outcome", outcome } };

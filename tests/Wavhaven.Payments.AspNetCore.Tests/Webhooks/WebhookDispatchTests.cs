@@ -1,7 +1,9 @@
 using System.Net;
+using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
 using Wavhaven.Payments.AspNetCore.Tests.Support;
 using Wavhaven.Payments.Checkout;
 using Wavhaven.Payments.Fulfillment;
@@ -35,6 +37,59 @@ public class WebhookDispatchTests
         later.StatusCode.Should().Be(HttpStatusCode.OK);
         (await later.Content.ReadAsStringAsync()).Should().Be("duplicate");
         app.Recorder.Fulfilled.Should().ContainSingle();
+    }
+
+    /// <summary>
+    /// The default, in-memory store's claims lapsed after five minutes (InMemoryWebhookEventStoreOptions.ClaimLease) and
+    /// were never renewed, so Stripe's redelivery of an event whose handler was still running after that claimed it and ran
+    /// the handler a second time, beside the first. The claim now holds while the handler runs: the redelivery is told to
+    /// come back later (409), and the handler runs once.
+    /// </summary>
+    [Fact]
+    public async Task AHandlerStillRunningAfterSixMinutes_IsNotRunAgainByTheRedelivery_WithTheInMemoryStore()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var handler = new SlowHandlerState();
+        await using var app = await WebhookTestApp.StartAsync(
+            payments: payments => payments.AddEventHandler<SlowEventHandler>(),
+            services: services => services.AddSingleton<TimeProvider>(clock).AddSingleton(handler));
+        var body = Encoding.UTF8.GetBytes(TestEvents.Event("charge.refunded", StripeFixtures.Get("charge")).ToJsonString());
+
+        var first = app.PostAsync(body, signedAt: clock.GetUtcNow());
+        await handler.FirstRunStarted.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        clock.Advance(TimeSpan.FromMinutes(6));
+        using var redelivery = await app.PostAsync(body, signedAt: clock.GetUtcNow());
+        handler.FinishFirstRun.SetResult();
+        using var firstResponse = await first.WaitAsync(TimeSpan.FromSeconds(30));
+
+        redelivery.StatusCode.Should().Be(HttpStatusCode.Conflict, "the first delivery's handler still runs");
+        handler.Runs.Should().Be(1);
+        firstResponse.StatusCode.Should().Be(HttpStatusCode.OK);
+        using var later = await app.PostAsync(body, signedAt: clock.GetUtcNow());
+        (await later.Content.ReadAsStringAsync()).Should().Be("duplicate");
+        handler.Runs.Should().Be(1);
+    }
+
+    public sealed class SlowHandlerState
+    {
+        public int Runs;
+
+        public TaskCompletionSource FirstRunStarted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource FinishFirstRun { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    /// <summary>An event handler whose first run lasts until the test lets it end; later runs (which must not happen) end at once.</summary>
+    public sealed class SlowEventHandler(SlowHandlerState state) : IStripeEventHandler
+    {
+        public async Task HandleAsync(StripeEvent stripeEvent, CancellationToken cancellationToken)
+        {
+            if (Interlocked.Increment(ref state.Runs) == 1)
+            {
+                state.FirstRunStarted.SetResult();
+                await state.FinishFirstRun.Task.WaitAsync(cancellationToken);
+            }
+        }
     }
 
     [Fact]

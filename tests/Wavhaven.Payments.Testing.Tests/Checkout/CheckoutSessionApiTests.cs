@@ -142,6 +142,39 @@ public sealed class CheckoutSessionApiTests : EmulatorTest
         again.Status.Should().Be(HttpStatusCode.BadRequest);
     }
 
+    /// <summary>
+    /// A session whose buyer's card was declined is still open, with the payment intent of that attempt waiting for another
+    /// payment method. Stripe cancels that intent when the session expires (it cannot be cancelled on its own: "expire the
+    /// Checkout Session instead"); the emulator left it in requires_payment_method, as if the buyer could still pay it.
+    /// Expired by the API or by the clock alike.
+    /// </summary>
+    [Theory]
+    [InlineData("api")]
+    [InlineData("clock")]
+    public async Task Expire_AfterADeclinedCard_CancelsTheSessionsPaymentIntent(string by)
+    {
+        var id = (string)(await CreatePaymentSessionAsync())["id"]!;
+        await Emulator.CompleteCheckoutAsync(id, EmulatedPayment.Declined);
+        var intentId = (string)(await Stripe.GetOkAsync("/v1/checkout/sessions/" + id))["payment_intent"]!;
+        var eventsBefore = Emulator.Events.Count;
+
+        if (by == "api")
+        {
+            await Stripe.PostOkAsync("/v1/checkout/sessions/" + id + "/expire", string.Empty);
+        }
+        else
+        {
+            await Emulator.AdvanceClockAsync(TimeSpan.FromHours(25));
+        }
+
+        var intent = await Stripe.GetOkAsync("/v1/payment_intents/" + intentId);
+        ((string)intent["status"]!).Should().Be("canceled");
+        ((long)intent["canceled_at"]!).Should().BeCloseTo(LastEvent("checkout.session.expired").Created.ToUnixTimeSeconds(), 1, "it was cancelled as the session expired");
+        ((string?)intent["cancellation_reason"]).Should().NotBeNullOrEmpty("Stripe says why it cancelled an intent itself");
+        EventTypesSince(eventsBefore).Should().Equal("payment_intent.canceled", "checkout.session.expired");
+        ((string)LastEvent("payment_intent.canceled").DataObject()["status"]!).Should().Be("canceled");
+    }
+
     /// <summary>Stripe expires only open sessions: a paid one is refused with 400, and stays as it was.</summary>
     [Fact]
     public async Task Expire_CompleteSession_Is400AndChangesNothing()
