@@ -50,7 +50,9 @@ public sealed class StripePaymentsOptions
     /// Gets or sets how long a durable store's claim on an event (or a purchase) holds before it is presumed
     /// abandoned (its process died) and another delivery or worker may claim it. A store that renews its claims
     /// (<see cref="Webhooks.IRenewableWebhookEventStore"/>: the Entity Framework Core store on PostgreSQL) extends a claim
-    /// every third of it while its handlers run, so a handler may take longer. Defaults to 5 minutes.
+    /// every third of it while its handlers run, so a handler may take longer. Leases are set and compared on each
+    /// instance's clock: instances whose clocks disagree by more than two thirds of it can take each other's live claims.
+    /// Defaults to 5 minutes.
     /// </summary>
     public TimeSpan WebhookClaimLease { get; set; } = TimeSpan.FromMinutes(5);
 

@@ -566,18 +566,20 @@ internal sealed class EntityFrameworkWebhookEventStore(DbContext context, IOptio
             Provider = provider;
             // A row this claim's own transaction has locked (the processed mark; steps are not marked in it) cannot be extended from
             // outside it, and need not be: until that transaction ends, every other claimer waits for it or skips it. So a
-            // locked row whose committed token is still ours is held, unchanged; a row is returned exactly when it is held.
+            // locked row whose committed token is still ours is held, unchanged; a row is returned exactly when it is held. A
+            // renewal only ever extends the lease: after this instance's clock stepped back, a lease set from it would end
+            // before the one it already holds, and other instances would take the live claim over.
             RenewClaim = provider == StoreProvider.PostgreSql
                 ? $"""
                     WITH renewed AS (
-                        UPDATE {table} SET lease_expires_at = @lease
+                        UPDATE {table} SET lease_expires_at = GREATEST(lease_expires_at, @lease)
                         WHERE id = (SELECT id FROM {table} WHERE id = @id AND lease_token = @token AND state = 'processing' FOR UPDATE SKIP LOCKED)
                         RETURNING id)
                     SELECT 1 WHERE EXISTS (SELECT 1 FROM renewed)
                         OR EXISTS (SELECT 1 FROM {table} WHERE id = @id AND lease_token = @token AND state = 'processing')
                     """
                 : $"""
-                    UPDATE {table} SET lease_expires_at = @lease
+                    UPDATE {table} SET lease_expires_at = MAX(lease_expires_at, @lease)
                     WHERE id = @id AND lease_token = @token AND state = 'processing'
                     RETURNING 1
                     """;

@@ -76,6 +76,28 @@ internal sealed class Price(string id, DateTimeOffset created, string productId,
         _ => start,
     };
 
+    /// <summary>
+    /// The end of the period that starts at <paramref name="start"/> on the cycle of <paramref name="anchor"/>: as at Stripe,
+    /// a monthly or yearly period ends on the anchor's day, or on the month's last day when it has no such day, so that a
+    /// subscription anchored on the 31st bills on Feb 28, then Mar 31 (not on the 28th for good).
+    /// </summary>
+    public DateTimeOffset NextPeriodEnd(DateTimeOffset anchor, DateTimeOffset start)
+    {
+        if (Interval is not ("month" or "year") || anchor > start)
+        {
+            return AddInterval(start);
+        }
+
+        for (var periods = 1; ; periods++)
+        {
+            var end = Interval == "month" ? anchor.AddMonths((int)(periods * IntervalCount)) : anchor.AddYears((int)(periods * IntervalCount));
+            if (end > start)
+            {
+                return end;
+            }
+        }
+    }
+
     public override JsonObject ToJson(EmulatorStore store) => new()
     {
         ["id"] = Id,

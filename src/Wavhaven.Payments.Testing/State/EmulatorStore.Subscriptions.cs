@@ -141,7 +141,7 @@ internal sealed partial class EmulatorStore
         foreach (var item in subscription.Items)
         {
             item.CurrentPeriodStart = item.CurrentPeriodEnd;
-            item.CurrentPeriodEnd = item.Price.AddInterval(item.CurrentPeriodStart);
+            item.CurrentPeriodEnd = item.Price.NextPeriodEnd(subscription.BillingCycleAnchor, item.CurrentPeriodStart);
         }
 
         var invoice = NewInvoice(subscription, null, "subscription_cycle", subscription.CurrentPeriodStart, subscription.CurrentPeriodEnd);

@@ -179,12 +179,12 @@ internal sealed class StripePaymentsHealthCheck(IServiceProvider services, TimeP
             try
             {
                 var list = await services.GetRequiredService<IStripeClient>().ListWebhookEndpointsAsync(cancellationToken).ConfigureAwait(false);
-                _cached = new EndpointsSnapshot(timeProvider.GetUtcNow(), list.Data, null);
+                _cached = new EndpointsSnapshot(timeProvider.GetTimestamp(), list.Data, null);
                 return list.Data;
             }
             catch (StripeException exception)
             {
-                _cached = new EndpointsSnapshot(timeProvider.GetUtcNow(), [], exception);
+                _cached = new EndpointsSnapshot(timeProvider.GetTimestamp(), [], exception);
                 throw;
             }
         }
@@ -202,7 +202,9 @@ internal sealed class StripePaymentsHealthCheck(IServiceProvider services, TimeP
             return null;
         }
 
-        var age = timeProvider.GetUtcNow() - snapshot.At;
+        // Measured on the monotonic timestamp, not the wall clock: a clock stepped back would make a snapshot "fresh" for as
+        // long as the step (an Unhealthy failure reported for an hour after Stripe answers again).
+        var age = timeProvider.GetElapsedTime(snapshot.At);
         if (snapshot.Failure is { } failure)
         {
             return age < FailureCacheDuration ? throw failure : null;
@@ -215,5 +217,5 @@ internal sealed class StripePaymentsHealthCheck(IServiceProvider services, TimeP
     /// The endpoints as last listed, or the failure to list them, and when: one object, so that a reader never pairs one's
     /// time with another's list.
     /// </summary>
-    private sealed record EndpointsSnapshot(DateTimeOffset At, IReadOnlyList<StripeWebhookEndpoint> Endpoints, StripeException? Failure);
+    private sealed record EndpointsSnapshot(long At, IReadOnlyList<StripeWebhookEndpoint> Endpoints, StripeException? Failure);
 }

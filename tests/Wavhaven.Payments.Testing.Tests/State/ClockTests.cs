@@ -35,7 +35,7 @@ public sealed class ClockTests : EmulatorTest
         var updated = LastEvent("customer.subscription.updated").ToJsonObject();
         var item = updated["data"]!["object"]!["items"]!["data"]![0]!;
         ((long)item["current_period_start"]!).Should().Be(firstEnd);
-        DateTimeOffset.FromUnixTimeSeconds((long)item["current_period_end"]!).Should().Be(DateTimeOffset.FromUnixTimeSeconds(firstEnd).AddMonths(1));
+        DateTimeOffset.FromUnixTimeSeconds((long)item["current_period_end"]!).Should().Be(DateTimeOffset.FromUnixTimeSeconds((long)first["billing_cycle_anchor"]!).AddMonths(2), "a period ends on the anchor's day (the 31st), or the month's last day");
         ((long)updated["data"]!["previous_attributes"]!["items"]!["data"]![0]!["current_period_end"]!).Should().Be(firstEnd);
         ((long)updated["created"]!).Should().Be(firstEnd, "the renewal happens at the period's end, not at the end of the advance");
         var invoices = await Stripe.GetOkAsync("/v1/invoices?subscription=" + subscriptionId);
