@@ -308,6 +308,12 @@ internal sealed partial class StripeApi
             throw ApiException.InvalidRequest($"The Checkout Session's total amount due must add up to at least {Money.Format(minimum, lines[0].Price.Currency)}.", "line_items");
         }
 
+        // Stripe's amounts have at most eight digits (twelve for IDR): it refuses a larger total at creation.
+        if (mode == "payment" && total > Money.Maximum(lines[0].Price.Currency))
+        {
+            throw ApiException.InvalidRequest($"The Checkout Session's total amount due must be no more than {Money.Format(Money.Maximum(lines[0].Price.Currency), lines[0].Price.Currency)}.", "line_items", "amount_too_large");
+        }
+
         return lines;
     }
 

@@ -30,6 +30,13 @@ internal static class Money
     /// <summary>Stripe's minimum charge in <paramref name="currency"/>, in minor units, or <see langword="null"/> when the emulator does not know it.</summary>
     public static long? Minimum(string currency) => MinimumCharge.TryGetValue(currency, out var minimum) ? minimum : null;
 
+    /// <summary>
+    /// Stripe's maximum charge in <paramref name="currency"/>, in minor units: amounts have at most eight digits, twelve for
+    /// IDR (docs.stripe.com/currencies#minimum-and-maximum-charge-amounts).
+    /// </summary>
+    public static long Maximum(string currency) =>
+        string.Equals(currency, "idr", StringComparison.OrdinalIgnoreCase) ? 999_999_999_999 : 99_999_999;
+
     public static string Format(long amount, string currency) =>
         ZeroDecimal.Contains(currency)
             ? amount.ToString("N0", CultureInfo.InvariantCulture) + " " + currency.ToUpperInvariant()

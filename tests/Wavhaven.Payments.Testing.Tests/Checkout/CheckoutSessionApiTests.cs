@@ -274,4 +274,28 @@ public sealed class CheckoutSessionApiTests : EmulatorTest
         answer.Error["type"]!.GetValue<string>().Should().Be("invalid_request_error");
         atTheMinimum.Status.Should().Be(HttpStatusCode.OK, atTheMinimum.Body.ToJsonString());
     }
+    /// <summary>
+    /// Stripe's amounts have at most eight digits (99999999: 999,999.99 USD, or ¥99,999,999; twelve for IDR), and Stripe
+    /// refuses at creation a Checkout session whose total due is over that: 400 amount_too_large, "The Checkout Session's
+    /// total amount due must be no more than $999,999.99". The emulator opened the session and charged it, so a test of a
+    /// large cart passed against it and failed against Stripe.
+    /// </summary>
+    [Theory]
+    [InlineData("usd", 100_000_000, 1)]
+    [InlineData("usd", 50_000_000, 2)]
+    [InlineData("jpy", 100_000_000, 1)]
+    public async Task Create_PaymentTotalAboveStripesMaximumCharge_IsRefused(string currency, long unitAmount, int quantity)
+    {
+        var answer = await Stripe.PostAsync("/v1/checkout/sessions",
+            $"mode=payment&line_items[0][price_data][currency]={currency}&line_items[0][price_data][unit_amount]={unitAmount}"
+            + $"&line_items[0][price_data][product_data][name]=Studio&line_items[0][quantity]={quantity}&success_url=https%3A%2F%2Fshop.example%2Fok");
+        var atTheMaximum = await Stripe.PostAsync("/v1/checkout/sessions",
+            $"mode=payment&line_items[0][price_data][currency]={currency}&line_items[0][price_data][unit_amount]=99999999"
+            + "&line_items[0][price_data][product_data][name]=Studio&line_items[0][quantity]=1&success_url=https%3A%2F%2Fshop.example%2Fok");
+
+        answer.Status.Should().Be(HttpStatusCode.BadRequest, "Stripe refuses a charge over its maximum: {0}", answer.Body.ToJsonString());
+        answer.Error["type"]!.GetValue<string>().Should().Be("invalid_request_error");
+        answer.Error["code"]!.GetValue<string>().Should().Be("amount_too_large");
+        atTheMaximum.Status.Should().Be(HttpStatusCode.OK, atTheMaximum.Body.ToJsonString());
+    }
 }
