@@ -631,8 +631,9 @@ internal sealed class EntityFrameworkWebhookEventStore(DbContext context, IOptio
                 """;
             Replay = $"""
                 UPDATE {table}
-                SET state = 'received', attempts = 0, next_attempt_at = @now, updated_at = @now
-                WHERE id = @id AND state IN ('dead', 'failed') AND payload IS NOT NULL
+                SET state = 'received', attempts = 0, next_attempt_at = @now, updated_at = @now, lease_token = NULL, lease_expires_at = NULL
+                WHERE id = @id AND payload IS NOT NULL
+                  AND (state IN ('dead', 'failed') OR (state = 'processing' AND lease_expires_at < @now))
                 """;
         }
 

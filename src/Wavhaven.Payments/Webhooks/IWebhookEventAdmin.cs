@@ -23,11 +23,12 @@ public interface IWebhookEventAdmin
 
     /// <summary>
     /// Puts a dead (or failed) event back in the queue with a fresh set of attempts, and wakes this instance's
-    /// worker: it runs the handlers that have not succeeded yet. Fix the cause first.
+    /// worker: it runs the handlers that have not succeeded yet. Fix the cause first. An event whose claim's lease ran out
+    /// (its process died in its handlers) is put back too.
     /// </summary>
     /// <param name="eventId">The event id (<c>evt_…</c>).</param>
     /// <param name="cancellationToken">The token.</param>
-    /// <returns><see langword="true"/> when it was put back; <see langword="false"/> when the store has no such event or it is neither dead nor failed.</returns>
+    /// <returns><see langword="true"/> when it was put back; <see langword="false"/> when the store has no such event, or it is neither dead nor failed nor held by a claim whose lease ran out.</returns>
     /// <exception cref="InvalidOperationException">The event store is not a durable queue.</exception>
     Task<bool> ReplayAsync(string eventId, CancellationToken cancellationToken = default);
 }

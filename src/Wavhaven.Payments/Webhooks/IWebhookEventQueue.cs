@@ -58,10 +58,13 @@ public interface IWebhookEventQueue : IWebhookEventStore
     /// <param name="cancellationToken">The token.</param>
     ValueTask MarkDeadAsync(string id, string error, CancellationToken cancellationToken = default);
 
-    /// <summary>Puts a dead or failed event back in the queue, due now, with its attempts counted from zero.</summary>
+    /// <summary>
+    /// Puts a dead or failed event, or one whose claim's lease ran out (its holder died), back in the queue, due now, with
+    /// its attempts counted from zero.
+    /// </summary>
     /// <param name="id">The event id.</param>
     /// <param name="cancellationToken">The token.</param>
-    /// <returns><see langword="false"/> when there is no such event, or it is not dead or failed.</returns>
+    /// <returns><see langword="false"/> when there is no such event, or it is not dead or failed and its claim is live.</returns>
     ValueTask<bool> ReplayAsync(string id, CancellationToken cancellationToken = default);
 
     /// <summary>Gets what the store knows of an event.</summary>

@@ -97,6 +97,32 @@ public class QueueHealthTests
     }
 
     /// <summary>
+    /// The operator's night, inline: a handler bug that takes its process down (a stack overflow, an out-of-memory kill) on
+    /// every delivery of one event. Each delivery leaves its claim in progress; the next, once the lease has run out, takes
+    /// it over and dies the same way. Stripe stops after three days, and the last claim stays in progress for good: only a
+    /// replay (by the id Stripe's Dashboard shows as failing) can run it, as for a delivery whose handler threw.
+    /// </summary>
+    [SkippableTheory]
+    [InlineData(DatabaseKind.Sqlite)]
+    [InlineData(DatabaseKind.PostgreSql)]
+    public async Task AnInlineDeliveryWhoseInstanceDied_PastStripesRedeliveries_CanBeReplayed(DatabaseKind kind)
+    {
+        await using var app = await HealthApp.StartAsync(kind);
+        var eventId = await CrashInlineDeliveriesAsync(app, deliveries: 8, apart: TimeSpan.FromHours(9));
+        app.Clock.Advance(TimeSpan.FromHours(12));
+
+        await using var scope = app.Services.CreateAsyncScope();
+        var admin = scope.ServiceProvider.GetRequiredService<IWebhookEventAdmin>();
+        (await admin.GetAsync(eventId))!.State.Should().Be(WebhookEventState.Processing, "its last delivery's process died holding the claim");
+        (await admin.ReplayAsync(eventId)).Should().BeTrue("its claim's lease ran out days ago: nobody runs it, and Stripe never will again");
+
+        var queue = (IWebhookEventQueue)scope.ServiceProvider.GetRequiredService<IWebhookEventStore>();
+        var replayed = await queue.ClaimNextAsync();
+        replayed!.Id.Should().Be(eventId);
+        replayed.Claim.Attempt.Should().Be(1, "a replay gives the event a fresh set of attempts");
+    }
+
+    /// <summary>
     /// In a sandbox Stripe retries a delivery three times over a few hours, not for three days: a test-mode app whose
     /// handler failed heard of the event only three days later. A day after the event it is given up on in test mode;
     /// in live mode Stripe is still redelivering it then.
@@ -231,6 +257,27 @@ public class QueueHealthTests
         {
             (await store.TryClaimAsync(eventId, "invoice.paid", payload)).Status.Should().Be(WebhookClaimStatus.Claimed);
             await store.MarkFailedAsync(eventId, "InvalidOperationException: the ledger is down");
+            app.Clock.Advance(apart);
+        }
+
+        return eventId;
+    }
+
+    /// <summary>
+    /// An <c>invoice.paid</c> created now, delivered inline <paramref name="deliveries"/> times <paramref name="apart"/> (more
+    /// than a lease), each delivery's process dying in the handler: its claim is taken and never marked; returns its id.
+    /// </summary>
+    private static async Task<string> CrashInlineDeliveriesAsync(HealthApp app, int deliveries, TimeSpan apart)
+    {
+        var stripeEvent = TestEvents.Event("invoice.paid", Payments.Tests.Support.StripeFixtures.Get("invoice"));
+        stripeEvent["created"] = app.Clock.GetUtcNow().ToUnixTimeSeconds();
+        var eventId = stripeEvent["id"]!.GetValue<string>();
+        var payload = Encoding.UTF8.GetBytes(stripeEvent.ToJsonString());
+        for (var delivery = 0; delivery < deliveries; delivery++)
+        {
+            await using var scope = app.Services.CreateAsyncScope(); // a process of its own, which dies with its claim
+            (await scope.ServiceProvider.GetRequiredService<IWebhookEventStore>().TryClaimAsync(eventId, "invoice.paid", payload))
+                .Status.Should().Be(WebhookClaimStatus.Claimed);
             app.Clock.Advance(apart);
         }
 
