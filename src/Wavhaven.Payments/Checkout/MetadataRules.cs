@@ -22,6 +22,12 @@ internal static class MetadataRules
     public const int MaxTenantIdLength = 255;
 
     /// <summary>
+    /// Longest user id the customer resolver takes: the other half of the durable customer map's key
+    /// (<c>wavhaven_customers.user_id</c>, 255 wide). Checkout's own limit is lower (Stripe's 200 for <c>client_reference_id</c>).
+    /// </summary>
+    public const int MaxUserIdLength = 255;
+
+    /// <summary>
     /// What is wrong with a tenant id, or <see langword="null"/> when nothing is (or there is none): the one rule that
     /// checkout, the portal and the customer resolver share, each refusing in its own way. An empty or blank one would be
     /// stored as no tenant (Stripe drops empty metadata values), and so be another app tenant's key.

@@ -297,6 +297,9 @@ internal sealed partial class CustomerResolver(
     private async Task<string> CreateUnderOwnKeyAsync(CustomerKey key, StripeForm parameters, CancellationToken cancellationToken) =>
         (await stripe.CreateCustomerAsync(parameters, IdempotencyKeys.New(IdempotencyKeyFor(key) + "-"), cancellationToken).ConfigureAwait(false)).Id;
 
+    /// <summary>Pages of 100 read after the first before the search stops: 1,010 customers of one user id, a checkout's wait bounded.</summary>
+    private const int MaxSearchPages = 10;
+
     private async Task<string?> SearchAsync(CustomerKey key, CancellationToken cancellationToken)
     {
         var query = $"metadata['{MetadataKeys.UserId}']:'{EscapeSearchValue(key.UserId)}'";
@@ -305,10 +308,25 @@ internal sealed partial class CustomerResolver(
             query += $" AND metadata['{MetadataKeys.TenantId}']:'{EscapeSearchValue(key.TenantId)}'";
         }
 
-        StripeSearchResult<StripeCustomer> result;
+        // Every page, up to a bound: without a tenant the query names only the user id, so it also finds every tenant's user
+        // of that id (tenants that count their users from 1 all have a "42"), and the first page need not hold the user's own.
+        var found = new List<StripeCustomer>();
         try
         {
-            result = await stripe.SearchCustomersAsync(query, cancellationToken).ConfigureAwait(false);
+            string? page = null;
+            var pages = 0;
+            do
+            {
+                var result = await stripe.SearchCustomersAsync(query, page, cancellationToken).ConfigureAwait(false);
+                found.AddRange(result.Data);
+                page = result.HasMore ? result.NextPage : null;
+                if (page is not null && ++pages > MaxSearchPages)
+                {
+                    Log.SearchTruncated(logger, found.Count);
+                    break;
+                }
+            }
+            while (page is not null);
         }
         catch (StripeApiException exception) when (exception.StatusCode is >= 400 and < 500 and not 401 and not 429)
         {
@@ -318,7 +336,7 @@ internal sealed partial class CustomerResolver(
             return null;
         }
 
-        var match = Match(key, result.Data);
+        var match = Match(key, found);
         if (match is not null)
         {
             Log.CustomerFound(logger, match.Id);
@@ -366,6 +384,11 @@ internal sealed partial class CustomerResolver(
             throw new ArgumentException("The customer key has no user id.", nameof(key));
         }
 
+        if (key.UserId.Length > MetadataRules.MaxUserIdLength)
+        {
+            throw new ArgumentException($"The customer key's user id is {key.UserId.Length} characters long; at most {MetadataRules.MaxUserIdLength} are allowed (it keys the durable customer map).", nameof(key));
+        }
+
         if (!StripeText.IsWellFormed(key.UserId))
         {
             throw new ArgumentException($"The customer key's user id {StripeText.IllFormedProblem}", nameof(key));
@@ -393,6 +416,9 @@ internal sealed partial class CustomerResolver(
 
         [LoggerMessage(EventId = 204, EventName = "CustomerMissing", Level = LogLevel.Warning, Message = "Stripe has no customer {CustomerId}, which the customer store names for this user (deleted, or of the other mode): replacing it")]
         public static partial void CustomerMissing(ILogger logger, string customerId);
+
+        [LoggerMessage(EventId = 207, EventName = "CustomerSearchTruncated", Level = LogLevel.Warning, Message = "The customer search by user id read {Count} customers and Stripe had more (other tenants' users of the same id): only those were compared. Give every user a tenant id, or keep the mapping in a durable customer store")]
+        public static partial void SearchTruncated(ILogger logger, int count);
 
         [LoggerMessage(EventId = 205, EventName = "CustomerUpdated", Level = LogLevel.Information, Message = "Updated Stripe customer {CustomerId}")]
         public static partial void CustomerUpdated(ILogger logger, string customerId);

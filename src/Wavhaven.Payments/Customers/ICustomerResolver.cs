@@ -15,7 +15,8 @@ public interface ICustomerResolver
     /// derived from the user id, so that Stripe answers a second instance's creation with the same customer.
     /// </summary>
     /// <exception cref="ArgumentException">
-    /// The key has no user id, or the email is not a valid email address (checkout's rule); nothing was sent.
+    /// The key has no user id, a user id over 255 characters (it keys the durable customer map), or the email is not a valid
+    /// email address (checkout's rule); nothing was sent.
     /// </exception>
     Task<string> GetOrCreateCustomerIdAsync(CustomerKey key, string? email, string? name, CancellationToken cancellationToken = default);
 

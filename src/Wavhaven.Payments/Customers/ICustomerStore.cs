@@ -1,7 +1,7 @@
 namespace Wavhaven.Payments.Customers;
 
 /// <summary>Identifies an app user, within a tenant for multi-tenant apps.</summary>
-/// <param name="UserId">The app's user id.</param>
+/// <param name="UserId">The app's user id: at most 255 characters, the width of the durable customer map's key.</param>
 /// <param name="TenantId">The app's tenant id, or <see langword="null"/>; the resolver refuses a blank one, which Stripe's metadata could not tell from none.</param>
 public readonly record struct CustomerKey(string UserId, string? TenantId = null);
 

@@ -24,6 +24,11 @@ internal sealed partial class BillingPortalService(
             throw new InvalidPaymentRequestException(nameof(request.UserId), "UserId is empty: pass the app's id of the signed-in user.");
         }
 
+        if (request.UserId.Length > MetadataRules.MaxUserIdLength)
+        {
+            throw new InvalidPaymentRequestException(nameof(request.UserId), $"UserId is {request.UserId.Length} characters long; at most {MetadataRules.MaxUserIdLength} are allowed (it keys the durable customer map).");
+        }
+
         if (!StripeText.IsWellFormed(request.UserId))
         {
             throw new InvalidPaymentRequestException(nameof(request.UserId), $"UserId {StripeText.IllFormedProblem}");

@@ -41,7 +41,22 @@ internal static class StripeEndpoints
         client.SendAsync(HttpMethod.Get, "/v1/customers/" + Segment(customerId, nameof(customerId)), null, StripeJsonContext.Default.StripeCustomer, Options(account, "/v1/customers/{id}"), cancellationToken);
 
     public static Task<StripeSearchResult<StripeCustomer>> SearchCustomersAsync(this IStripeClient client, string query, CancellationToken cancellationToken) =>
-        client.SendAsync(HttpMethod.Get, "/v1/customers/search", new StripeForm { ["query"] = query, ["limit"] = 10 }, StripeJsonContext.Default.StripeSearchResultStripeCustomer, null, cancellationToken);
+        client.SearchCustomersAsync(query, page: null, cancellationToken);
+
+    /// <summary>
+    /// A page of the customers <paramref name="query"/> finds: the first (10, as a user's own query finds one), or the one
+    /// <paramref name="page"/> (a result's <c>next_page</c>) names (100, Stripe's most).
+    /// </summary>
+    public static Task<StripeSearchResult<StripeCustomer>> SearchCustomersAsync(this IStripeClient client, string query, string? page, CancellationToken cancellationToken)
+    {
+        var parameters = new StripeForm { ["query"] = query, ["limit"] = page is null ? 10 : 100 };
+        if (page is not null)
+        {
+            parameters["page"] = page;
+        }
+
+        return client.SendAsync(HttpMethod.Get, "/v1/customers/search", parameters, StripeJsonContext.Default.StripeSearchResultStripeCustomer, null, cancellationToken);
+    }
 
     /// <summary>Customers with exactly this email (strongly consistent, unlike search: safe right after a creation).</summary>
     public static Task<StripeList<StripeCustomer>> ListCustomersByEmailAsync(this IStripeClient client, string email, CancellationToken cancellationToken) =>

@@ -92,4 +92,30 @@ public class EntityFrameworkCustomerStoreTests
         (await scope.ServiceProvider.GetRequiredService<ICustomerStore>().GetCustomerIdAsync(new CustomerKey("user-1", tenant)))
             .Should().Be("cus_long_tenant");
     }
+
+    /// <summary>
+    /// The user id is the other half of the map's key (<c>wavhaven_customers.user_id</c>, 255 wide), and the resolver, public
+    /// as <see cref="ICustomerResolver"/>, refuses a tenant id longer than that column but not a user id: on PostgreSQL it
+    /// created the Stripe customer, then failed to save it with a database error, on this and every later call for the user.
+    /// </summary>
+    [SkippableTheory]
+    [InlineData(DatabaseKind.Sqlite)]
+    [InlineData(DatabaseKind.PostgreSql)]
+    public async Task Resolver_AUserIdLongerThanTheMapsColumn_IsRefusedBeforeAnyCallToStripe(DatabaseKind kind)
+    {
+        await using var database = await TestDatabase.CreateAsync(kind);
+        var handler = new StubStripeHandler()
+            .OnJson(HttpMethod.Get, "/v1/customers/search", """{"object":"search_result","data":[],"has_more":false,"next_page":null}""")
+            .OnJson(HttpMethod.Post, "/v1/customers", """{"id":"cus_long_user","object":"customer","created":1767225600,"metadata":{}}""");
+        await using var services = StoreServices.Build(database, configure: collection =>
+            collection.AddHttpClient(StripeHttpClient.HttpClientName).ConfigurePrimaryHttpMessageHandler(() => handler));
+        var userId = "user-" + new string('u', 251); // 256 characters: one more than the column holds
+
+        await using var scope = services.CreateAsyncScope();
+        var resolve = () => scope.ServiceProvider.GetRequiredService<ICustomerResolver>()
+            .GetOrCreateCustomerIdAsync(new CustomerKey(userId, "tenant-a"), "jane@example.com", "Jane");
+
+        (await resolve.Should().ThrowAsync<ArgumentException>()).Which.Message.Should().Contain("255");
+        handler.Requests.Should().BeEmpty("nothing is sent for a key the customer map cannot hold: no customer is left behind in Stripe");
+    }
 }

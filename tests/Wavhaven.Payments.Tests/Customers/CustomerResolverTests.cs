@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -445,6 +446,27 @@ public class CustomerResolverTests
 
         customerId.Should().BeNull();
         SearchQuery(handler.Requests.Single()).Should().Be(expectedQuery);
+    }
+
+    [Fact]
+    public async Task FindCustomerIdAsync_SearchThatNeverEnds_StopsAfterElevenPages_AndComparesWhatItRead()
+    {
+        // Every tenant's user "42" matches a search without a tenant; a search that always has more (or a page token that
+        // repeats) must not hold a checkout for ever. The user's own customer is on the first page here.
+        var (sut, _, handler, _) = Create();
+        var page = new JsonObject
+        {
+            ["object"] = "search_result",
+            ["data"] = new JsonArray(StripeResponses.Customer("cus_own", "user-42", null), StripeResponses.Customer("cus_acme", "user-42", "acme")),
+            ["has_more"] = true,
+            ["next_page"] = "page_token",
+        }.ToJsonString();
+        handler.OnJson(HttpMethod.Get, "/v1/customers/search", page);
+
+        (await sut.FindCustomerIdAsync(User42)).Should().Be("cus_own");
+
+        Searches(handler).Should().Be(11, "the first page and ten more");
+        handler.Requests.Skip(1).Should().OnlyContain(r => r.Query.Contains("limit=100", StringComparison.Ordinal) && r.Query.Contains("page=page_token", StringComparison.Ordinal));
     }
 
     [Fact]
