@@ -29,18 +29,7 @@ public sealed class CoreLibraryTests : IAsyncLifetime
     {
         var services = new ServiceCollection();
         services.AddLogging();
-        services.AddStripePayments(options =>
-        {
-            options.SecretKey = "sk_test_emulator";
-            options.ApiBaseUrl = _emulator.BaseUrl;
-            options.MaxNetworkRetries = 0;
-            options.SuccessUrl = "https://shop.example/checkout/success";
-            options.CancelUrl = "https://shop.example/cart";
-            foreach (var plan in TestPlans.Create())
-            {
-                options.Plans.Add(plan);
-            }
-        });
+        services.AddStripePayments(options => LibraryOptions.Apply(options, _emulator));
         // The checkout and portal services are scoped; these tests use the root provider as their one scope.
         return services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = false });
     }

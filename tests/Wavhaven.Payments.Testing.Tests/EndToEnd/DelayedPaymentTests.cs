@@ -35,16 +35,8 @@ public sealed class DelayedPaymentTests : IAsyncLifetime
         var secret = "whsec_" + Guid.NewGuid().ToString("N");
         builder.Services.AddStripePayments(options =>
         {
-            options.SecretKey = "sk_test_emulator";
-            options.ApiBaseUrl = _emulator.BaseUrl;
-            options.MaxNetworkRetries = 0;
-            options.SuccessUrl = "https://shop.example/checkout/success";
-            options.CancelUrl = "https://shop.example/cart";
+            LibraryOptions.Apply(options, _emulator);
             options.WebhookSecrets.Add(secret);
-            foreach (var plan in TestPlans.Create())
-            {
-                options.Plans.Add(plan);
-            }
         }).AddFulfillmentHandler<RecordingHandler>();
         _app = builder.Build();
         _app.MapPost("/webhooks/stripe", async (HttpContext context, IWebhookProcessor processor) =>

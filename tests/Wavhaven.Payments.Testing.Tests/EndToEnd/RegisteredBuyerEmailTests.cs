@@ -26,18 +26,7 @@ public sealed class RegisteredBuyerEmailTests : IAsyncLifetime
         _stripe = new StripeHttp(_emulator);
         var services = new ServiceCollection();
         services.AddLogging();
-        services.AddStripePayments(options =>
-        {
-            options.SecretKey = "sk_test_emulator";
-            options.ApiBaseUrl = _emulator.BaseUrl;
-            options.MaxNetworkRetries = 0;
-            options.SuccessUrl = "https://shop.example/checkout/success";
-            options.CancelUrl = "https://shop.example/cart";
-            foreach (var plan in TestPlans.Create())
-            {
-                options.Plans.Add(plan);
-            }
-        });
+        services.AddStripePayments(options => LibraryOptions.Apply(options, _emulator));
         _provider = services.BuildServiceProvider();
     }
 
