@@ -5,6 +5,7 @@ namespace Wavhaven.Payments.Testing.State;
 /// <list type="bullet">
 /// <item>payment mode, paid: (<c>customer.created</c> with <c>customer_creation=always</c>), <c>payment_intent.created</c>,
 /// <c>payment_intent.succeeded</c>, <c>charge.succeeded</c>, <c>checkout.session.completed</c>; with a total of zero, only
+/// <c>customer.created</c> (when the session had no customer: a no-cost order always gets one) and
 /// <c>checkout.session.completed</c> (<c>no_payment_required</c>), whatever the buyer pays with;</item>
 /// <item>payment mode, declined: <c>payment_intent.created</c> (first attempt only), <c>charge.failed</c>,
 /// <c>payment_intent.payment_failed</c>; the session stays open;</item>
@@ -42,7 +43,8 @@ internal sealed partial class EmulatorStore
     private bool PayOnce(CheckoutSession session, EmulatedPayment payment)
     {
         var free = session.AmountTotal == 0;
-        if ((free || payment != EmulatedPayment.Declined) && session.CustomerId is null && session.CustomerCreation == "always")
+        // A no-cost order always gets a customer ("guest customers aren't supported"), as customer_creation=always does.
+        if (session.CustomerId is null && (free || (payment != EmulatedPayment.Declined && session.CustomerCreation == "always")))
         {
             session.CustomerId = CreateCustomerForSession(session).Id;
         }
@@ -234,6 +236,13 @@ internal sealed partial class EmulatorStore
         // Stripe's customer_details are the buyer's at payment: a later update of the customer does not rewrite them.
         session.BuyerEmail = BuyerEmailOf(session);
         session.BuyerName = session.CustomerId is null ? null : Find<Customer>(session.CustomerId)?.Name;
+        if (session.CustomerId is not null && Find<Customer>(session.CustomerId) is { Email: null } customer && session.BuyerEmail is { } entered)
+        {
+            // Stripe's Checkout sets the email the buyer entered on a customer that had none (later sessions show it read-only).
+            customer.Email = entered;
+            Emit("customer.updated", customer, RequestInfo.Automatic, new System.Text.Json.Nodes.JsonObject { ["email"] = null });
+        }
+
         session.Status = "complete";
         session.PaymentStatus = paymentStatus;
         session.LastError = null;
