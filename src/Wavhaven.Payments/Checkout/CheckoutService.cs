@@ -124,7 +124,7 @@ internal sealed partial class CheckoutService(
         var waitUntil = timeProvider.GetUtcNow() + SyncWait;
         while (true)
         {
-            var outcome = await fulfillment.FulfilAsync(services, session, cancellationToken).ConfigureAwait(false);
+            var outcome = await fulfillment.FulfilAsync(services, session, waitUntil - timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false);
             switch (outcome)
             {
                 case FulfillmentOutcome.Fulfilled or FulfillmentOutcome.AlreadyFulfilled:

@@ -55,9 +55,14 @@ internal sealed partial class FulfillmentRunner(IStripeClient stripe, TimeProvid
         public override string ToString() => name;
     }
 
-    /// <summary>Fulfils a session read from Stripe (the success page's sync).</summary>
-    public Task<FulfillmentOutcome> FulfilAsync(IServiceProvider services, StripeCheckoutSession session, CancellationToken cancellationToken) =>
-        FulfilCoreAsync(services, services.GetRequiredService<IWebhookEventStore>(), CreateContext(session, stripeEvent: null), renew: true, cancellationToken);
+    /// <summary>
+    /// Fulfils a session read from Stripe (the success page's sync). Its claim waits at most <paramref name="claimWait"/>:
+    /// a webhook's fulfillment holds the purchase's row uncommitted in its transaction until its handler returns (PostgreSQL
+    /// makes the claim wait for it), so a page must not wait for a slow handler, nor fail at its command timeout: past
+    /// the wait the purchase is being fulfilled elsewhere.
+    /// </summary>
+    public Task<FulfillmentOutcome> FulfilAsync(IServiceProvider services, StripeCheckoutSession session, TimeSpan claimWait, CancellationToken cancellationToken) =>
+        FulfilCoreAsync(services, services.GetRequiredService<IWebhookEventStore>(), CreateContext(session, stripeEvent: null), renew: true, cancellationToken, claimWait);
 
     /// <summary>
     /// Fulfils the session an event carries, read from the event only if the handler asks for it; the purchase is claimed
@@ -72,7 +77,7 @@ internal sealed partial class FulfillmentRunner(IStripeClient stripe, TimeProvid
     public Task<FulfillmentOutcome> FulfilAsync(IServiceProvider services, IWebhookEventStore store, StripeEvent stripeEvent, CancellationToken cancellationToken) =>
         FulfilCoreAsync(services, store, new FulfillmentContext(stripeEvent, stripeEvent.GetCheckoutRoute(), LineItemLoader), renew: store is not ITransactionalWebhookEventStore, cancellationToken);
 
-    private async Task<FulfillmentOutcome> FulfilCoreAsync(IServiceProvider services, IWebhookEventStore store, FulfillmentContext context, bool renew, CancellationToken cancellationToken)
+    private async Task<FulfillmentOutcome> FulfilCoreAsync(IServiceProvider services, IWebhookEventStore store, FulfillmentContext context, bool renew, CancellationToken cancellationToken, TimeSpan? claimWait = null)
     {
         var handler = FindHandler(services, context, out var outcome);
         if (handler is null)
@@ -81,7 +86,25 @@ internal sealed partial class FulfillmentRunner(IStripeClient stripe, TimeProvid
         }
 
         var purchaseId = PurchaseId(context.SessionId);
-        var claim = await store.TryClaimAsync(purchaseId, PurchaseType, ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false);
+        WebhookClaim claim;
+        if (claimWait is { } wait)
+        {
+            using var waited = new CancellationTokenSource(wait > TimeSpan.Zero ? wait : TimeSpan.FromMilliseconds(1), timeProvider);
+            using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, waited.Token);
+            try
+            {
+                claim = await store.TryClaimAsync(purchaseId, PurchaseType, ReadOnlyMemory<byte>.Empty, bounded.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (waited.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                return FulfillmentOutcome.InProgress; // the claim waited for another holder's transaction: it is fulfilling
+            }
+        }
+        else
+        {
+            claim = await store.TryClaimAsync(purchaseId, PurchaseType, ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false);
+        }
+
         switch (claim.Status)
         {
             case WebhookClaimStatus.AlreadyProcessed:
