@@ -77,6 +77,9 @@ internal sealed partial class FulfillmentRunner(IStripeClient stripe, TimeProvid
     public Task<FulfillmentOutcome> FulfilAsync(IServiceProvider services, IWebhookEventStore store, StripeEvent stripeEvent, CancellationToken cancellationToken) =>
         FulfilCoreAsync(services, store, new FulfillmentContext(stripeEvent, stripeEvent.GetCheckoutRoute(), LineItemLoader), renew: store is not ITransactionalWebhookEventStore, cancellationToken);
 
+    /// <summary>The least a success page's claim is given, however little is left of its wait.</summary>
+    private static readonly TimeSpan MinimumClaimWait = TimeSpan.FromMilliseconds(500);
+
     private async Task<FulfillmentOutcome> FulfilCoreAsync(IServiceProvider services, IWebhookEventStore store, FulfillmentContext context, bool renew, CancellationToken cancellationToken, TimeSpan? claimWait = null)
     {
         var handler = FindHandler(services, context, out var outcome);
@@ -89,7 +92,9 @@ internal sealed partial class FulfillmentRunner(IStripeClient stripe, TimeProvid
         WebhookClaim claim;
         if (claimWait is { } wait)
         {
-            using var waited = new CancellationTokenSource(wait > TimeSpan.Zero ? wait : TimeSpan.FromMilliseconds(1), timeProvider);
+            // At least half a second: the page's last try comes when its wait is spent, and a claim that waits for nobody
+            // still needs its round trip to the database (a purchase just fulfilled would otherwise read as in progress).
+            using var waited = new CancellationTokenSource(wait > MinimumClaimWait ? wait : MinimumClaimWait, timeProvider);
             using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, waited.Token);
             try
             {
