@@ -25,14 +25,7 @@ public sealed class CoreLibraryTests : IAsyncLifetime
         await _emulator.DisposeAsync();
     }
 
-    private ServiceProvider BuildServices()
-    {
-        var services = new ServiceCollection();
-        services.AddLogging();
-        services.AddStripePayments(options => LibraryOptions.Apply(options, _emulator));
-        // The checkout and portal services are scoped; these tests use the root provider as their one scope.
-        return services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = false });
-    }
+    private ServiceProvider BuildServices() => LibraryOptions.BuildServices(_emulator);
 
     [Fact]
     public async Task GuestCart_OpensAPaymentCheckoutThatPaysAndCarriesTheRoutingMetadata()

@@ -28,13 +28,7 @@ public sealed class TenancyTests : IAsyncLifetime
         await _emulator.DisposeAsync();
     }
 
-    private ServiceProvider Start()
-    {
-        var services = new ServiceCollection();
-        services.AddLogging();
-        services.AddStripePayments(options => LibraryOptions.Apply(options, _emulator));
-        return services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = false });
-    }
+    private ServiceProvider Start() => LibraryOptions.BuildServices(_emulator);
 
     private static async Task<string> CustomerOfAsync(ServiceProvider services, string userId, string? tenantId) =>
         await services.GetRequiredService<ICustomerResolver>().GetOrCreateCustomerIdAsync(new CustomerKey(userId, tenantId), "user" + userId + "@example.com", null);

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+
 namespace Wavhaven.Payments.Testing.Tests.Support;
 
 /// <summary>The library's settings for the end-to-end tests: pointed at an emulator, selling <see cref="TestPlans"/>.</summary>
@@ -15,5 +17,17 @@ public static class LibraryOptions
         {
             options.Plans.Add(plan);
         }
+    }
+
+    /// <summary>
+    /// The library's services against <paramref name="emulator"/>, as an app's container builds them. The checkout and portal
+    /// services are scoped; tests may use the root provider as their one scope.
+    /// </summary>
+    public static ServiceProvider BuildServices(StripeEmulator emulator)
+    {
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddStripePayments(options => Apply(options, emulator));
+        return services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = false });
     }
 }
