@@ -14,9 +14,9 @@ public sealed class ProCheckoutHandler(StoreDbContext db, TimeProvider time) : I
 
     public async Task FulfillAsync(FulfillmentContext context, CancellationToken cancellationToken)
     {
-        if (context.UserId is not { } userId || context.Session.Subscription is not { } subscriptionId)
+        if (context.IsGuest || context.UserId is not { } userId || context.Session.Subscription is not { } subscriptionId)
         {
-            return;
+            return; // a guest's user id is the one its app gave the guest, which may equal a member's: not an account
         }
 
         // Paid: the user's next Pro checkout (after this subscription ends) has no earlier one to expire.
@@ -51,9 +51,9 @@ public sealed class ProSubscriptionHandler(StoreDbContext db, TimeProvider time)
 {
     public async Task HandleAsync(SubscriptionChange change, CancellationToken cancellationToken)
     {
-        if (change.UserId is not { } userId || change.Plan?.Id != "pro")
+        if (change.IsGuest || change.UserId is not { } userId || change.Plan?.Id != "pro")
         {
-            return;
+            return; // a guest's (its user id may equal a member's), or not Pro
         }
 
         await ProSubscriptions.UpsertAsync(db, userId, change.SubscriptionId, time, (row, _) =>
