@@ -63,6 +63,22 @@ public sealed class PackageTests(PackedPackages packages)
         dependencies.Should().NotBeEmpty().And.OnlyContain(id => id.StartsWith("Microsoft.Extensions.", StringComparison.Ordinal) || id == "Polly.Core");
     }
 
+    [Theory]
+    [InlineData("Wavhaven.Payments.AspNetCore")]
+    public void PackageBuiltOnTheCoresInternals_DependsOnExactlyTheCoreItWasBuiltWith(string id)
+    {
+        // The core is InternalsVisibleTo this package (its endpoint calls WebhookProcessor.RecordBodyTooLarge, its health
+        // check registers the internal StripePaymentsHealthCheck), so it only works with the core it was compiled against.
+        // A plain ">= version" dependency lets an app update Wavhaven.Payments alone (a direct reference, Dependabot) and
+        // meet a MissingMethodException or TypeLoadException at run time instead of a restore error.
+        using var package = ZipFile.OpenRead(Path.Combine(packages.Feed, $"{id}.{packages.Version}.nupkg"));
+        XNamespace ns = "http://schemas.microsoft.com/packaging/2013/05/nuspec.xsd";
+        using var nuspec = package.GetEntry($"{id}.nuspec")!.Open();
+        var core = XDocument.Load(nuspec).Descendants(ns + "dependency").Single(d => d.Attribute("id")!.Value == "Wavhaven.Payments");
+
+        core.Attribute("version")!.Value.Should().Be($"[{packages.Version}]");
+    }
+
     [Fact]
     public async Task ScratchApp_InstallsThePackagesFromAFolderFeed_AndRunsACheckoutAndAWebhookAgainstTheEmulator()
     {
