@@ -309,9 +309,9 @@ internal sealed partial class StripeApi
         }
 
         // Stripe's amounts have at most eight digits (twelve for IDR): it refuses a larger total at creation.
-        if (mode == "payment" && total > Money.Maximum(lines[0].Price.Currency))
+        if (mode == "payment" && Money.Maximum(lines[0].Price.Currency) is var maximum && total > maximum)
         {
-            throw ApiException.InvalidRequest($"The Checkout Session's total amount due must be no more than {Money.Format(Money.Maximum(lines[0].Price.Currency), lines[0].Price.Currency)}.", "line_items", "amount_too_large");
+            throw ApiException.InvalidRequest($"The Checkout Session's total amount due must be no more than {Money.Format(maximum, lines[0].Price.Currency)}.", "line_items", "amount_too_large");
         }
 
         return lines;

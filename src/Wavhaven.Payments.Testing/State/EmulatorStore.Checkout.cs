@@ -235,8 +235,9 @@ internal sealed partial class EmulatorStore
     {
         // Stripe's customer_details are the buyer's at payment: a later update of the customer does not rewrite them.
         session.BuyerEmail = BuyerEmailOf(session);
-        session.BuyerName = session.CustomerId is null ? null : Find<Customer>(session.CustomerId)?.Name;
-        if (session.CustomerId is not null && Find<Customer>(session.CustomerId) is { Email: null } customer && session.BuyerEmail is { } entered)
+        var customer = session.CustomerId is null ? null : Find<Customer>(session.CustomerId);
+        session.BuyerName = customer?.Name;
+        if (customer is { Email: null } && session.BuyerEmail is { } entered)
         {
             // Stripe's Checkout sets the email the buyer entered on a customer that had none (later sessions show it read-only).
             customer.Email = entered;

@@ -89,25 +89,20 @@ internal sealed partial class FulfillmentRunner(IStripeClient stripe, TimeProvid
         }
 
         var purchaseId = PurchaseId(context.SessionId);
+
+        // The success page's claim waits at most what is left of its wait, and at least half a second: its last try comes
+        // when the wait is spent, and a claim that waits for nobody still needs its round trip to the database (a purchase
+        // just fulfilled would otherwise read as in progress). A webhook's claim has no such bound (no sources made).
+        using var waited = claimWait is { } wait ? new CancellationTokenSource(wait > MinimumClaimWait ? wait : MinimumClaimWait, timeProvider) : null;
+        using var bounded = waited is null ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, waited.Token);
         WebhookClaim claim;
-        if (claimWait is { } wait)
+        try
         {
-            // At least half a second: the page's last try comes when its wait is spent, and a claim that waits for nobody
-            // still needs its round trip to the database (a purchase just fulfilled would otherwise read as in progress).
-            using var waited = new CancellationTokenSource(wait > MinimumClaimWait ? wait : MinimumClaimWait, timeProvider);
-            using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, waited.Token);
-            try
-            {
-                claim = await store.TryClaimAsync(purchaseId, PurchaseType, ReadOnlyMemory<byte>.Empty, bounded.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (waited.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
-            {
-                return FulfillmentOutcome.InProgress; // the claim waited for another holder's transaction: it is fulfilling
-            }
+            claim = await store.TryClaimAsync(purchaseId, PurchaseType, ReadOnlyMemory<byte>.Empty, bounded?.Token ?? cancellationToken).ConfigureAwait(false);
         }
-        else
+        catch (OperationCanceledException) when (waited is { IsCancellationRequested: true } && !cancellationToken.IsCancellationRequested)
         {
-            claim = await store.TryClaimAsync(purchaseId, PurchaseType, ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false);
+            return FulfillmentOutcome.InProgress; // the claim waited for another holder's transaction: it is fulfilling
         }
 
         switch (claim.Status)

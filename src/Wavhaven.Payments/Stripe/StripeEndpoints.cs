@@ -40,9 +40,6 @@ internal static class StripeEndpoints
     public static Task<StripeCustomer> GetCustomerAsync(this IStripeClient client, string customerId, string? account, CancellationToken cancellationToken) =>
         client.SendAsync(HttpMethod.Get, "/v1/customers/" + Segment(customerId, nameof(customerId)), null, StripeJsonContext.Default.StripeCustomer, Options(account, "/v1/customers/{id}"), cancellationToken);
 
-    public static Task<StripeSearchResult<StripeCustomer>> SearchCustomersAsync(this IStripeClient client, string query, CancellationToken cancellationToken) =>
-        client.SearchCustomersAsync(query, page: null, cancellationToken);
-
     /// <summary>
     /// A page of the customers <paramref name="query"/> finds: the first (10, as a user's own query finds one), or the one
     /// <paramref name="page"/> (a result's <c>next_page</c>) names (100, Stripe's most).

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Wavhaven.Payments.EntityFrameworkCore.Tests.Support;
+using Wavhaven.Payments.Tests.Support;
 using Wavhaven.Payments.Webhooks;
 
 namespace Wavhaven.Payments.EntityFrameworkCore.Tests.Webhooks;
@@ -39,13 +40,5 @@ public sealed class LeaseClockTests
         await using var otherScope = other.CreateAsyncScope();
         var claim = await otherScope.ServiceProvider.GetRequiredService<IWebhookEventStore>().TryClaimAsync(Purchase, "checkout.fulfillment", ReadOnlyMemory<byte>.Empty);
         claim.Status.Should().Be(WebhookClaimStatus.InProgress, "the holder claimed the purchase under a five-minute lease less than two minutes ago, and has renewed it since");
-    }
-
-    /// <summary>A wall clock that can be set anywhere, backwards too (a FakeTimeProvider refuses to go back).</summary>
-    private sealed class SteppingClock(DateTimeOffset now) : TimeProvider
-    {
-        public DateTimeOffset Now { get; set; } = now;
-
-        public override DateTimeOffset GetUtcNow() => Now;
     }
 }

@@ -56,7 +56,7 @@ public class StripeHttpClientTests
         var (sut, handler) = Create();
         handler.OnJson(HttpMethod.Get, "/v1/customers/search", """{"object":"search_result","data":[],"has_more":false,"next_page":null}""");
 
-        await sut.SearchCustomersAsync("metadata['wavhaven_user_id']:'42'", CancellationToken.None);
+        await sut.SearchCustomersAsync("metadata['wavhaven_user_id']:'42'", page: null, CancellationToken.None);
 
         var request = handler.Requests.Single();
         request.Query.Should().Be("query=metadata[%27wavhaven_user_id%27]%3A%2742%27&limit=10");
