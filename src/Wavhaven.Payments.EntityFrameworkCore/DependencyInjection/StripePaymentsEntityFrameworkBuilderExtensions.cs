@@ -63,6 +63,14 @@ internal sealed class EntityFrameworkStoresValidator<TContext>(IServiceScopeFact
                 $"UseEntityFrameworkStores<{typeof(TContext).Name}>() needs {typeof(TContext).Name} registered: call builder.Services.AddDbContext<{typeof(TContext).Name}>(…).");
         }
 
+        if (!ReferenceEquals(context, scope.ServiceProvider.GetService<TContext>()))
+        {
+            // Transient: the stores and each handler would get instances of their own, and the handlers' writes would commit
+            // on their own connection, outside the transaction of the event's processed mark (or wait for its lock, on SQLite).
+            return ValidateOptionsResult.Fail(
+                $"UseEntityFrameworkStores<{typeof(TContext).Name}>() needs {typeof(TContext).Name} registered as scoped (AddDbContext's default, or AddDbContextPool), not transient: the stores and your handlers must share one instance per delivery, so that the handlers' writes commit with the event's processed mark.");
+        }
+
         try
         {
             var model = StoreModel.For(context);

@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Wavhaven.Payments.EntityFrameworkCore.Internal;
@@ -45,6 +46,8 @@ internal sealed class EntityFrameworkWebhookEventStore(DbContext context, IOptio
     // The tokens of this instance's claims, by id. Locked: a renewal reads it from a timer while the handlers claim and mark.
     private readonly Dictionary<string, string> _leases = new(StringComparer.Ordinal);
     private Statements? _sql;
+    // The ids marked processed in the transaction of ExecuteInTransactionAsync now running, if any.
+    private List<string>? _markedInTransaction;
 
     private Statements Sql => _sql ??= Statements.For(context);
 
@@ -152,6 +155,7 @@ internal sealed class EntityFrameworkWebhookEventStore(DbContext context, IOptio
                 "This attempt is not recorded, and in a transaction its writes roll back. A claim is renewed while its handlers run, so its renewals could not reach the database for a whole lease.");
         }
 
+        _markedInTransaction?.Add(id);
         RemoveLease(id);
     }
 
@@ -172,29 +176,68 @@ internal sealed class EntityFrameworkWebhookEventStore(DbContext context, IOptio
             return await operation(cancellationToken).ConfigureAwait(false);
         }
 
-        // A retrying execution strategy (EnableRetryOnFailure) needs the whole unit inside it.
+        // A retrying execution strategy (EnableRetryOnFailure) needs the whole unit inside it. It runs the unit again after a
+        // transient failure, a commit's too, which may have committed before its acknowledgement was lost: it then asks
+        // whether the unit's processed marks are in the database, and if so the unit is done, its handlers not run again.
         var strategy = database.CreateExecutionStrategy();
+        var marked = new List<string>(2);
+        var outcome = default(TResult)!;
         return await strategy.ExecuteAsync(
-            async ct =>
+            operation,
+            async (_, unit, ct) =>
             {
+                marked.Clear();
                 var transaction = await database.BeginTransactionAsync(ct).ConfigureAwait(false);
                 await using (transaction.ConfigureAwait(false))
                 {
                     try
                     {
-                        var result = await operation(ct).ConfigureAwait(false);
+                        _markedInTransaction = marked;
+                        outcome = await unit(ct).ConfigureAwait(false);
+                        _markedInTransaction = null;
                         await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
-                        return result;
+                        return outcome;
                     }
                     catch
                     {
+                        _markedInTransaction = null;
                         // Disposing the transaction rolls it back; entities the handlers tracked are stale now.
                         context.ChangeTracker.Clear();
                         throw;
                     }
                 }
             },
+            async (_, _, ct) => new ExecutionResult<TResult>(await AllProcessedAsync(marked, ct).ConfigureAwait(false), outcome),
             cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Whether every id a unit marked processed is processed in the database: its commit went through.</summary>
+    private async Task<bool> AllProcessedAsync(List<string> ids, CancellationToken cancellationToken)
+    {
+        if (ids.Count == 0)
+        {
+            return false;
+        }
+
+        foreach (var id in ids)
+        {
+            var state = await StoreCommands.RunAsync(context, Sql.SelectState, [("@id", id)],
+                static async (command, ct) =>
+                {
+                    var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+                    await using (reader.ConfigureAwait(false))
+                    {
+                        return await reader.ReadAsync(ct).ConfigureAwait(false) ? reader.GetString(0) : null;
+                    }
+                },
+                cancellationToken).ConfigureAwait(false);
+            if (state != WebhookEventStates.Processed)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     public TimeSpan ClaimRenewalPeriod => Sql.Provider == StoreProvider.PostgreSql ? _claimLease / 3 : Timeout.InfiniteTimeSpan;
