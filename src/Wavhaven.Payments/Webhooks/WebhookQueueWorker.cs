@@ -26,9 +26,15 @@ internal sealed partial class WebhookQueueWorker(
     WebhookQueueSignal signal,
     IOptions<StripePaymentsOptions> options,
     TimeProvider timeProvider,
-    ILogger<WebhookQueueWorker> logger) : BackgroundService
+    ILogger<WebhookQueueWorker> logger) : BackgroundService, IHostedLifecycleService
 {
     private readonly ConcurrentDictionary<Task, bool> _running = new();
+
+    // Cancelled as the host's stop begins, before any hosted service is stopped: the web server is stopped first, and its
+    // drain may take the whole HostOptions.ShutdownTimeout (a server-sent events stream, a WebSocket), after which this
+    // worker's StopAsync would no longer wait for the events it runs to be handed back before the process ends. Not
+    // disposed: it has no timer, and the stop may cancel it after the host disposed this worker.
+    private readonly CancellationTokenSource _hostStopping = new();
 
     public static string NotAQueueMessage(IWebhookEventStore store) =>
         $"Stripe:WebhookProcessing is Queued, but the registered event store ({store.GetType().Name}) cannot queue events durably. " +
@@ -54,7 +60,26 @@ internal sealed partial class WebhookQueueWorker(
         }
     }
 
+    /// <summary>Stops taking events and cancels the running ones' handlers as soon as the host's stop begins.</summary>
+    public Task StoppingAsync(CancellationToken cancellationToken)
+    {
+        _hostStopping.Cancel();
+        return Task.CompletedTask;
+    }
+
+    Task IHostedLifecycleService.StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    Task IHostedLifecycleService.StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    Task IHostedLifecycleService.StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, _hostStopping.Token);
+        await RunUntilStoppedAsync(stopping.Token).ConfigureAwait(false);
+    }
+
+    private async Task RunUntilStoppedAsync(CancellationToken stoppingToken)
     {
         var settings = options.Value;
         var queued = settings.WebhookProcessing == WebhookProcessingMode.Queued;

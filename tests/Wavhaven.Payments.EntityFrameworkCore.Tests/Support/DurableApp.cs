@@ -43,8 +43,9 @@ public sealed class DurableApp : IAsyncDisposable
     }
 
     /// <summary>The add-on's test app, on the EF Core stores of <paramref name="database"/> and the probe's handlers.</summary>
-    public static async Task<DurableApp> StartAsync(TestDatabase database, Probe probe, Action<StripePaymentsOptions>? options = null, LogLevel logLevel = LogLevel.Warning)
+    public static async Task<DurableApp> StartAsync(TestDatabase database, Probe probe, Action<StripePaymentsOptions>? options = null, LogLevel logLevel = LogLevel.Warning, Action<IServiceCollection>? services = null, Action<WebApplication>? map = null)
     {
+        var more = services;
         var app = await WebhookTestApp.StartAsync(
             options,
             payments: payments => payments
@@ -56,8 +57,10 @@ public sealed class DurableApp : IAsyncDisposable
                 services.AddSingleton(probe);
                 services.AddDbContext<TestDbContext>(database.Configure);
                 services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(10));
+                more?.Invoke(services);
             },
-            logLevel: logLevel);
+            logLevel: logLevel,
+            map: map);
         app.Client.Timeout = TimeSpan.FromSeconds(90);
         return new DurableApp(app, probe);
     }
@@ -73,6 +76,9 @@ public sealed class DurableApp : IAsyncDisposable
         await using var scope = Services.CreateAsyncScope();
         return await scope.ServiceProvider.GetRequiredService<IWebhookEventAdmin>().GetAsync(eventId);
     }
+
+    /// <summary>Stops the host (as a deploy's SIGTERM does) without disposing it.</summary>
+    public Task StopAsync() => _app.App.StopAsync();
 
     public ValueTask DisposeAsync() => _app.DisposeAsync();
 }

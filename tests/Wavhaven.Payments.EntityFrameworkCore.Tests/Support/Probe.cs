@@ -31,6 +31,9 @@ public sealed class Probe
     /// <summary>Whether the event handler waits until it is cancelled (a host that stops mid-event).</summary>
     public bool HangUntilCancelled { get; set; }
 
+    /// <summary>How long the event handler takes to give up once its token is cancelled (closing what it opened).</summary>
+    public TimeSpan CancellationUnwind { get; set; }
+
     /// <summary>Whether the fulfillment handler writes an order through the app's DbContext.</summary>
     public bool WriteOrders { get; set; }
 
@@ -88,7 +91,15 @@ public sealed class ProbeEventHandler(Probe probe) : IStripeEventHandler
         probe.EventHandlerStarted.TrySetResult(stripeEvent.Id);
         if (probe.HangUntilCancelled)
         {
-            await Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken);
+            try
+            {
+                await Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken);
+            }
+            catch (OperationCanceledException) when (probe.CancellationUnwind > TimeSpan.Zero)
+            {
+                await Task.Delay(probe.CancellationUnwind, CancellationToken.None);
+                throw;
+            }
         }
 
         if (probe.EventDelay > TimeSpan.Zero)
