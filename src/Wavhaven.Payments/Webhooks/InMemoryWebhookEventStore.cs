@@ -110,6 +110,10 @@ internal sealed partial class InMemoryWebhookEventStore(
     private int _pruning;
     private long _lastSweepTicks;
 
+    // The claim id of the last new id when a pass over the capacity forgot nothing (every id in progress, or failed and
+    // unexpired), or 0: the capacity starts no other pass until a sixteenth of it more ids came, since each pass walks them all.
+    private long _fruitlessAt;
+
     // The last claims, by the id string they were made with (see RecordOf): a handful, enough for the claims of the
     // deliveries in flight on a few threads to be found by their marks.
     private readonly RecentClaim[] _recent = new RecentClaim[8];
@@ -142,7 +146,7 @@ internal sealed partial class InMemoryWebhookEventStore(
         var hash = HashOf(id);
         var now = Now();
         int count;
-        bool due;
+        long claimId;
         lock (_gate)
         {
             var staged = Stage(id);
@@ -204,10 +208,10 @@ internal sealed partial class InMemoryWebhookEventStore(
             {
                 _purchases++;
             }
-            due = _lastClaimId % 1024 == 0;
+            claimId = _lastClaimId;
         }
 
-        PruneIfDue(now, count, due);
+        PruneIfDue(now, count, claimId);
         return ValueTask.FromResult(new WebhookClaim(WebhookClaimStatus.Claimed, 1));
     }
 
@@ -304,9 +308,11 @@ internal sealed partial class InMemoryWebhookEventStore(
         return string.GetHashCode(id, StringComparison.Ordinal);
     }
 
-    private void PruneIfDue(long now, int count, bool due)
+    private void PruneIfDue(long now, int count, long claimId)
     {
-        if (count <= _options.Capacity && (!due || now - Interlocked.Read(ref _lastSweepTicks) < SweepInterval.Ticks))
+        var sweep = claimId % 1024 == 0 && now - Interlocked.Read(ref _lastSweepTicks) >= SweepInterval.Ticks;
+        var fruitlessAt = Interlocked.Read(ref _fruitlessAt);
+        if (!sweep && (count <= _options.Capacity || (fruitlessAt > 0 && claimId - fruitlessAt < Math.Max(1, _options.Capacity / 16))))
         {
             return;
         }
@@ -336,6 +342,8 @@ internal sealed partial class InMemoryWebhookEventStore(
                 {
                     now = Now();
                 }
+
+                Interlocked.Exchange(ref _fruitlessAt, dropped == 0 && Count > _options.Capacity ? Interlocked.Read(ref _lastClaimId) : 0);
             }
             finally
             {
