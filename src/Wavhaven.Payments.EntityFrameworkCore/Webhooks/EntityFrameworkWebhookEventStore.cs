@@ -36,7 +36,7 @@ namespace Wavhaven.Payments.EntityFrameworkCore.Webhooks;
 /// </para>
 /// </remarks>
 internal sealed class EntityFrameworkWebhookEventStore(DbContext context, IOptions<StripePaymentsOptions> options, TimeProvider timeProvider, IServiceScopeFactory scopes, Type contextType)
-    : ITransactionalWebhookEventStore, IWebhookEventQueue, IRenewableWebhookEventStore
+    : ILockingWebhookEventStore, IWebhookEventQueue, IRenewableWebhookEventStore
 {
     public const int MaxErrorLength = 2000;
 
@@ -239,6 +239,27 @@ internal sealed class EntityFrameworkWebhookEventStore(DbContext context, IOptio
 
         return true;
     }
+
+    public async ValueTask LockAsync(string key, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        if (context.Database.CurrentTransaction is null)
+        {
+            throw new InvalidOperationException("A lock is taken for a transaction: call LockAsync inside ExecuteInTransactionAsync.");
+        }
+
+        // SQLite: the transaction began IMMEDIATE (Microsoft.Data.Sqlite's default), so it has held the database's one write
+        // lock since then, and every other writer, on any connection, waits for its commit already.
+        if (Sql.Provider == StoreProvider.PostgreSql)
+        {
+            // A transaction-level advisory lock on a 64-bit hash of the namespaced key: released by the commit or the rollback,
+            // whatever happens to this process. Its wait is a statement's, ended by the token and by the command timeout.
+            await StoreCommands.ExecuteAsync(context, Statements.Lock, [("@key", LockNamespace + key)], cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Keeps the library's advisory locks apart from any the app takes on the same database.</summary>
+    private const string LockNamespace = "wavhaven.payments:";
 
     public TimeSpan ClaimRenewalPeriod => Sql.Provider == StoreProvider.PostgreSql ? _claimLease / 3 : Timeout.InfiniteTimeSpan;
 
@@ -679,6 +700,9 @@ internal sealed class EntityFrameworkWebhookEventStore(DbContext context, IOptio
                   AND (state IN ('dead', 'failed') OR (state = 'processing' AND lease_expires_at < @now))
                 """;
         }
+
+        /// <summary>PostgreSQL's transaction-level advisory lock on a key's 64-bit hash (hashtextextended: PostgreSQL 11 and later).</summary>
+        public const string Lock = "SELECT pg_advisory_xact_lock(hashtextextended(@key, 0))";
 
         public StoreProvider Provider { get; }
 

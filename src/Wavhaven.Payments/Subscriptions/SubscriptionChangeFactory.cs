@@ -21,6 +21,15 @@ internal sealed class SubscriptionChangeFactory(IStripeClient stripe, IPlanCatal
         }
     }
 
+    /// <summary>
+    /// The id of the subscription an event of <paramref name="reason"/> is about, read from the event (not fetched), or
+    /// <see langword="null"/> for an invoice that bills no subscription.
+    /// </summary>
+    public static string? SubscriptionIdOf(StripeEvent stripeEvent, SubscriptionChangeReason reason) =>
+        reason is SubscriptionChangeReason.InvoicePaid or SubscriptionChangeReason.InvoicePaymentFailed
+            ? stripeEvent.ToInvoice().SubscriptionId
+            : stripeEvent.ToSubscription().Id;
+
     /// <summary>Returns <see langword="null"/> for an invoice that bills no subscription.</summary>
     public async Task<SubscriptionChange?> CreateAsync(StripeEvent stripeEvent, SubscriptionChangeReason reason, CancellationToken cancellationToken)
     {

@@ -22,23 +22,92 @@ internal sealed partial class WebhookDispatcher(
 {
     private readonly bool _live = options.Value.Mode == StripeMode.Live;
 
+    // The subscriptions whose events this instance is handling: one event of a subscription at a time.
+    private readonly KeyedLock _subscriptions = new();
+
+    /// <summary>Gets how many subscriptions have an event handled, or waiting to be, in this instance now.</summary>
+    internal int LockedSubscriptions => _subscriptions.Count;
+
+    /// <summary>Gets how many of this instance's deliveries hold the subscription's lock or wait for it now.</summary>
+    internal int SubscriptionLockUsers(string subscriptionId) => _subscriptions.UsersOf(subscriptionId);
+
     /// <summary>
     /// Runs the event's steps and marks the event processed. When the store is transactional, both happen in
     /// one of its transactions, so that handlers writing to the same database commit with the mark or not at all.
     /// </summary>
+    /// <remarks>
+    /// An event for subscription handlers runs under its subscription's lock, taken before the subscription is fetched and
+    /// held until the handlers' work is committed: in-process, and in the store's transaction too when the store can lock
+    /// (<see cref="ILockingWebhookEventStore"/>) for the instances that share it. So two events of one subscription handled
+    /// at once run one after the other, and the later one fetches the subscription after the earlier one's writes: the
+    /// state saved last is the subscription's latest. One event locks one subscription, and only these events take the
+    /// lock, so no two deliveries wait for each other's locks in opposite orders.
+    /// </remarks>
     /// <returns>Whether any handler was interested.</returns>
     /// <exception cref="RetryLaterException">The purchase is being fulfilled elsewhere right now.</exception>
-    public Task<bool> RunAsync(IServiceProvider services, StripeEvent stripeEvent, WebhookClaim claim, IWebhookEventStore store, CancellationToken cancellationToken) =>
-        store is ITransactionalWebhookEventStore transactional
-            ? RunInTransactionAsync(transactional, services, stripeEvent, claim, cancellationToken)
-            : DispatchAndMarkProcessedAsync(services, stripeEvent, claim, store, cancellationToken);
+    public Task<bool> RunAsync(IServiceProvider services, StripeEvent stripeEvent, WebhookClaim claim, IWebhookEventStore store, CancellationToken cancellationToken)
+    {
+        var handlers = SubscriptionHandlers(services, stripeEvent, out var reason);
+        if (handlers.Length > 0 && SubscriptionIdOf(stripeEvent, reason) is { } subscriptionId)
+        {
+            return RunLockedAsync(services, stripeEvent, claim, store, handlers, reason, subscriptionId, cancellationToken);
+        }
 
-    private Task<bool> RunInTransactionAsync(ITransactionalWebhookEventStore store, IServiceProvider services, StripeEvent stripeEvent, WebhookClaim claim, CancellationToken cancellationToken) =>
-        store.ExecuteInTransactionAsync(ct => DispatchAndMarkProcessedAsync(services, stripeEvent, claim, store, ct), cancellationToken);
+        return store is ITransactionalWebhookEventStore transactional
+            ? transactional.ExecuteInTransactionAsync(ct => DispatchAndMarkProcessedAsync(services, stripeEvent, claim, store, handlers, reason, ct), cancellationToken)
+            : DispatchAndMarkProcessedAsync(services, stripeEvent, claim, store, handlers, reason, cancellationToken);
+    }
+
+    private async Task<bool> RunLockedAsync(IServiceProvider services, StripeEvent stripeEvent, WebhookClaim claim, IWebhookEventStore store, ISubscriptionHandler[] handlers, SubscriptionChangeReason reason, string subscriptionId, CancellationToken cancellationToken)
+    {
+        // In-process first, outside the transaction: a delivery waiting here holds no connection and no database lock.
+        using var held = await _subscriptions.AcquireAsync(subscriptionId, cancellationToken).ConfigureAwait(false);
+        return store switch
+        {
+            ILockingWebhookEventStore locking => await locking.ExecuteInTransactionAsync(
+                async ct =>
+                {
+                    await locking.LockAsync(SubscriptionLockKey + subscriptionId, ct).ConfigureAwait(false);
+                    return await DispatchAndMarkProcessedAsync(services, stripeEvent, claim, store, handlers, reason, ct).ConfigureAwait(false);
+                },
+                cancellationToken).ConfigureAwait(false),
+            ITransactionalWebhookEventStore transactional => await transactional.ExecuteInTransactionAsync(
+                ct => DispatchAndMarkProcessedAsync(services, stripeEvent, claim, store, handlers, reason, ct), cancellationToken).ConfigureAwait(false),
+            _ => await DispatchAndMarkProcessedAsync(services, stripeEvent, claim, store, handlers, reason, cancellationToken).ConfigureAwait(false),
+        };
+    }
+
+    /// <summary>The prefix of a subscription's key in <see cref="ILockingWebhookEventStore.LockAsync"/>.</summary>
+    internal const string SubscriptionLockKey = "subscription:";
+
+    /// <summary>
+    /// The subscription the event is about, or <see langword="null"/> for an invoice that bills none, and for an object that
+    /// cannot be read: its subscription step fails reading it, in the handlers' telemetry as before.
+    /// </summary>
+    private static string? SubscriptionIdOf(StripeEvent stripeEvent, SubscriptionChangeReason reason)
+    {
+        try
+        {
+            return SubscriptionChangeFactory.SubscriptionIdOf(stripeEvent, reason);
+        }
+        catch (Exception exception) when (exception is System.Text.Json.JsonException or FormatException or InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// The subscription handlers that the event is for (none for another event, or one of the other mode's, which no
+    /// fulfillment or subscription handler sees), and the change's reason.
+    /// </summary>
+    private ISubscriptionHandler[] SubscriptionHandlers(IServiceProvider services, StripeEvent stripeEvent, out SubscriptionChangeReason reason) =>
+        SubscriptionChangeFactory.TryGetReason(stripeEvent.Type, out reason) && stripeEvent.Livemode == _live
+            ? [.. services.GetServices<ISubscriptionHandler>()]
+            : [];
 
     /// <summary>Runs the event's steps, then marks the event processed; returns whether any handler was interested.</summary>
     /// <exception cref="RetryLaterException">The purchase is being fulfilled elsewhere right now.</exception>
-    private async Task<bool> DispatchAndMarkProcessedAsync(IServiceProvider services, StripeEvent stripeEvent, WebhookClaim claim, IWebhookEventStore store, CancellationToken cancellationToken)
+    private async Task<bool> DispatchAndMarkProcessedAsync(IServiceProvider services, StripeEvent stripeEvent, WebhookClaim claim, IWebhookEventStore store, ISubscriptionHandler[] subscriptionHandlers, SubscriptionChangeReason reason, CancellationToken cancellationToken)
     {
         var steps = default(Steps);
         // A live Connect endpoint receives the test-mode events of connected accounts too: they are no purchase or
@@ -53,13 +122,9 @@ internal sealed partial class WebhookDispatcher(
             Log.OtherMode(logger, stripeEvent.Type, stripeEvent.Id, stripeEvent.Livemode ? "live" : "test", _live ? "live" : "test");
         }
 
-        var reason = default(SubscriptionChangeReason);
-        if (sameMode && SubscriptionChangeFactory.TryGetReason(stripeEvent.Type, out reason))
+        foreach (var handler in subscriptionHandlers)
         {
-            foreach (var handler in services.GetServices<ISubscriptionHandler>())
-            {
-                steps.Add(new Step(StepKind.Subscription, steps.KeyFor("subscription:" + StepName(handler.GetType())), handler));
-            }
+            steps.Add(new Step(StepKind.Subscription, steps.KeyFor("subscription:" + StepName(handler.GetType())), handler));
         }
 
         foreach (var handler in services.GetServices<IStripeEventHandler>())

@@ -43,21 +43,31 @@ public sealed class DurableApp : IAsyncDisposable
     }
 
     /// <summary>The add-on's test app, on the EF Core stores of <paramref name="database"/> and the probe's handlers.</summary>
-    public static async Task<DurableApp> StartAsync(TestDatabase database, Probe probe, Action<StripePaymentsOptions>? options = null, LogLevel logLevel = LogLevel.Warning, Action<IServiceCollection>? services = null, Action<WebApplication>? map = null)
+    public static async Task<DurableApp> StartAsync(
+        TestDatabase database,
+        Probe probe,
+        Action<StripePaymentsOptions>? options = null,
+        LogLevel logLevel = LogLevel.Warning,
+        Action<IStripePaymentsBuilder>? payments = null,
+        Action<IServiceCollection>? services = null,
+        Action<WebApplication>? map = null)
     {
-        var more = services;
         var app = await WebhookTestApp.StartAsync(
             options,
-            payments: payments => payments
-                .UseEntityFrameworkStores<TestDbContext>()
-                .AddFulfillmentHandler<ProbeFulfillmentHandler>()
-                .AddEventHandler<ProbeEventHandler>(),
-            services: services =>
+            payments: builder =>
             {
-                services.AddSingleton(probe);
-                services.AddDbContext<TestDbContext>(database.Configure);
-                services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(10));
-                more?.Invoke(services);
+                builder
+                    .UseEntityFrameworkStores<TestDbContext>()
+                    .AddFulfillmentHandler<ProbeFulfillmentHandler>()
+                    .AddEventHandler<ProbeEventHandler>();
+                payments?.Invoke(builder);
+            },
+            services: collection =>
+            {
+                collection.AddSingleton(probe);
+                collection.AddDbContext<TestDbContext>(database.Configure);
+                collection.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(10));
+                services?.Invoke(collection);
             },
             logLevel: logLevel,
             map: map);
