@@ -6,9 +6,20 @@ namespace Wavhaven.Payments.Webhooks;
 /// and the mark commit together or not at all.
 /// </summary>
 /// <remarks>
-/// The claim itself is committed before the transaction starts, so other deliveries see the event in
+/// <para>
+/// The event's claim itself is committed before the transaction starts, so other deliveries see the event in
 /// progress. Inside the transaction, <see cref="IWebhookEventStore.MarkProcessedAsync"/> must fail when the
 /// claim was lost (its lease ran out and another delivery took it), so that this attempt's work rolls back.
+/// </para>
+/// <para>
+/// The purchase of a paid Checkout session is claimed inside the transaction (<see cref="IWebhookEventStore.TryClaimAsync"/>
+/// of <c>checkout.session:…</c>, while the event's fulfillment handler runs), and marked processed or failed there. Such a
+/// claim must belong to the transaction: its rollback undoes it (the failure mark rolls back with it, and the purchase must
+/// be free for the next attempt), and until the transaction ends every other claim of the id must wait for it or be
+/// answered <see cref="WebhookClaimStatus.InProgress"/>, whatever its lease: the library does not renew it. A relational
+/// database's row lock on the claimed row does both; a store without one (a key-value store) must hold the claim for the
+/// transaction's length, not for its lease.
+/// </para>
 /// </remarks>
 public interface ITransactionalWebhookEventStore : IWebhookEventStore
 {

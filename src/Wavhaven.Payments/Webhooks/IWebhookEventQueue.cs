@@ -24,11 +24,17 @@ public interface IWebhookEventQueue : IWebhookEventStore
     ValueTask<bool> EnqueueAsync(StripeEvent stripeEvent, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Claims the queued event that is due first (a new or failed event whose next attempt is due, or an
+    /// Claims the queued event that is due first (a new or failed event whose next attempt is due, or a queued
     /// event whose claim's lease ran out), counts an attempt, and leases it for the store's claim lease
     /// (<c>Stripe:WebhookClaimLease</c>, as every claim). Of concurrent callers, on any instance, each gets a
     /// different event.
     /// </summary>
+    /// <remarks>
+    /// Queued events are those stored or handed over by <see cref="EnqueueAsync"/> and those put back by
+    /// <see cref="ReplayAsync"/>: never an id that only <see cref="IWebhookEventStore.TryClaimAsync"/> claimed (an inline
+    /// delivery's event, or a purchase, <c>checkout.session:…</c>), even once its lease ran out. Such a claim is the next
+    /// delivery's (or success page's) to take over; the worker releases a purchase's claim it is handed, as failed.
+    /// </remarks>
     /// <param name="cancellationToken">The token.</param>
     /// <returns>The claimed event, or <see langword="null"/> when none is due.</returns>
     ValueTask<QueuedWebhookEvent?> ClaimNextAsync(CancellationToken cancellationToken = default);

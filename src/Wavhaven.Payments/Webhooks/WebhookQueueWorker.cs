@@ -186,6 +186,23 @@ internal sealed partial class WebhookQueueWorker(
 
     private async Task<(string Outcome, bool TimedOut)> RunCoreAsync(IServiceProvider services, IWebhookEventQueue queue, QueuedWebhookEvent queued, StripePaymentsOptions settings, CancellationToken stoppingToken)
     {
+        if (queued.Type == Fulfillment.FulfillmentRunner.PurchaseType)
+        {
+            // A purchase's claim, whose lease ran out (its delivery's or success page's process died), handed out by a store
+            // that takes every lapsed claim: it is no event, and only a delivery or the success page can fulfil it. Released,
+            // so that the next one does; marked dead, it would answer "already fulfilled" to every claim from then on.
+            try
+            {
+                await queue.MarkFailedAsync(queued.Id, "Abandoned: its fulfillment's process stopped before the handler returned; the next delivery or success page fulfils it.", CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception storeException)
+            {
+                Log.RecordFailed(logger, storeException, queued.Id);
+            }
+
+            return ("ignored", false);
+        }
+
         var attempt = queued.Claim.Attempt;
         if (attempt > settings.WebhookQueue.MaxAttempts)
         {
