@@ -190,17 +190,26 @@ internal sealed class EntityFrameworkWebhookEventStore(DbContext context, IOptio
                 var transaction = await database.BeginTransactionAsync(ct).ConfigureAwait(false);
                 await using (transaction.ConfigureAwait(false))
                 {
+                    var committing = false;
                     try
                     {
                         _markedInTransaction = marked;
                         outcome = await unit(ct).ConfigureAwait(false);
                         _markedInTransaction = null;
+                        committing = true;
                         await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
                         return outcome;
                     }
                     catch
                     {
                         _markedInTransaction = null;
+                        if (!committing)
+                        {
+                            // The unit itself failed: its transaction is rolled back, whatever the database says of the ids it
+                            // marked (another delivery or the success page may have processed one since), so it did not commit.
+                            marked.Clear();
+                        }
+
                         // Disposing the transaction rolls it back; entities the handlers tracked are stale now.
                         context.ChangeTracker.Clear();
                         throw;

@@ -62,6 +62,32 @@ internal sealed class KeyedLock
         return new Holder(this, key, entry);
     }
 
+    /// <summary>
+    /// Takes <paramref name="key"/> if nobody holds it or waits for it, without waiting; the lock is released by disposing
+    /// <paramref name="holder"/>.
+    /// </summary>
+    /// <returns>Whether the key was taken.</returns>
+    public bool TryAcquire(string key, out Holder holder)
+    {
+        Entry entry;
+        lock (_entries)
+        {
+            if (_entries.ContainsKey(key))
+            {
+                holder = default;
+                return false;
+            }
+
+            // An entry lives only while a holder or waiter needs it: a new one's gate is free.
+            entry = new Entry { Users = 1 };
+            entry.Gate.Wait(0);
+            _entries.Add(key, entry);
+        }
+
+        holder = new Holder(this, key, entry);
+        return true;
+    }
+
     private void Leave(string key, Entry entry)
     {
         lock (_entries)

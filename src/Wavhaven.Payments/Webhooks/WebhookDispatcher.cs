@@ -42,15 +42,18 @@ internal sealed partial class WebhookDispatcher(
     /// at once run one after the other, and the later one fetches the subscription after the earlier one's writes: the
     /// state saved last is the subscription's latest. One event locks one subscription, and only these events take the
     /// lock, so no two deliveries wait for each other's locks in opposite orders.
+    /// Without <c>waitForSubscription</c> (the queue worker), an event whose subscription this instance is handling another
+    /// event of does not wait for it: <see cref="RetryLaterException"/>, so that a burst of one subscription's events cannot
+    /// take every worker slot to wait in while other subscriptions' events are due.
     /// </remarks>
     /// <returns>Whether any handler was interested.</returns>
-    /// <exception cref="RetryLaterException">The purchase is being fulfilled elsewhere right now.</exception>
-    public Task<bool> RunAsync(IServiceProvider services, StripeEvent stripeEvent, WebhookClaim claim, IWebhookEventStore store, CancellationToken cancellationToken)
+    /// <exception cref="RetryLaterException">The purchase is being fulfilled elsewhere right now, or the subscription is busy.</exception>
+    public Task<bool> RunAsync(IServiceProvider services, StripeEvent stripeEvent, WebhookClaim claim, IWebhookEventStore store, CancellationToken cancellationToken, bool waitForSubscription = true)
     {
         var handlers = SubscriptionHandlers(services, stripeEvent, out var reason);
         if (handlers.Length > 0 && SubscriptionIdOf(stripeEvent, reason) is { } subscriptionId)
         {
-            return RunLockedAsync(services, stripeEvent, claim, store, handlers, reason, subscriptionId, cancellationToken);
+            return RunLockedAsync(services, stripeEvent, claim, store, handlers, reason, subscriptionId, waitForSubscription, cancellationToken);
         }
 
         return store is ITransactionalWebhookEventStore transactional
@@ -58,10 +61,20 @@ internal sealed partial class WebhookDispatcher(
             : DispatchAndMarkProcessedAsync(services, stripeEvent, claim, store, handlers, reason, cancellationToken);
     }
 
-    private async Task<bool> RunLockedAsync(IServiceProvider services, StripeEvent stripeEvent, WebhookClaim claim, IWebhookEventStore store, ISubscriptionHandler[] handlers, SubscriptionChangeReason reason, string subscriptionId, CancellationToken cancellationToken)
+    private async Task<bool> RunLockedAsync(IServiceProvider services, StripeEvent stripeEvent, WebhookClaim claim, IWebhookEventStore store, ISubscriptionHandler[] handlers, SubscriptionChangeReason reason, string subscriptionId, bool wait, CancellationToken cancellationToken)
     {
         // In-process first, outside the transaction: a delivery waiting here holds no connection and no database lock.
-        using var held = await _subscriptions.AcquireAsync(subscriptionId, cancellationToken).ConfigureAwait(false);
+        KeyedLock.Holder held;
+        if (wait)
+        {
+            held = await _subscriptions.AcquireAsync(subscriptionId, cancellationToken).ConfigureAwait(false);
+        }
+        else if (!_subscriptions.TryAcquire(subscriptionId, out held))
+        {
+            throw new RetryLaterException($"Another event of subscription {subscriptionId} is being handled by this instance right now.");
+        }
+
+        using var _ = held;
         return store switch
         {
             ILockingWebhookEventStore locking => await locking.ExecuteInTransactionAsync(

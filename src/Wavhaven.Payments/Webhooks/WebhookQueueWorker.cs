@@ -252,7 +252,7 @@ internal sealed partial class WebhookQueueWorker(
             bool handled;
             try
             {
-                handled = await dispatcher.RunAsync(services, stripeEvent, queued.Claim, queue, handlers.Source.Token).ConfigureAwait(false);
+                handled = await dispatcher.RunAsync(services, stripeEvent, queued.Claim, queue, handlers.Source.Token, waitForSubscription: false).ConfigureAwait(false);
             }
             finally
             {
@@ -272,7 +272,8 @@ internal sealed partial class WebhookQueueWorker(
         }
         catch (RetryLaterException exception)
         {
-            // The purchase is being fulfilled elsewhere: try again soon, and do not count this round as an attempt.
+            // The purchase is being fulfilled elsewhere, or this instance handles another event of the subscription: try again
+            // soon, and do not count this round as an attempt.
             await ScheduleRetrySafelyAsync(queue, queued, exception.Message, timeProvider.GetUtcNow() + settings.WebhookQueue.RetryDelay, countsAsAttempt: false).ConfigureAwait(false);
             return ("retry", false);
         }

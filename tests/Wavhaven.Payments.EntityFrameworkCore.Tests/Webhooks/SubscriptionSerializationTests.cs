@@ -134,7 +134,60 @@ public sealed class SubscriptionSerializationTests : IAsyncLifetime
         gate.Saved.Should().Equal(subscription + " active, renews", subscription + " active, cancels at period end");
     }
 
-    private Task<DurableApp> StartAsync(TestDatabase database, SubscriptionGate gate, WebhookProcessingMode mode) => DurableApp.StartAsync(
+    /// <summary>
+    /// Queued, a worker slot is taken by an event that only waits for its subscription's lock: with as many events of one
+    /// subscription as slots (a renewal run, a burst of updates), the instance's worker holds every slot and runs one event
+    /// at a time, while the events of other subscriptions, due, wait for a slot. The README says they still run at once.
+    /// </summary>
+    [SkippableFact]
+    public async Task PostgreSql_Queued_EventsWaitingForOneSubscription_DoNotHoldBackAnotherSubscriptionsEvent()
+    {
+        await using var database = await TestDatabase.CreateAsync(DatabaseKind.PostgreSql);
+        var gate = new SubscriptionGate();
+        await using var app = await StartAsync(database, gate, WebhookProcessingMode.Queued, maxConcurrency: 2);
+        var busy = await _stripe.SubscribeAsync("user-1");
+        var other = await _stripe.SubscribeAsync("user-2");
+        gate.HoldNext();
+        using (var queued = await app.PostAsync(_stripe.LastEvent("customer.subscription.created", busy)))
+        {
+            queued.StatusCode.Should().Be(HttpStatusCode.OK);
+        }
+
+        await gate.Held.Task.WaitAsync(Patience);
+        await _stripe.CancelAtPeriodEndAsync(busy);
+        var updated = _stripe.LastEvent("customer.subscription.updated", busy);
+        using (var queued = await app.PostAsync(updated))
+        {
+            queued.StatusCode.Should().Be(HttpStatusCode.OK);
+        }
+
+        // The worker has taken the busy subscription's second event: it waits for the lock, or was handed back.
+        var dispatcher = app.Services.GetRequiredService<WebhookDispatcher>();
+        var updatedId = System.Text.Json.Nodes.JsonNode.Parse(updated)!["id"]!.GetValue<string>();
+        await Probe.WaitForAsync(
+            async () => dispatcher.SubscriptionLockUsers(busy) == 2 || (await app.GetEventAsync(updatedId))?.LastError is not null,
+            taken => taken,
+            "the worker took the busy subscription's second event");
+
+        using (var queued = await app.PostAsync(_stripe.LastEvent("customer.subscription.created", other)))
+        {
+            queued.StatusCode.Should().Be(HttpStatusCode.OK);
+        }
+
+        try
+        {
+            await Probe.WaitUntilAsync(() => gate.Saved.Contains(other + " active, renews"), "the other subscription's event ran", TimeSpan.FromSeconds(10));
+        }
+        finally
+        {
+            gate.Release.TrySetResult();
+        }
+
+        await Probe.WaitUntilAsync(() => gate.Saved.Count == 3, "every event ran");
+        gate.Saved.Should().EndWith(busy + " active, cancels at period end");
+    }
+
+    private Task<DurableApp> StartAsync(TestDatabase database, SubscriptionGate gate, WebhookProcessingMode mode, int? maxConcurrency = null) => DurableApp.StartAsync(
         database,
         new Probe(),
         options =>
@@ -143,6 +196,11 @@ public sealed class SubscriptionSerializationTests : IAsyncLifetime
             if (mode == WebhookProcessingMode.Queued)
             {
                 DurableApp.QueuedForTests(options);
+            }
+
+            if (maxConcurrency is { } slots)
+            {
+                options.WebhookQueue.MaxConcurrency = slots;
             }
         },
         payments: payments => payments.AddSubscriptionHandler<AccountHandler>(),
