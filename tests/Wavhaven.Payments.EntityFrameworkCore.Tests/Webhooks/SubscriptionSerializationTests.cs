@@ -64,7 +64,8 @@ public sealed class SubscriptionSerializationTests : IAsyncLifetime
         await _stripe.CancelAtPeriodEndAsync(subscription);
 
         var updated = second.PostAsync(_stripe.LastEvent("customer.subscription.updated", subscription));
-        // Queued, either instance's worker may take it: the one holding the subscription makes it wait in-process.
+        // Queued, either instance's worker may take it: the one holding the subscription hands it back (due again soon),
+        // the other's waits for the advisory lock.
         int WaitingInProcess() => new[] { first, second }.Max(app => app.Services.GetRequiredService<WebhookDispatcher>().SubscriptionLockUsers(subscription));
         await WaitUntilWaitingOrDoneAsync(database, () => mode == WebhookProcessingMode.Inline ? updated.IsCompleted : !gate.Saved.IsEmpty || WaitingInProcess() == 2);
         gate.Release.SetResult();
