@@ -35,6 +35,17 @@ internal sealed class EntityFrameworkCustomerStore(DbContext context, TimeProvid
             cancellationToken).ConfigureAwait(false);
     }
 
+    public async ValueTask RemoveCustomerIdAsync(CustomerKey key, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(key.UserId);
+        _ = Upsert(); // the model's check: a context without the library's tables says so
+        var tenant = key.TenantId ?? string.Empty;
+        var userId = key.UserId;
+        await context.Set<CustomerRecord>()
+            .Where(c => c.TenantId == tenant && c.UserId == userId)
+            .ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     private string Upsert()
     {
         var model = StoreModel.For(context);

@@ -669,10 +669,13 @@ internal sealed class EntityFrameworkWebhookEventStore(DbContext context, IOptio
                     updated_at = @now
                 WHERE id = @id
                 """);
+            // A purchase's row (no payload) is never pruned: it forgets what a failed attempt threw (a handler's message
+            // often quotes the buyer's email) once it is fulfilled. An event's row keeps it until the pruner deletes the row.
             MarkProcessed = Fence($"""
                 UPDATE {table}
                 SET state = 'processed', processed_at = @now, updated_at = @now, completed_steps = NULL,
-                    lease_token = NULL, lease_expires_at = NULL, next_attempt_at = NULL
+                    lease_token = NULL, lease_expires_at = NULL, next_attempt_at = NULL,
+                    last_error = CASE WHEN payload IS NULL THEN NULL ELSE last_error END
                 WHERE id = @id
                 """);
             MarkFailed = Fence($"""

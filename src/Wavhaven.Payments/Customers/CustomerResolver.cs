@@ -150,6 +150,58 @@ internal sealed partial class CustomerResolver(
         return true;
     }
 
+    public async Task<int> ForgetCustomerAsync(CustomerKey key, CancellationToken cancellationToken = default)
+    {
+        Validate(key);
+
+        // A first checkout of the user may be creating the customer right now: let it finish, then forget that one too.
+        if (_inFlight.TryGetValue(key, out var creation))
+        {
+            try
+            {
+                await creation.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (StripeException)
+            {
+                // That checkout failed; the store and search tell which customers the user has all the same.
+            }
+        }
+
+        var customerIds = new HashSet<string>(StringComparer.Ordinal);
+        if (await store.GetCustomerIdAsync(key, cancellationToken).ConfigureAwait(false) is { } stored)
+        {
+            customerIds.Add(stored);
+        }
+
+        foreach (var found in Matches(key, await SearchAllAsync(key, cancellationToken).ConfigureAwait(false) ?? []))
+        {
+            customerIds.Add(found.Id);
+        }
+
+        var parameters = new StripeForm
+        {
+            // An empty value unsets a metadata key: search no longer finds the customer by the user id.
+            ["metadata"] = new Dictionary<string, string>(StringComparer.Ordinal) { [MetadataKeys.UserId] = string.Empty, [MetadataKeys.TenantId] = string.Empty },
+        };
+        var detached = 0;
+        foreach (var customerId in customerIds)
+        {
+            try
+            {
+                await stripe.UpdateCustomerAsync(customerId, parameters, IdempotencyKeys.New("wavhaven-customer-forget-"), cancellationToken).ConfigureAwait(false);
+                detached++;
+            }
+            catch (StripeApiException exception) when (exception is { StatusCode: 404, Code: "resource_missing" })
+            {
+                // Deleted in Stripe already (or of the other mode): nothing of it names the user any more.
+            }
+        }
+
+        await store.RemoveCustomerIdAsync(key, cancellationToken).ConfigureAwait(false);
+        Log.CustomerForgotten(logger, detached);
+        return detached;
+    }
+
     /// <summary>
     /// The shared work, in a scope of its own: it outlives the caller that started it, whose scope (and with it a scoped
     /// store's <c>DbContext</c>) may be disposed while it runs, or still be in use by that caller's request.
@@ -257,8 +309,10 @@ internal sealed partial class CustomerResolver(
         {
             customerId = (await stripe.CreateCustomerAsync(parameters, userKey, CancellationToken.None).ConfigureAwait(false)).Id;
         }
-        catch (StripeApiException exception) when (exception.StatusCode >= 500)
+        catch (StripeApiException exception) when (exception.StatusCode >= 500 || exception.Type == "idempotency_error")
         {
+            // An idempotency_error: the user's key made a customer with other parameters within Stripe's 24 hours, which
+            // search no longer finds for the user (forgotten for an erasure, or deleted): the id may be another person's now.
             Log.CreationFailed(logger, exception.StatusCode, exception.RequestId);
             return await FindOrCreateAfterFailureAsync(key, email, parameters, CancellationToken.None).ConfigureAwait(false);
         }
@@ -302,6 +356,18 @@ internal sealed partial class CustomerResolver(
 
     private async Task<string?> SearchAsync(CustomerKey key, CancellationToken cancellationToken)
     {
+        var match = Match(key, await SearchAllAsync(key, cancellationToken).ConfigureAwait(false) ?? []);
+        if (match is not null)
+        {
+            Log.CustomerFound(logger, match.Id);
+        }
+
+        return match?.Id;
+    }
+
+    /// <summary>The customers Stripe's search finds by the user id (and tenant), or <see langword="null"/> where Stripe refuses search.</summary>
+    private async Task<List<StripeCustomer>?> SearchAllAsync(CustomerKey key, CancellationToken cancellationToken)
+    {
         var query = $"metadata['{MetadataKeys.UserId}']:'{EscapeSearchValue(key.UserId)}'";
         if (key.TenantId is not null)
         {
@@ -336,22 +402,19 @@ internal sealed partial class CustomerResolver(
             return null;
         }
 
-        var match = Match(key, found);
-        if (match is not null)
-        {
-            Log.CustomerFound(logger, match.Id);
-        }
-
-        return match?.Id;
+        return found;
     }
 
     /// <summary>The user's oldest live customer among <paramref name="customers"/>, by the metadata the library gives it.</summary>
-    private static StripeCustomer? Match(CustomerKey key, IEnumerable<StripeCustomer> customers) => customers
-        .Where(customer => !customer.Deleted
-            && customer.Metadata.TryGetValue(MetadataKeys.UserId, out var userId) && userId == key.UserId
-            && (customer.Metadata.TryGetValue(MetadataKeys.TenantId, out var tenantId) ? tenantId : null) == key.TenantId)
+    private static StripeCustomer? Match(CustomerKey key, IEnumerable<StripeCustomer> customers) => Matches(key, customers)
         .OrderBy(customer => customer.Created ?? DateTimeOffset.MaxValue)
         .FirstOrDefault();
+
+    /// <summary>Every live customer among <paramref name="customers"/> that the library's metadata gives to the user.</summary>
+    private static IEnumerable<StripeCustomer> Matches(CustomerKey key, IEnumerable<StripeCustomer> customers) => customers
+        .Where(customer => !customer.Deleted
+            && customer.Metadata.TryGetValue(MetadataKeys.UserId, out var userId) && userId == key.UserId
+            && (customer.Metadata.TryGetValue(MetadataKeys.TenantId, out var tenantId) ? tenantId : null) == key.TenantId);
 
     /// <summary>
     /// The same key for the same user, everywhere: Stripe answers a repeated creation (from a retry, another
@@ -422,6 +485,9 @@ internal sealed partial class CustomerResolver(
 
         [LoggerMessage(EventId = 205, EventName = "CustomerUpdated", Level = LogLevel.Information, Message = "Updated Stripe customer {CustomerId}")]
         public static partial void CustomerUpdated(ILogger logger, string customerId);
+
+        [LoggerMessage(EventId = 208, EventName = "CustomerForgotten", Level = LogLevel.Information, Message = "Forgot a user's Stripe customer: {Count} customer(s) detached from the user id, and the customer store's entry removed")]
+        public static partial void CustomerForgotten(ILogger logger, int count);
 
         [LoggerMessage(EventId = 206, EventName = "UpdatedCustomerMissing", Level = LogLevel.Warning, Message = "Stripe has no customer {CustomerId}, which the customer store names for this user (deleted, or of the other mode): nothing updated; the user's next checkout replaces it")]
         public static partial void UpdatedCustomerMissing(ILogger logger, string customerId);

@@ -48,4 +48,23 @@ public interface ICustomerResolver
     /// <exception cref="NotSupportedException">The implementation predates this method.</exception>
     Task<bool> UpdateCustomerAsync(CustomerKey key, string? email, string? name, CancellationToken cancellationToken = default) =>
         throw new NotSupportedException($"{GetType().FullName} does not implement ICustomerResolver.UpdateCustomerAsync.");
+
+    /// <summary>
+    /// Forgets the user's Stripe customer, for an erasure request: the customer the store names, and every one Stripe's search
+    /// finds for the user id, lose the library's metadata (<c>wavhaven_user_id</c>, <c>wavhaven_tenant_id</c>), and the
+    /// store forgets the user. The customers themselves stay in Stripe, with their payments and invoices (delete them in
+    /// Stripe if the erasure covers them). The user id's next checkout creates a new customer, so an id the app hands out
+    /// again never gets the erased person's customer, email or cards.
+    /// </summary>
+    /// <returns>How many customers were detached from the user id.</returns>
+    /// <remarks>
+    /// The default implementation throws <see cref="NotSupportedException"/>, so that implementations written before this
+    /// method (test doubles) still compile and load. The library's own resolver implements it.
+    /// </remarks>
+    /// <exception cref="ArgumentException">The key has no user id, or one over 255 characters; nothing was sent.</exception>
+    /// <exception cref="Stripe.StripeApiException">Stripe refused an update.</exception>
+    /// <exception cref="Stripe.StripeConnectionException">Stripe could not be reached.</exception>
+    /// <exception cref="NotSupportedException">The implementation, or the customer store, predates this method.</exception>
+    Task<int> ForgetCustomerAsync(CustomerKey key, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException($"{GetType().FullName} does not implement ICustomerResolver.ForgetCustomerAsync.");
 }

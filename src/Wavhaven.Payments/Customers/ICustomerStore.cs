@@ -16,4 +16,15 @@ public interface ICustomerStore
 
     /// <summary>Saves the user's Stripe customer id.</summary>
     ValueTask SetCustomerIdAsync(CustomerKey key, string customerId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Forgets the user's Stripe customer id, if one is saved (an erasure request: see
+    /// <see cref="ICustomerResolver.ForgetCustomerAsync"/>, which calls it).
+    /// </summary>
+    /// <remarks>
+    /// The default implementation throws <see cref="NotSupportedException"/>: it is there so that stores written before this
+    /// method still compile and load. The library's stores implement it.
+    /// </remarks>
+    ValueTask RemoveCustomerIdAsync(CustomerKey key, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException($"{GetType().FullName} does not implement ICustomerStore.RemoveCustomerIdAsync.");
 }

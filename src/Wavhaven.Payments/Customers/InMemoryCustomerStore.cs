@@ -16,4 +16,10 @@ internal sealed class InMemoryCustomerStore : ICustomerStore
         _customers[key] = customerId;
         return ValueTask.CompletedTask;
     }
+
+    public ValueTask RemoveCustomerIdAsync(CustomerKey key, CancellationToken cancellationToken = default)
+    {
+        _customers.TryRemove(key, out _);
+        return ValueTask.CompletedTask;
+    }
 }

@@ -40,6 +40,25 @@ public class EntityFrameworkCustomerStoreTests
     [SkippableTheory]
     [InlineData(DatabaseKind.Sqlite)]
     [InlineData(DatabaseKind.PostgreSql)]
+    public async Task Removing_ForgetsThatUserOnly(DatabaseKind kind)
+    {
+        await using var database = await TestDatabase.CreateAsync(kind);
+        await using var services = StoreServices.Build(database);
+        await using var scope = services.CreateAsyncScope();
+        var sut = scope.ServiceProvider.GetRequiredService<ICustomerStore>();
+        await sut.SetCustomerIdAsync(new CustomerKey("user-1"), "cus_plain");
+        await sut.SetCustomerIdAsync(new CustomerKey("user-1", "tenant-a"), "cus_tenant_a");
+
+        await sut.RemoveCustomerIdAsync(new CustomerKey("user-1"));
+        await sut.RemoveCustomerIdAsync(new CustomerKey("user-never-saved"));
+
+        (await sut.GetCustomerIdAsync(new CustomerKey("user-1"))).Should().BeNull();
+        (await sut.GetCustomerIdAsync(new CustomerKey("user-1", "tenant-a"))).Should().Be("cus_tenant_a", "another tenant's user of the same id is another person");
+    }
+
+    [SkippableTheory]
+    [InlineData(DatabaseKind.Sqlite)]
+    [InlineData(DatabaseKind.PostgreSql)]
     public async Task SavingAgain_ReplacesTheCustomer_EvenWhenTwoSavesRace(DatabaseKind kind)
     {
         await using var database = await TestDatabase.CreateAsync(kind);
