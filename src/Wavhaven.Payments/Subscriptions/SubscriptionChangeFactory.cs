@@ -22,13 +22,30 @@ internal sealed class SubscriptionChangeFactory(IStripeClient stripe, IPlanCatal
     }
 
     /// <summary>
-    /// The id of the subscription an event of <paramref name="reason"/> is about, read from the event (not fetched), or
-    /// <see langword="null"/> for an invoice that bills no subscription.
+    /// The key under which events of <paramref name="reason"/> take turns, read from the event (not fetched): its customer's
+    /// (<c>customer:cus_…</c>), since an app keeps one account per user (one customer) that follows one of the user's
+    /// subscriptions, so two subscriptions of one customer (one cancelled, one taken again) must take turns too; the
+    /// subscription's (<c>subscription:sub_…</c>) when the event names no customer; <see langword="null"/> for an invoice
+    /// that bills no subscription.
     /// </summary>
-    public static string? SubscriptionIdOf(StripeEvent stripeEvent, SubscriptionChangeReason reason) =>
-        reason is SubscriptionChangeReason.InvoicePaid or SubscriptionChangeReason.InvoicePaymentFailed
-            ? stripeEvent.ToInvoice().SubscriptionId
-            : stripeEvent.ToSubscription().Id;
+    public static string? TurnKeyOf(StripeEvent stripeEvent, SubscriptionChangeReason reason)
+    {
+        string? subscriptionId, customer;
+        if (reason is SubscriptionChangeReason.InvoicePaid or SubscriptionChangeReason.InvoicePaymentFailed)
+        {
+            var invoice = stripeEvent.ToInvoice();
+            (subscriptionId, customer) = (invoice.SubscriptionId, invoice.Customer);
+        }
+        else
+        {
+            var subscription = stripeEvent.ToSubscription();
+            (subscriptionId, customer) = (subscription.Id, subscription.Customer);
+        }
+
+        return subscriptionId is null ? null
+            : string.IsNullOrEmpty(customer) ? "subscription:" + subscriptionId
+            : "customer:" + customer;
+    }
 
     /// <summary>Returns <see langword="null"/> for an invoice that bills no subscription.</summary>
     public async Task<SubscriptionChange?> CreateAsync(StripeEvent stripeEvent, SubscriptionChangeReason reason, CancellationToken cancellationToken)

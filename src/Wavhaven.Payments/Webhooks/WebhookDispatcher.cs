@@ -22,38 +22,42 @@ internal sealed partial class WebhookDispatcher(
 {
     private readonly bool _live = options.Value.Mode == StripeMode.Live;
 
-    // The subscriptions whose events this instance is handling: one event of a subscription at a time.
-    private readonly KeyedLock _subscriptions = new();
+    // The customers (or subscriptions without one) whose subscription events this instance is handling: one at a time each.
+    private readonly KeyedLock _turns = new();
 
-    /// <summary>Gets how many subscriptions have an event handled, or waiting to be, in this instance now.</summary>
-    internal int LockedSubscriptions => _subscriptions.Count;
+    /// <summary>Gets how many customers or subscriptions have an event handled, or waiting to be, in this instance now.</summary>
+    internal int LockedKeys => _turns.Count;
 
-    /// <summary>Gets how many of this instance's deliveries hold the subscription's lock or wait for it now.</summary>
-    internal int SubscriptionLockUsers(string subscriptionId) => _subscriptions.UsersOf(subscriptionId);
+    /// <summary>
+    /// Gets how many of this instance's deliveries hold the lock of <paramref name="key"/> (<c>customer:cus_…</c>, or
+    /// <c>subscription:sub_…</c> for one without a customer) or wait for it now.
+    /// </summary>
+    internal int LockUsers(string key) => _turns.UsersOf(key);
 
     /// <summary>
     /// Runs the event's steps and marks the event processed. When the store is transactional, both happen in
     /// one of its transactions, so that handlers writing to the same database commit with the mark or not at all.
     /// </summary>
     /// <remarks>
-    /// An event for subscription handlers runs under its subscription's lock, taken before the subscription is fetched and
-    /// held until the handlers' work is committed: in-process, and in the store's transaction too when the store can lock
-    /// (<see cref="ILockingWebhookEventStore"/>) for the instances that share it. So two events of one subscription handled
-    /// at once run one after the other, and the later one fetches the subscription after the earlier one's writes: the
-    /// state saved last is the subscription's latest. One event locks one subscription, and only these events take the
-    /// lock, so no two deliveries wait for each other's locks in opposite orders.
-    /// Without <c>waitForSubscription</c> (the queue worker), an event whose subscription this instance is handling another
-    /// event of does not wait for it: <see cref="RetryLaterException"/>, so that a burst of one subscription's events cannot
-    /// take every worker slot to wait in while other subscriptions' events are due.
+    /// An event for subscription handlers runs under its customer's lock (its subscription's, without a customer; see
+    /// <see cref="SubscriptionChangeFactory.TurnKeyOf"/>), taken before the subscription is fetched and held until the
+    /// handlers' work is committed: in-process, and in the store's transaction too when the store can lock
+    /// (<see cref="ILockingWebhookEventStore"/>) for the instances that share it. So two events of one customer's
+    /// subscriptions handled at once run one after the other, and the later one fetches after the earlier one's writes:
+    /// the state saved last is the latest. One event takes one lock, and only these events take it, so no two deliveries
+    /// wait for each other's locks in opposite orders.
+    /// Without <c>waitForSubscription</c> (the queue worker), an event whose customer this instance is handling another
+    /// event of does not wait for it: <see cref="RetryLaterException"/>, so that a burst of one customer's events cannot
+    /// take every worker slot to wait in while other customers' events are due.
     /// </remarks>
     /// <returns>Whether any handler was interested.</returns>
     /// <exception cref="RetryLaterException">The purchase is being fulfilled elsewhere right now, or the subscription is busy.</exception>
     public Task<bool> RunAsync(IServiceProvider services, StripeEvent stripeEvent, WebhookClaim claim, IWebhookEventStore store, CancellationToken cancellationToken, bool waitForSubscription = true)
     {
         var handlers = SubscriptionHandlers(services, stripeEvent, out var reason);
-        if (handlers.Length > 0 && SubscriptionIdOf(stripeEvent, reason) is { } subscriptionId)
+        if (handlers.Length > 0 && TurnKeyOf(stripeEvent, reason) is { } key)
         {
-            return RunLockedAsync(services, stripeEvent, claim, store, handlers, reason, subscriptionId, waitForSubscription, cancellationToken);
+            return RunLockedAsync(services, stripeEvent, claim, store, handlers, reason, key, waitForSubscription, cancellationToken);
         }
 
         return store is ITransactionalWebhookEventStore transactional
@@ -61,17 +65,17 @@ internal sealed partial class WebhookDispatcher(
             : DispatchAndMarkProcessedAsync(services, stripeEvent, claim, store, handlers, reason, cancellationToken);
     }
 
-    private async Task<bool> RunLockedAsync(IServiceProvider services, StripeEvent stripeEvent, WebhookClaim claim, IWebhookEventStore store, ISubscriptionHandler[] handlers, SubscriptionChangeReason reason, string subscriptionId, bool wait, CancellationToken cancellationToken)
+    private async Task<bool> RunLockedAsync(IServiceProvider services, StripeEvent stripeEvent, WebhookClaim claim, IWebhookEventStore store, ISubscriptionHandler[] handlers, SubscriptionChangeReason reason, string key, bool wait, CancellationToken cancellationToken)
     {
         // In-process first, outside the transaction: a delivery waiting here holds no connection and no database lock.
         KeyedLock.Holder held;
         if (wait)
         {
-            held = await _subscriptions.AcquireAsync(subscriptionId, cancellationToken).ConfigureAwait(false);
+            held = await _turns.AcquireAsync(key, cancellationToken).ConfigureAwait(false);
         }
-        else if (!_subscriptions.TryAcquire(subscriptionId, out held))
+        else if (!_turns.TryAcquire(key, out held))
         {
-            throw new RetryLaterException($"Another event of subscription {subscriptionId} is being handled by this instance right now.");
+            throw new RetryLaterException($"Another subscription event of {key} is being handled by this instance right now.");
         }
 
         using var _ = held;
@@ -80,7 +84,7 @@ internal sealed partial class WebhookDispatcher(
             ILockingWebhookEventStore locking => await locking.ExecuteInTransactionAsync(
                 async ct =>
                 {
-                    await locking.LockAsync(SubscriptionLockKey + subscriptionId, ct).ConfigureAwait(false);
+                    await locking.LockAsync(key, ct).ConfigureAwait(false);
                     return await DispatchAndMarkProcessedAsync(services, stripeEvent, claim, store, handlers, reason, ct).ConfigureAwait(false);
                 },
                 cancellationToken).ConfigureAwait(false),
@@ -90,18 +94,16 @@ internal sealed partial class WebhookDispatcher(
         };
     }
 
-    /// <summary>The prefix of a subscription's key in <see cref="ILockingWebhookEventStore.LockAsync"/>.</summary>
-    internal const string SubscriptionLockKey = "subscription:";
-
     /// <summary>
-    /// The subscription the event is about, or <see langword="null"/> for an invoice that bills none, and for an object that
-    /// cannot be read: its subscription step fails reading it, in the handlers' telemetry as before.
+    /// The key the event's subscription handlers take turns under, or <see langword="null"/> for an invoice that bills no
+    /// subscription, and for an object that cannot be read: its subscription step fails reading it, in the handlers'
+    /// telemetry as before.
     /// </summary>
-    private static string? SubscriptionIdOf(StripeEvent stripeEvent, SubscriptionChangeReason reason)
+    private static string? TurnKeyOf(StripeEvent stripeEvent, SubscriptionChangeReason reason)
     {
         try
         {
-            return SubscriptionChangeFactory.SubscriptionIdOf(stripeEvent, reason);
+            return SubscriptionChangeFactory.TurnKeyOf(stripeEvent, reason);
         }
         catch (Exception exception) when (exception is System.Text.Json.JsonException or FormatException or InvalidOperationException)
         {

@@ -102,6 +102,10 @@ public sealed class EmulatedStripe : IAsyncDisposable
         return (string)completed["subscription"]!;
     }
 
+    /// <summary>The key the subscription's events take turns under: its customer's.</summary>
+    public async Task<string> TurnKeyAsync(string subscriptionId) =>
+        "customer:" + (string)System.Text.Json.Nodes.JsonNode.Parse(await _api.GetStringAsync("v1/subscriptions/" + subscriptionId))!["customer"]!;
+
     /// <summary>Sets the subscription to cancel at its period's end, as the portal does.</summary>
     public async Task CancelAtPeriodEndAsync(string subscriptionId)
     {

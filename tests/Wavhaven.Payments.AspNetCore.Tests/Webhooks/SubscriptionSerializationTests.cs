@@ -28,13 +28,14 @@ public sealed class SubscriptionSerializationTests : IAsyncLifetime
         await using var app = await StartAppAsync(gate);
         var dispatcher = app.Services.GetRequiredService<WebhookDispatcher>();
         var subscription = await _stripe.SubscribeAsync("user-1");
+        var key = await _stripe.TurnKeyAsync(subscription);
         gate.HoldNext();
         var first = app.PostAsync(_stripe.LastEvent("customer.subscription.created", subscription));
         (await gate.Held.Task.WaitAsync(Patience)).Should().Be("active, renews");
         await _stripe.CancelAtPeriodEndAsync(subscription);
 
         var second = app.PostAsync(_stripe.LastEvent("customer.subscription.updated", subscription));
-        await WaitUntilAsync(() => second.IsCompleted || dispatcher.SubscriptionLockUsers(subscription) == 2);
+        await WaitUntilAsync(() => second.IsCompleted || dispatcher.LockUsers(key) == 2);
         gate.Release.SetResult();
 
         (await first).StatusCode.Should().Be(HttpStatusCode.OK);
@@ -42,7 +43,7 @@ public sealed class SubscriptionSerializationTests : IAsyncLifetime
         gate.Saved.Should().Equal(
             [subscription + " active, renews", subscription + " active, cancels at period end"],
             "the second delivery fetched after the first saved: the newer state is saved last");
-        dispatcher.LockedSubscriptions.Should().Be(0, "a released subscription leaves no entry behind");
+        dispatcher.LockedKeys.Should().Be(0, "a released subscription leaves no entry behind");
     }
 
     [Fact]
@@ -72,6 +73,7 @@ public sealed class SubscriptionSerializationTests : IAsyncLifetime
         var dispatcher = app.Services.GetRequiredService<WebhookDispatcher>();
         var processor = app.Services.GetRequiredService<IWebhookProcessor>();
         var subscription = await _stripe.SubscribeAsync("user-1");
+        var key = await _stripe.TurnKeyAsync(subscription);
         gate.HoldNext();
         var first = app.PostAsync(_stripe.LastEvent("customer.subscription.created", subscription));
         await gate.Held.Task.WaitAsync(Patience);
@@ -81,15 +83,15 @@ public sealed class SubscriptionSerializationTests : IAsyncLifetime
         // The endpoint hands the processor the request's token: Stripe giving up on the delivery cancels it.
         using var aborted = new CancellationTokenSource();
         var waiting = processor.ProcessAsync(updated, StripeWebhookSignature.CreateHeader(updated, WebhookTestApp.Secret, DateTimeOffset.UtcNow), aborted.Token);
-        await WaitUntilAsync(() => waiting.IsCompleted || dispatcher.SubscriptionLockUsers(subscription) == 2);
+        await WaitUntilAsync(() => waiting.IsCompleted || dispatcher.LockUsers(key) == 2);
         waiting.IsCompleted.Should().BeFalse("the second event of the subscription waits for the first one's handlers");
         await aborted.CancelAsync();
 
         await FluentActions.Awaiting(() => waiting).Should().ThrowAsync<OperationCanceledException>();
-        dispatcher.SubscriptionLockUsers(subscription).Should().Be(1, "the cancelled wait left; the first delivery still holds the lock");
+        dispatcher.LockUsers(key).Should().Be(1, "the cancelled wait left; the first delivery still holds the lock");
         gate.Release.SetResult();
         (await first).StatusCode.Should().Be(HttpStatusCode.OK);
-        dispatcher.LockedSubscriptions.Should().Be(0);
+        dispatcher.LockedKeys.Should().Be(0);
 
         using var redelivery = await app.PostAsync(updated).WaitAsync(Patience);
         redelivery.StatusCode.Should().Be(HttpStatusCode.OK, "the cancelled delivery released its claim and holds no lock");

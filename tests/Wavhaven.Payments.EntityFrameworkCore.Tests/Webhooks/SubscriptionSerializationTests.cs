@@ -58,6 +58,7 @@ public sealed class SubscriptionSerializationTests : IAsyncLifetime
         await using var first = await StartAsync(database, gate, mode);
         await using var second = await StartAsync(database, gate, mode);
         var subscription = await _stripe.SubscribeAsync("user-1");
+        var key = await _stripe.TurnKeyAsync(subscription);
         gate.HoldNext();
         var created = first.PostAsync(_stripe.LastEvent("customer.subscription.created", subscription));
         (await gate.Held.Task.WaitAsync(Patience)).Should().Be("active, renews");
@@ -66,7 +67,7 @@ public sealed class SubscriptionSerializationTests : IAsyncLifetime
         var updated = second.PostAsync(_stripe.LastEvent("customer.subscription.updated", subscription));
         // Queued, either instance's worker may take it: the one holding the subscription hands it back (due again soon),
         // the other's waits for the advisory lock.
-        int WaitingInProcess() => new[] { first, second }.Max(app => app.Services.GetRequiredService<WebhookDispatcher>().SubscriptionLockUsers(subscription));
+        int WaitingInProcess() => new[] { first, second }.Max(app => app.Services.GetRequiredService<WebhookDispatcher>().LockUsers(key));
         await WaitUntilWaitingOrDoneAsync(database, () => mode == WebhookProcessingMode.Inline ? updated.IsCompleted : !gate.Saved.IsEmpty || WaitingInProcess() == 2);
         gate.Release.SetResult();
 
@@ -147,6 +148,7 @@ public sealed class SubscriptionSerializationTests : IAsyncLifetime
         var gate = new SubscriptionGate();
         await using var app = await StartAsync(database, gate, WebhookProcessingMode.Queued, maxConcurrency: 2);
         var busy = await _stripe.SubscribeAsync("user-1");
+        var busyKey = await _stripe.TurnKeyAsync(busy);
         var other = await _stripe.SubscribeAsync("user-2");
         gate.HoldNext();
         using (var queued = await app.PostAsync(_stripe.LastEvent("customer.subscription.created", busy)))
@@ -166,7 +168,7 @@ public sealed class SubscriptionSerializationTests : IAsyncLifetime
         var dispatcher = app.Services.GetRequiredService<WebhookDispatcher>();
         var updatedId = System.Text.Json.Nodes.JsonNode.Parse(updated)!["id"]!.GetValue<string>();
         await Probe.WaitForAsync(
-            async () => dispatcher.SubscriptionLockUsers(busy) == 2 || (await app.GetEventAsync(updatedId))?.LastError is not null,
+            async () => dispatcher.LockUsers(busyKey) == 2 || (await app.GetEventAsync(updatedId))?.LastError is not null,
             taken => taken,
             "the worker took the busy subscription's second event");
 
