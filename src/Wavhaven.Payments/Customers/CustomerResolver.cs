@@ -304,10 +304,10 @@ internal sealed partial class CustomerResolver(
     private async Task<string> CreateAsync(CustomerKey key, string? email, StripeForm parameters)
     {
         var userKey = IdempotencyKeyFor(key);
-        string customerId;
+        StripeCustomer customer;
         try
         {
-            customerId = (await stripe.CreateCustomerAsync(parameters, userKey, CancellationToken.None).ConfigureAwait(false)).Id;
+            customer = await stripe.CreateCustomerAsync(parameters, userKey, CancellationToken.None).ConfigureAwait(false);
         }
         catch (StripeApiException exception) when (exception.StatusCode >= 500 || exception.Type == "idempotency_error")
         {
@@ -317,8 +317,30 @@ internal sealed partial class CustomerResolver(
             return await FindOrCreateAfterFailureAsync(key, email, parameters, CancellationToken.None).ConfigureAwait(false);
         }
 
+        var customerId = customer.Id;
+        // A replay is the key's first answer (Stripe keeps it for 24 hours), the customer as it was then: the same parameters
+        // (no email, no name) meet no mismatch, yet that customer may have been forgotten since (ForgetCustomerAsync: an id
+        // handed out again) or deleted. Another checkout of the user made it a moment ago in the common case.
+        if (customer.Replayed && !await StillTheUsersAsync(key, customerId).ConfigureAwait(false))
+        {
+            customerId = await CreateUnderOwnKeyAsync(key, parameters, CancellationToken.None).ConfigureAwait(false);
+        }
+
         Log.CustomerCreated(logger, customerId);
         return customerId;
+    }
+
+    /// <summary>Whether Stripe still has the customer and its metadata still gives it to the user.</summary>
+    private async Task<bool> StillTheUsersAsync(CustomerKey key, string customerId)
+    {
+        try
+        {
+            return Match(key, [await stripe.GetCustomerAsync(customerId, null, CancellationToken.None).ConfigureAwait(false)]) is not null;
+        }
+        catch (StripeApiException exception) when (exception is { StatusCode: 404, Code: "resource_missing" })
+        {
+            return false;
+        }
     }
 
     /// <summary>

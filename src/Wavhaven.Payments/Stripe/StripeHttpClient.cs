@@ -173,6 +173,12 @@ internal sealed partial class StripeHttpClient : IStripeClient
                     throw Unreadable(request, status, requestId, $"Stripe answered {method.Method} {path} with {status}, but not with the JSON it sends: {exception.Message}", exception);
                 }
 
+                if (result is StripeObject stripeObject && request.IdempotencyKey is not null
+                    && string.Equals(HeaderValue(response, "Idempotent-Replayed"), "true", StringComparison.OrdinalIgnoreCase))
+                {
+                    stripeObject.Replayed = true;
+                }
+
                 return result ?? throw Unreadable(request, status, requestId, $"Stripe answered {method.Method} {path} with an empty body.", null);
             }
 

@@ -65,7 +65,27 @@ public sealed class CustomerErasureTests : IAsyncLifetime
             .Should().Be((string)session["customer"]!, "the id is Bob's now");
     }
 
-    private async Task<CheckoutResult> PayAsync(string email, string name)
+    [Fact]
+    public async Task AnErasedUsersId_CheckingOutWithoutAnEmail_WithinTheDay_DoesNotGetTheErasedPersonsCustomer()
+    {
+        // An app that leaves the email to Checkout (CheckoutBuyer.Registered(user.Id)): both people's first creations send
+        // the same parameters under the user id's key, and Stripe replays the first one's answer for 24 hours.
+        var alices = await PayAsync(email: null, name: null);
+        var alicesCustomer = (string)(await _stripe.GetOkAsync("/v1/checkout/sessions/" + alices.SessionId))["customer"]!;
+
+        await using (var scope = _provider.CreateAsyncScope())
+        {
+            (await scope.ServiceProvider.GetRequiredService<ICustomerResolver>().ForgetCustomerAsync(new CustomerKey(UserId)))
+                .Should().Be(1, "Alice had one customer");
+        }
+
+        var bobs = await PayAsync(email: null, name: null);
+
+        var session = await _stripe.GetOkAsync("/v1/checkout/sessions/" + bobs.SessionId);
+        ((string)session["customer"]!).Should().NotBe(alicesCustomer, "Bob is not Alice: her customer (the email Checkout saved on it, her cards) is not his");
+    }
+
+    private async Task<CheckoutResult> PayAsync(string? email, string? name)
     {
         await using var scope = _provider.CreateAsyncScope();
         var checkout = await scope.ServiceProvider.GetRequiredService<ICheckoutService>().CreateCheckoutAsync(new CheckoutRequest

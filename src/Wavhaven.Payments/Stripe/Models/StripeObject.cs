@@ -19,6 +19,12 @@ public abstract class StripeObject
     /// <summary>Gets the object's type as Stripe names it, e.g. <c>checkout.session</c>.</summary>
     public string? Object { get; set; }
 
+    /// <summary>
+    /// Gets whether Stripe answered with the stored answer of an earlier request with the same idempotency key
+    /// (<c>Idempotent-Replayed: true</c>): the object as it was then, which may have changed or gone since.
+    /// </summary>
+    internal bool Replayed { get; set; }
+
     /// <summary>Gets every field of the object that has no property of its own here, as raw JSON.</summary>
     /// <remarks>
     /// The objects the library reads from webhooks and API answers keep their JSON and fill this in on first use:
