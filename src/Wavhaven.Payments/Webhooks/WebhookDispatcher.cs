@@ -61,9 +61,13 @@ internal sealed partial class WebhookDispatcher(
         }
 
         return store is ITransactionalWebhookEventStore transactional
-            ? transactional.ExecuteInTransactionAsync(ct => DispatchAndMarkProcessedAsync(services, stripeEvent, claim, store, handlers, reason, ct), cancellationToken)
+            ? RunInTransactionAsync(transactional, services, stripeEvent, claim, handlers, reason, cancellationToken)
             : DispatchAndMarkProcessedAsync(services, stripeEvent, claim, store, handlers, reason, cancellationToken);
     }
+
+    // A method of its own: the lambda's closure, were it in RunAsync, would be allocated on every call, whatever the store.
+    private Task<bool> RunInTransactionAsync(ITransactionalWebhookEventStore store, IServiceProvider services, StripeEvent stripeEvent, WebhookClaim claim, ISubscriptionHandler[] handlers, SubscriptionChangeReason reason, CancellationToken cancellationToken) =>
+        store.ExecuteInTransactionAsync(ct => DispatchAndMarkProcessedAsync(services, stripeEvent, claim, store, handlers, reason, ct), cancellationToken);
 
     private async Task<bool> RunLockedAsync(IServiceProvider services, StripeEvent stripeEvent, WebhookClaim claim, IWebhookEventStore store, ISubscriptionHandler[] handlers, SubscriptionChangeReason reason, string key, bool wait, CancellationToken cancellationToken)
     {
