@@ -24,10 +24,7 @@ public sealed class RegisteredBuyerEmailTests : IAsyncLifetime
     {
         _emulator = await StripeEmulator.StartAsync(new StripeEmulatorOptions { Plans = TestPlans.Create() });
         _stripe = new StripeHttp(_emulator);
-        var services = new ServiceCollection();
-        services.AddLogging();
-        services.AddStripePayments(options => LibraryOptions.Apply(options, _emulator));
-        _provider = services.BuildServiceProvider();
+        _provider = LibraryOptions.BuildServices(_emulator);
     }
 
     public async Task DisposeAsync()
