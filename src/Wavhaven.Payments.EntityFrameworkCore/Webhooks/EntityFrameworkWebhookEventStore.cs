@@ -90,18 +90,7 @@ internal sealed class EntityFrameworkWebhookEventStore(DbContext context, IOptio
                 return new WebhookClaim(WebhookClaimStatus.Claimed, claim.Attempts, ParseSteps(claim.Steps));
             }
 
-            var current = await StoreCommands.RunAsync(context, sql.SelectState, [("@id", id)],
-                static async (command, ct) =>
-                {
-                    var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
-                    await using (reader.ConfigureAwait(false))
-                    {
-                        return await reader.ReadAsync(ct).ConfigureAwait(false)
-                            ? (State: reader.GetString(0), Attempts: reader.GetInt32(1))
-                            : ((string State, int Attempts)?)null;
-                    }
-                },
-                cancellationToken).ConfigureAwait(false);
+            var current = await ReadStateAsync(id, cancellationToken).ConfigureAwait(false);
             switch (current)
             {
                 case { State: WebhookEventStates.Processed or WebhookEventStates.Dead } done:
@@ -230,17 +219,7 @@ internal sealed class EntityFrameworkWebhookEventStore(DbContext context, IOptio
 
         foreach (var id in ids)
         {
-            var state = await StoreCommands.RunAsync(context, Sql.SelectState, [("@id", id)],
-                static async (command, ct) =>
-                {
-                    var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
-                    await using (reader.ConfigureAwait(false))
-                    {
-                        return await reader.ReadAsync(ct).ConfigureAwait(false) ? reader.GetString(0) : null;
-                    }
-                },
-                cancellationToken).ConfigureAwait(false);
-            if (state != WebhookEventStates.Processed)
+            if ((await ReadStateAsync(id, cancellationToken).ConfigureAwait(false))?.State != WebhookEventStates.Processed)
             {
                 return false;
             }
@@ -248,6 +227,21 @@ internal sealed class EntityFrameworkWebhookEventStore(DbContext context, IOptio
 
         return true;
     }
+
+    /// <summary>The row's state and attempts, or <see langword="null"/> when there is no row.</summary>
+    private Task<(string State, int Attempts)?> ReadStateAsync(string id, CancellationToken cancellationToken) =>
+        StoreCommands.RunAsync(context, Sql.SelectState, [("@id", id)],
+            static async (command, ct) =>
+            {
+                var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+                await using (reader.ConfigureAwait(false))
+                {
+                    return await reader.ReadAsync(ct).ConfigureAwait(false)
+                        ? (State: reader.GetString(0), Attempts: reader.GetInt32(1))
+                        : ((string State, int Attempts)?)null;
+                }
+            },
+            cancellationToken);
 
     public async ValueTask LockAsync(string key, CancellationToken cancellationToken = default)
     {

@@ -52,7 +52,7 @@ internal sealed partial class WebhookDispatcher(
     /// </remarks>
     /// <returns>Whether any handler was interested.</returns>
     /// <exception cref="RetryLaterException">The purchase is being fulfilled elsewhere right now, or the subscription is busy.</exception>
-    public Task<bool> RunAsync(IServiceProvider services, StripeEvent stripeEvent, WebhookClaim claim, IWebhookEventStore store, CancellationToken cancellationToken, bool waitForSubscription = true)
+    public Task<bool> RunAsync(IServiceProvider services, StripeEvent stripeEvent, WebhookClaim claim, IWebhookEventStore store, bool waitForSubscription, CancellationToken cancellationToken)
     {
         var handlers = SubscriptionHandlers(services, stripeEvent, out var reason);
         if (handlers.Length > 0 && TurnKeyOf(stripeEvent, reason) is { } key)
@@ -60,10 +60,14 @@ internal sealed partial class WebhookDispatcher(
             return RunLockedAsync(services, stripeEvent, claim, store, handlers, reason, key, waitForSubscription, cancellationToken);
         }
 
-        return store is ITransactionalWebhookEventStore transactional
+        return RunUnlockedAsync(services, stripeEvent, claim, store, handlers, reason, cancellationToken);
+    }
+
+    /// <summary>The steps and the mark, in the store's transaction when it has them.</summary>
+    private Task<bool> RunUnlockedAsync(IServiceProvider services, StripeEvent stripeEvent, WebhookClaim claim, IWebhookEventStore store, ISubscriptionHandler[] handlers, SubscriptionChangeReason reason, CancellationToken cancellationToken) =>
+        store is ITransactionalWebhookEventStore transactional
             ? RunInTransactionAsync(transactional, services, stripeEvent, claim, handlers, reason, cancellationToken)
             : DispatchAndMarkProcessedAsync(services, stripeEvent, claim, store, handlers, reason, cancellationToken);
-    }
 
     // A method of its own: the lambda's closure, were it in RunAsync, would be allocated on every call, whatever the store.
     private Task<bool> RunInTransactionAsync(ITransactionalWebhookEventStore store, IServiceProvider services, StripeEvent stripeEvent, WebhookClaim claim, ISubscriptionHandler[] handlers, SubscriptionChangeReason reason, CancellationToken cancellationToken) =>
@@ -83,19 +87,15 @@ internal sealed partial class WebhookDispatcher(
         }
 
         using var _ = held;
-        return store switch
-        {
-            ILockingWebhookEventStore locking => await locking.ExecuteInTransactionAsync(
+        return store is ILockingWebhookEventStore locking
+            ? await locking.ExecuteInTransactionAsync(
                 async ct =>
                 {
                     await locking.LockAsync(key, ct).ConfigureAwait(false);
                     return await DispatchAndMarkProcessedAsync(services, stripeEvent, claim, store, handlers, reason, ct).ConfigureAwait(false);
                 },
-                cancellationToken).ConfigureAwait(false),
-            ITransactionalWebhookEventStore transactional => await transactional.ExecuteInTransactionAsync(
-                ct => DispatchAndMarkProcessedAsync(services, stripeEvent, claim, store, handlers, reason, ct), cancellationToken).ConfigureAwait(false),
-            _ => await DispatchAndMarkProcessedAsync(services, stripeEvent, claim, store, handlers, reason, cancellationToken).ConfigureAwait(false),
-        };
+                cancellationToken).ConfigureAwait(false)
+            : await RunUnlockedAsync(services, stripeEvent, claim, store, handlers, reason, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

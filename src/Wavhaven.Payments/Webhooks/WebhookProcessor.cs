@@ -181,7 +181,7 @@ internal sealed partial class WebhookProcessor : IWebhookProcessor, IDisposable
                 bool handled;
                 try
                 {
-                    handled = await _dispatcher.RunAsync(scope.ServiceProvider, stripeEvent, claim, store, cancellationToken).ConfigureAwait(false);
+                    handled = await _dispatcher.RunAsync(scope.ServiceProvider, stripeEvent, claim, store, waitForSubscription: true, cancellationToken).ConfigureAwait(false);
                 }
                 finally
                 {

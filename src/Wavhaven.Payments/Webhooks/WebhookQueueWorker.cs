@@ -252,7 +252,7 @@ internal sealed partial class WebhookQueueWorker(
             bool handled;
             try
             {
-                handled = await dispatcher.RunAsync(services, stripeEvent, queued.Claim, queue, handlers.Source.Token, waitForSubscription: false).ConfigureAwait(false);
+                handled = await dispatcher.RunAsync(services, stripeEvent, queued.Claim, queue, waitForSubscription: false, handlers.Source.Token).ConfigureAwait(false);
             }
             finally
             {
